@@ -1,0 +1,149 @@
+"""Working precision of the scalar (mpmath) path and conversion of inputs.
+
+Every scalar function of isobounds computes with mpmath at the working
+precision plus ``GUARD_DIGITS`` and rounds its result to the working
+precision on return. The working precision is a context variable, so it is
+local to a thread or an asyncio task and never changes ``mpmath.mp`` outside
+a :func:`precision` block.
+"""
+
+import contextlib
+import contextvars
+import fractions
+import math
+import numbers
+
+import mpmath
+
+__all__ = ["DEFAULT_DPS", "GUARD_DIGITS", "get_dps", "precision", "resolve_dps", "to_mpf"]
+
+DEFAULT_DPS = 30
+"""Default working precision, in significant decimal digits."""
+
+GUARD_DIGITS = 10
+"""Extra decimal digits carried inside every scalar computation."""
+
+MAX_DPS = 100_000
+
+_working_dps = contextvars.ContextVar("isobounds_working_dps", default=DEFAULT_DPS)
+
+
+def _check_dps(dps):
+    if isinstance(dps, bool) or not isinstance(dps, numbers.Integral):
+        raise TypeError(f"dps must be an integer number of decimal digits, got dps={dps!r}")
+    if not 1 <= dps <= MAX_DPS:
+        raise ValueError(f"dps must lie in [1, {MAX_DPS}], got dps={dps}")
+    return int(dps)
+
+
+def get_dps():
+    """Return the working precision in significant decimal digits (default 30)."""
+    return _working_dps.get()
+
+
+def resolve_dps(dps=None):
+    """Return ``dps`` checked, or the working precision when ``dps`` is None."""
+    if dps is None:
+        return _working_dps.get()
+    return _check_dps(dps)
+
+
+@contextlib.contextmanager
+def precision(dps):
+    """Set the working precision of isobounds inside a ``with`` block.
+
+    Parameters
+    ----------
+    dps : int
+        Significant decimal digits, in [1, 100000]. Results of scalar
+        functions are correct to a few units in the last of these digits.
+
+    Notes
+    -----
+    Inside the block ``mpmath.mp.dps`` is set to ``dps`` as well, so that
+    arithmetic on the returned ``mpf`` values and their printing use the same
+    precision. Both settings are restored on exit.
+
+    Examples
+    --------
+    >>> import isobounds
+    >>> with isobounds.precision(50):
+    ...     print(isobounds.Phi(-40))
+    3.6558935409150022942497766710458311069713012542e-350
+    """
+    dps = _check_dps(dps)
+    token = _working_dps.set(dps)
+    try:
+        with mpmath.workdps(dps):
+            yield dps
+    finally:
+        _working_dps.reset(token)
+
+
+def _sympy_to_mpf(x, name):
+    if not getattr(x, "is_number", False) or x.is_extended_real is False:
+        raise TypeError(f"{name} must be a real number, got {name}={x!r}")
+    if x.is_infinite:
+        return mpmath.inf if x.is_extended_positive else -mpmath.inf
+    value = x.evalf(mpmath.mp.dps + 5)
+    if not hasattr(value, "_mpf_"):
+        raise TypeError(f"{name} must be a real number, got {name}={x!r}")
+    return mpmath.mpf(value._mpf_)
+
+
+def _parse_decimal(text):
+    """Parse a decimal string with enough precision to keep all its digits.
+
+    ``"2.000000000000000000000000000000000000001"`` differs from 2 in the
+    40th digit, so parsing it at 30 digits would lose the difference that
+    an interval such as ``[2, text]`` is about. The string is parsed with
+    its own digits plus the working precision, so that such a difference
+    is itself correct to the working precision.
+    """
+    digits = sum(ch.isdigit() for ch in text.lower().split("e")[0])
+    with mpmath.workdps(digits + mpmath.mp.dps + 5):
+        return mpmath.mpf(text)
+
+
+def to_mpf(x, name):
+    """Convert a real number to ``mpmath.mpf`` at the current mpmath precision.
+
+    Parameters
+    ----------
+    x : int, float, str, fractions.Fraction, numpy scalar, sympy number or mpf
+        The value. Strings are parsed by mpmath, so ``"1e-300"`` is exact to
+        the working precision where the float ``1e-300`` is not.
+    name : str
+        Argument name used in error messages.
+
+    Raises
+    ------
+    TypeError
+        For booleans, complex numbers, symbols and other non-numbers.
+    ValueError
+        For NaN and unparsable strings.
+    """
+    if isinstance(x, bool):
+        raise TypeError(f"{name} must be a real number, got the boolean {name}={x!r}")
+    if isinstance(x, mpmath.mpf):
+        value = x
+    elif isinstance(x, numbers.Integral):
+        value = mpmath.mpf(int(x))
+    elif isinstance(x, fractions.Fraction):
+        value = mpmath.mpf(x.numerator) / x.denominator
+    elif isinstance(x, float) or (isinstance(x, numbers.Real) and type(x).__module__ == "numpy"):
+        value = mpmath.mpf(float(x))
+    elif isinstance(x, str):
+        try:
+            value = _parse_decimal(x.strip())
+        except (ValueError, TypeError):
+            raise ValueError(f"{name} must be a decimal number, got the string {name}={x!r}") from None
+    elif type(x).__module__.startswith("sympy"):
+        value = _sympy_to_mpf(x, name)
+    elif isinstance(x, numbers.Real):
+        value = mpmath.mpf(float(x))
+    else:
+        raise TypeError(f"{name} must be a real number, got {name}={x!r} of type {type(x).__name__}")
+    if mpmath.isnan(value):
+        raise ValueError(f"{name} must not be NaN, got {name}=nan")
+    return value

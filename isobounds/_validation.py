@@ -1,0 +1,113 @@
+"""Argument checks shared by every public function.
+
+Each check raises ``ValueError`` (or ``TypeError`` for a wrong kind of
+object) with a message that names the argument, shows its value and states
+the allowed range, and returns the value converted to ``mpmath.mpf``.
+"""
+
+import mpmath
+import numpy as np
+
+from ._precision import to_mpf
+
+__all__ = [
+    "check_finite",
+    "check_nonnegative",
+    "check_positive",
+    "check_probability",
+    "check_real",
+    "check_weights",
+    "check_array",
+    "check_probability_array",
+]
+
+
+def check_real(name, x):
+    """Convert ``x`` to mpf; infinities allowed, NaN rejected."""
+    return to_mpf(x, name)
+
+
+def check_finite(name, x):
+    """Convert ``x`` to mpf and require it to be finite."""
+    value = to_mpf(x, name)
+    if not mpmath.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {name}={value}")
+    return value
+
+
+def check_positive(name, x, allow_inf=False):
+    """Convert ``x`` to mpf and require ``0 < x < inf`` (``x = inf`` if ``allow_inf``)."""
+    value = to_mpf(x, name)
+    if value <= 0 or (mpmath.isinf(value) and not allow_inf):
+        upper = "inf]" if allow_inf else "inf)"
+        raise ValueError(f"{name} must be a positive finite number in (0, {upper}, got {name}={value}")
+    return value
+
+
+def check_nonnegative(name, x, allow_inf=False):
+    """Convert ``x`` to mpf and require ``0 <= x < inf`` (``x = inf`` if ``allow_inf``)."""
+    value = to_mpf(x, name)
+    if value < 0 or (mpmath.isinf(value) and not allow_inf):
+        upper = "inf]" if allow_inf else "inf)"
+        raise ValueError(f"{name} must be a nonnegative number in [0, {upper}, got {name}={value}")
+    return value
+
+
+def check_probability(name, x):
+    """Convert ``x`` to mpf and require ``0 <= x <= 1``."""
+    value = to_mpf(x, name)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={value}")
+    return value
+
+
+def check_weights(name, weights, atol=None):
+    """Convert mixture weights to a list of mpf, each in [0, 1], summing to 1.
+
+    Parameters
+    ----------
+    atol : float, optional
+        Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
+        weight is a float (floats such as 0.1 + 0.2 do not sum exactly) and
+        to ten units of the working precision otherwise.
+    """
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+        raise TypeError(f"{name} must be a sequence of probabilities, got {name}={weights!r}")
+    if len(weights) == 0:
+        raise ValueError(f"{name} must contain at least one weight, got an empty {name}")
+    values = [check_probability(f"{name}[{i}]", w) for i, w in enumerate(weights)]
+    if atol is None:
+        has_float = any(isinstance(w, (float, np.floating)) for w in np.ravel(np.asarray(weights, dtype=object)))
+        atol = 1e-12 if has_float else 10 * mpmath.eps
+    total = mpmath.fsum(values)
+    if abs(total - 1) > atol:
+        raise ValueError(f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, 17)}")
+    return values
+
+
+def check_array(name, x, allow_inf=False):
+    """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed)."""
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {name}={x!r}") from None
+    bad = np.isnan(array) if allow_inf else ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        what = "NaN" if allow_inf else "NaN or infinite values"
+        raise ValueError(f"{name} must not contain {what}, got {name}[{_fmt(index)}]={array[index]}")
+    return array
+
+
+def check_probability_array(name, x):
+    """Convert ``x`` to a float64 array with every entry in [0, 1]."""
+    array = check_array(name, x, allow_inf=True)
+    bad = (array < 0) | (array > 1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must contain probabilities in [0, 1], got {name}[{_fmt(index)}]={array[index]}")
+    return array
+
+
+def _fmt(index):
+    return ", ".join(str(i) for i in index)
