@@ -23,6 +23,11 @@ import mpmath
 import numpy as np
 import scipy.special as sc
 
+try:  # python-flint (extra "certified"): arb ball arithmetic with erfcinv.
+    import flint
+except ImportError:  # pragma: no cover - exercised when the extra is absent
+    flint = None
+
 from . import vectorized
 from ._precision import GUARD_DIGITS, resolve_dps
 from ._validation import check_probability, check_real
@@ -81,6 +86,11 @@ def _Phi_c_inv(q):
     if q == 0.5:
         return mpmath.mpf(0)
 
+    if flint is not None:
+        x = _Phi_c_inv_arb(q)
+        if x is not None:
+            return x
+
     log_q = mpmath.log(q)
     x = mpmath.mpf(-float(sc.ndtri_exp(float(log_q))))
     tolerance = mpmath.eps * 4
@@ -92,6 +102,31 @@ def _Phi_c_inv(q):
         if abs(step) <= tolerance * abs(x):
             return x
     raise ArithmeticError(f"Phi_c_inv did not converge for q={mpmath.nstr(q, 20)}")
+
+
+def _Phi_c_inv_arb(q):
+    """Return ``sqrt(2) erfcinv(2 q)`` from python-flint, or None if its ball is too wide.
+
+    The arb ball is computed with 20 extra bits; its midpoint is accepted
+    only when the radius is below one unit in the last place of the current
+    mpmath precision, so the result is as accurate as the Newton iteration.
+    NOTE: ``flint.ctx.prec`` is process-global, so concurrent threads that
+    also use python-flint may see it changed for the duration of the call.
+    """
+    saved = flint.ctx.prec
+    flint.ctx.prec = mpmath.mp.prec + 20
+    try:
+        ball = (2 * flint.arb((int(q.man), int(q.exp)))).erfcinv() * flint.arb(2).sqrt()
+        man, exp = ball.mid().man_exp()
+        rad_man, rad_exp = ball.rad().man_exp()
+    finally:
+        flint.ctx.prec = saved
+
+    x = mpmath.mpf((int(man), int(exp)))
+    radius = mpmath.mpf((int(rad_man), int(rad_exp)))
+    if x == 0 or radius > abs(x) * mpmath.eps:
+        return None
+    return x
 
 
 def _Phi_inv(p):

@@ -237,3 +237,17 @@ def test_array_input_dispatches_to_float64():
     assert isinstance(out, np.ndarray)
     np.testing.assert_allclose(out, sc.ndtr(x), rtol=0, atol=0)
     np.testing.assert_array_equal(Phi([0.0, 1.0]), sc.ndtr(np.array([0.0, 1.0])))
+
+
+@pytest.mark.parametrize("use_flint", [True, False])
+@pytest.mark.parametrize("q", ["1e-300", "1e-30", "0.3", "0.4999999"])
+def test_Phi_c_inv_both_backends(monkeypatch, use_flint, q):
+    from isobounds import gaussian
+
+    if use_flint:
+        pytest.importorskip("flint")
+    else:
+        monkeypatch.setattr(gaussian, "flint", None)
+    with isobounds.precision(50):
+        value = Phi_c_inv(q)
+    assert rel_err(value, ref(lambda: -ref_quantile(q))) < mpmath.mpf("1e-49")

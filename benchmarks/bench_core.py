@@ -1,0 +1,77 @@
+"""Benchmark of the core library; prints a table of medians against goals.
+
+Run: ``python benchmarks/bench_core.py [--repeat N]``. Timings depend on the
+machine; the goals are those of the project's core-library specification.
+"""
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+import scipy.special as sc
+
+import isobounds
+from isobounds import vectorized
+
+
+def median_seconds(func, repeat, number=1):
+    """Median over ``repeat`` runs of the time of ``number`` calls, per call."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            func()
+        times.append((time.perf_counter() - start) / number)
+    return statistics.median(times)
+
+
+def bench_tv_two_gaussians(repeat):
+    from isobounds import tv_lower_bound_two_gaussians
+
+    calls = iter(range(10**9))
+    # Vary lip so that no cache can serve the call.
+    return median_seconds(lambda: tv_lower_bound_two_gaussians(-3, 3, 1, 10 + next(calls) * 1e-6), repeat, number=50)
+
+
+def bench_alpha_array(repeat):
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=1_000_000)
+    r, lip = 2.0, 3.0
+    ours = median_seconds(lambda: vectorized.extension_mass_lower_bound(p, r, lip), repeat)
+    bare = median_seconds(lambda: sc.ndtr(r / lip + sc.ndtri(p)), repeat)
+    return ours, bare
+
+
+def bench_ot_lipschitz(repeat):
+    from isobounds import GaussianMixture, ot_lipschitz_constant
+
+    target = GaussianMixture([0.2, 0.5, 0.3], [-6.0, 0.0, 5.0], [0.7, 1.0, 1.5])
+    return median_seconds(lambda: ot_lipschitz_constant(target), repeat)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7, help="timed repetitions per case (default 7)")
+    args = parser.parse_args()
+
+    rows = []
+    tv = bench_tv_two_gaussians(args.repeat)
+    rows.append(("tv_lower_bound_two_gaussians, 30 digits", f"{tv * 1e6:.0f} us", "<= 300 us", tv <= 300e-6))
+    ours, bare = bench_alpha_array(args.repeat)
+    ratio = ours / bare
+    rows.append(("alpha on 1e6 points / bare ndtr(c + ndtri(p))", f"{ours * 1e3:.1f} ms / {bare * 1e3:.1f} ms = {ratio:.2f}x", "<= 1.5x", ratio <= 1.5))
+    ot = bench_ot_lipschitz(args.repeat)
+    rows.append(("ot_lipschitz_constant, 3-component mixture", f"{ot * 1e3:.1f} ms", "<= 50 ms", ot <= 50e-3))
+
+    print(f"isobounds {isobounds.__version__}, Python {platform.python_version()}, {platform.machine()}, numpy {np.__version__}")
+    widths = [max(len(str(row[i])) for row in rows + [("case", "median", "goal", "met")]) for i in range(3)]
+    header = ("case", "median", "goal")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  met")
+    for case, value, goal, met in rows:
+        print(f"{case.ljust(widths[0])}  {value.ljust(widths[1])}  {goal.ljust(widths[2])}  {'yes' if met else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
