@@ -69,7 +69,7 @@ def precision(dps):
     >>> import isobounds
     >>> with isobounds.precision(50):
     ...     print(isobounds.Phi(-40))
-    3.6558935409150022942497766710458311069713012542e-350
+    3.6558935409150297037489858026882836650539446199774e-350
     """
     dps = _check_dps(dps)
     token = _working_dps.set(dps)

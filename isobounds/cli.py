@@ -164,49 +164,51 @@ def _run_table(args):
 
 def build_parser():
     """Build the argument parser of the ``isobounds`` command."""
-    parser = argparse.ArgumentParser(
-        prog="isobounds",
-        description="Lower bounds on the Lipschitz constant, total variation and KL divergence of push-forward "
-        "generative models fitting Gaussian mixtures (Salmona et al., 2022).",
-    )
-    parser.add_argument("--dps", type=int, default=DEFAULT_DPS, help="working precision in significant digits (default 30)")
-    parser.add_argument("--digits", type=int, default=10, help="significant digits printed in the table (default 10)")
-    parser.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
-    parser.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dps", type=int, default=DEFAULT_DPS, help="working precision in significant digits (default 30)")
+    common.add_argument("--digits", type=int, default=10, help="significant digits printed in the table (default 10)")
+    common.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
+    common.add_argument(
         "--sweep",
         type=parse_sweep,
         metavar="NAME=START:STOP:SPEC",
         help="evaluate over a grid of one parameter, e.g. lip=1:1e6:log25 or sigma=0.5:2:lin7",
     )
+
+    parser = argparse.ArgumentParser(
+        prog="isobounds",
+        description="Lower bounds on the Lipschitz constant, total variation and KL divergence of push-forward "
+        "generative models fitting Gaussian mixtures (Salmona et al., 2022).",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    lipschitz = commands.add_parser("lipschitz", help="Corollary 2: Lipschitz constant needed to fit two Gaussians exactly")
+    lipschitz = commands.add_parser("lipschitz", parents=[common], help="Corollary 2: Lipschitz constant needed to fit two Gaussians exactly")
     _two_gaussian_args(lipschitz, lip=False)
     lipschitz.add_argument("--weight", type=_number, default="0.5", help="weight of the first component, in (0, 1) (default 0.5)")
     lipschitz.set_defaults(run=_run_lipschitz)
 
-    tv = commands.add_parser("tv", help="Corollary 6: total variation bound for a balanced two-Gaussian mixture")
+    tv = commands.add_parser("tv", parents=[common], help="Corollary 6: total variation bound for a balanced two-Gaussian mixture")
     _two_gaussian_args(tv)
     tv.set_defaults(run=_run_tv)
 
-    kl = commands.add_parser("kl", help="Corollary 8 (corrected): KL bound for a balanced two-Gaussian mixture")
+    kl = commands.add_parser("kl", parents=[common], help="Corollary 8 (corrected): KL bound for a balanced two-Gaussian mixture")
     _two_gaussian_args(kl)
     kl.add_argument("--model-weight", type=_number, default="0.5", help="model mass rho(H1) of the half-space on the m1 side (default 0.5)")
     kl.set_defaults(run=_run_kl)
 
-    disconnected = commands.add_parser("disconnected", help="Corollary 5: total variation bound for a target on two pieces")
+    disconnected = commands.add_parser("disconnected", parents=[common], help="Corollary 5: total variation bound for a target on two pieces")
     disconnected.add_argument("--weight", type=_number, required=True, help="mass of one piece, in (0, 1)")
     disconnected.add_argument("--distance", type=_number, required=True, help="distance between the pieces, > 0")
     disconnected.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
     disconnected.set_defaults(run=_run_disconnected)
 
-    iso = commands.add_parser("isoperimetry", help="Theorem 1: lower bounds on rho(A_r), rho(A_r minus A) and the surface area")
+    iso = commands.add_parser("isoperimetry", parents=[common], help="Theorem 1: lower bounds on rho(A_r), rho(A_r minus A) and the surface area")
     iso.add_argument("--mass", type=_number, required=True, help="model mass rho(A), in [0, 1]")
     iso.add_argument("--r", type=_number, required=True, help="extension radius r >= 0")
     iso.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
     iso.set_defaults(run=_run_isoperimetry)
 
-    table = commands.add_parser("table", help="bounds for (1/2)[N(-m,1) + N(m,1)], m = 0..10")
+    table = commands.add_parser("table", parents=[common], help="bounds for (1/2)[N(-m,1) + N(m,1)], m = 0..10")
     table.add_argument("--lip", type=_number, default="10", help="Lipschitz constant for the TV and KL columns (default 10)")
     table.add_argument("--m-max", type=int, default=10, help="largest m (default 10)")
     table.set_defaults(run=_run_table)

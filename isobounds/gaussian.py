@@ -54,10 +54,31 @@ def _phi(x):
     return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
 
 
+# Beyond this |x| mpmath's erfc overflows a float internally (near 1e155);
+# the asymptotic series of the Mills ratio is used instead.
+_ASYMPTOTIC_THRESHOLD = mpmath.mpf("1e100")
+
+
+def _lower_tail(t):
+    """Return ``Phi(-t)`` for ``t >= 0``, by erfc or, for huge t, the Mills ratio series.
+
+    ``Phi(-t) = phi(t) / t * sum_n (-1)^n (2n - 1)!! / t^(2n)``; for
+    ``t > 1e100`` each term is below the previous by a factor ``1e-200``.
+    """
+    if t <= _ASYMPTOTIC_THRESHOLD:
+        return mpmath.erfc(t / mpmath.sqrt(2)) / 2
+    terms = mpmath.mp.dps // 200 + 2
+    total, term = mpmath.mpf(1), mpmath.mpf(1)
+    for n in range(1, terms):
+        term *= -(2 * n - 1) / (t * t)
+        total += term
+    return _phi(t) / t * total
+
+
 def _Phi(x):
     if x <= 0:
-        return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
-    return 1 - mpmath.erfc(x / mpmath.sqrt(2)) / 2
+        return _lower_tail(-x)
+    return 1 - _lower_tail(x)
 
 
 def _Phi_c(x):
@@ -66,8 +87,8 @@ def _Phi_c(x):
 
 def _log_Phi(x):
     if x <= 0:
-        return mpmath.log(mpmath.erfc(-x / mpmath.sqrt(2)) / 2)
-    return mpmath.log1p(-mpmath.erfc(x / mpmath.sqrt(2)) / 2)
+        return mpmath.log(_lower_tail(-x))
+    return mpmath.log1p(-_lower_tail(x))
 
 
 def _Phi_c_inv(q):

@@ -55,7 +55,7 @@ def test_Phi_matches_ncdf(x):
 
 
 def test_Phi_deep_lower_tail():
-    # mpmath.ncdf(-40) at 80 digits is 3.6558935409150022942...e-350
+    # mpmath.ncdf(-40) at 80 digits is 3.6558935409150297037...e-350
     value = Phi(-40)
     assert value > 0
     assert rel_err(value, ref(lambda: mpmath.ncdf(-40))) < ULPS_30
@@ -251,3 +251,15 @@ def test_Phi_c_inv_both_backends(monkeypatch, use_flint, q):
     with isobounds.precision(50):
         value = Phi_c_inv(q)
     assert rel_err(value, ref(lambda: -ref_quantile(q))) < mpmath.mpf("1e-49")
+
+
+@pytest.mark.parametrize("x", ["1e150", "1e160", "1e300", "-1e300"])
+def test_Phi_huge_arguments(x):
+    # log Phi(-t) = -t^2/2 - log(t sqrt(2 pi)) + log(1 - 1/t^2 + ...): the
+    # correction is below 1e-300 here, so the first two terms are exact to 30 digits.
+    t = ref(lambda: abs(mpmath.mpf(x)))
+    reference = ref(lambda: -t * t / 2 - mpmath.log(t * mpmath.sqrt(2 * mpmath.pi)))
+    tail = Phi_c(x) if x[0] != "-" else Phi(x)
+    assert rel_err(log_Phi(ref(lambda: -t)), reference) < ULPS_30
+    assert rel_err(ref(lambda: mpmath.log(tail)), reference) < ULPS_30
+    assert gaussian_mass(0, x) == (mpmath.mpf("0.5") if x[0] != "-" else -mpmath.mpf("0.5"))

@@ -1,0 +1,121 @@
+"""Shared machinery of the bound functions: precision handling and argument checks.
+
+Every scalar bound converts its arguments at ``dps + GUARD_DIGITS`` digits,
+computes at that precision and rounds the result to ``dps`` digits on
+return, like the functions of :mod:`isobounds.gaussian`.
+"""
+
+import mpmath
+import numpy as np
+
+from .._precision import GUARD_DIGITS, resolve_dps
+from .._validation import check_finite
+
+__all__ = ["golden_section", "evaluate", "is_array", "round_to", "separation", "check_means", "check_dimensions", "set_mass"]
+
+
+def is_array(x):
+    """Tell whether ``x`` takes the float64 vectorised path (numpy array, list or tuple)."""
+    return isinstance(x, (np.ndarray, list, tuple))
+
+
+def evaluate(compute, dps):
+    """Run ``compute()`` at ``dps + GUARD_DIGITS`` digits and round its mpf result(s) to ``dps``.
+
+    Returns what ``compute`` returned, with every ``mpmath.mpf`` inside
+    (nested) tuples rounded.
+    """
+    dps = resolve_dps(dps)
+    with mpmath.workdps(dps + GUARD_DIGITS):
+        result = compute()
+    return round_to(result, dps)
+
+
+def round_to(value, dps):
+    """Round an mpf, or every mpf inside nested tuples, to ``dps`` significant digits."""
+    if isinstance(value, mpmath.mpf):
+        with mpmath.workdps(dps):
+            return +value
+    if isinstance(value, tuple):
+        return tuple(round_to(v, dps) for v in value)
+    return value
+
+
+def _as_components(name, m):
+    """Convert a mean (a scalar, or a sequence or array of scalars) to a list of finite mpf."""
+    if isinstance(m, (list, tuple, np.ndarray)):
+        values = list(np.ravel(np.asarray(m, dtype=object)))
+        if not values:
+            raise ValueError(f"{name} must contain at least one coordinate, got an empty {name}")
+        return [check_finite(f"{name}[{i}]", v) for i, v in enumerate(values)]
+    return [check_finite(name, m)]
+
+
+def check_means(m1, m2):
+    """Convert two means to equal-length lists of finite mpf.
+
+    Raises
+    ------
+    ValueError
+        When a mean is empty, contains NaN or infinities, or when the two
+        lengths differ.
+    """
+    first = _as_components("m1", m1)
+    second = _as_components("m2", m2)
+    if len(first) != len(second):
+        raise ValueError(
+            f"m1 and m2 must have the same dimension, got len(m1)={len(first)} and len(m2)={len(second)}"
+        )
+    return first, second
+
+
+def separation(m1, m2):
+    """Euclidean distance ``D = ||m2 - m1||`` between two means, as mpf."""
+    first, second = check_means(m1, m2)
+    return mpmath.sqrt(mpmath.fsum((b - a) ** 2 for a, b in zip(first, second)))
+
+
+def set_mass(measure, region, name="target"):
+    """Mass of ``region`` under ``measure`` at the current precision, as mpf.
+
+    ``measure.mass(region, dps=...)`` is the contract of :mod:`isobounds.measures`.
+    """
+    value = measure.mass(region, dps=mpmath.mp.dps)
+    if not isinstance(value, mpmath.mpf):
+        value = mpmath.mpf(value) if not isinstance(value, (float, np.floating)) else mpmath.mpf(float(value))
+    if mpmath.isnan(value) or not 0 <= value <= 1 + mpmath.mpf(10) ** (3 - mpmath.mp.dps):
+        raise ValueError(f"{name}.mass returned {value} for {region!r}, which is not a probability in [0, 1]")
+    return min(value, mpmath.mpf(1))
+
+
+def check_dimensions(region, target, region_name="A"):
+    """Raise ValueError when the set and the target live in different dimensions."""
+    region_dim = getattr(region, "dim", None)
+    target_dim = getattr(target, "dim", None)
+    if region_dim is not None and target_dim is not None and region_dim != target_dim:
+        raise ValueError(
+            f"{region_name} and target must have the same dimension, "
+            f"got {region_name}.dim={region_dim} and target.dim={target_dim}"
+        )
+
+
+def golden_section(f, left, right, iterations):
+    """Maximise ``f`` on ``[left, right]`` by golden-section search; return ``(f(x), x)`` at the best point.
+
+    Each iteration shrinks the bracket by the factor 0.618; ``f`` is assumed
+    unimodal on the bracket.
+    """
+    ratio = (mpmath.sqrt(5) - 1) / 2
+    a, b = left, right
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(iterations):
+        if fc >= fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = f(d)
+    return (fc, c) if fc >= fd else (fd, d)

@@ -1,0 +1,134 @@
+"""One-dimensional Gaussian mixtures evaluated with mpmath, tail-safe.
+
+Used by the Corollary 3 search and by the optimisers over half-spaces: a
+mixture of isotropic Gaussians projected on a unit vector ``u`` is the
+univariate mixture with means ``<u, m_k>`` and the same standard deviations.
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import scipy.special as sc
+
+from .._precision import to_mpf
+from .._validation import check_positive
+from ..gaussian import _gaussian_mass, _phi, _Phi
+
+__all__ = ["Mixture1D", "mixture_from_target", "is_gaussian_mixture"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+# Standardised arguments beyond this are replaced by infinities before
+# calling Phi: mpmath's erfc fails on arguments above about 1e154, and the
+# tail mass beyond 1e100 standard deviations is below 10**(-10**199).
+_FAR_TAIL = mpmath.mpf("1e100")
+
+
+def _standardise(y, m, s):
+    z = (y - m) / s
+    if z > _FAR_TAIL:
+        return mpmath.inf
+    if z < -_FAR_TAIL:
+        return -mpmath.inf
+    return z
+
+
+class Mixture1D:
+    """Univariate mixture ``sum_k w_k N(m_k, s_k^2)`` with mpf parameters and positive weights."""
+
+    def __init__(self, weights, means, sigmas):
+        kept = [(w, m, s) for w, m, s in zip(weights, means, sigmas) if w > 0]
+        self.weights = [w for w, _, _ in kept]
+        self.means = [m for _, m, _ in kept]
+        self.sigmas = [s for _, _, s in kept]
+
+    # -- mpmath evaluations at the current precision --------------------
+
+    def cdf(self, y):
+        return mpmath.fsum(w * _Phi(_standardise(y, m, s)) for w, m, s in self._components())
+
+    def sf(self, y):
+        return mpmath.fsum(w * _Phi(-_standardise(y, m, s)) for w, m, s in self._components())
+
+    def pdf(self, y):
+        return mpmath.fsum(w * _phi((y - m) / s) / s for w, m, s in self._components())
+
+    def pdf_derivative(self, y):
+        return -mpmath.fsum(w * (y - m) * _phi((y - m) / s) / s**3 for w, m, s in self._components())
+
+    def mass(self, a, b):
+        """Mass of the interval ``[a, b]`` (endpoints may be infinite), summed per component from the tail side."""
+        if a >= b:
+            return mpmath.mpf(0)
+        return mpmath.fsum(
+            w * _gaussian_mass(_standardise(a, m, s), _standardise(b, m, s)) for w, m, s in self._components()
+        )
+
+    def _components(self):
+        return zip(self.weights, self.means, self.sigmas)
+
+    # -- float64 evaluations for coarse grid searches --------------------
+
+    def float_parameters(self):
+        return (
+            np.array([float(w) for w in self.weights]),
+            np.array([float(m) for m in self.means]),
+            np.array([float(s) for s in self.sigmas]),
+        )
+
+    def log_pdf_cdf_sf(self, y):
+        """Return ``log pdf``, ``log cdf`` and ``log sf`` on a float64 grid, without underflow."""
+        w, m, s = self.float_parameters()
+        z = (y[:, None] - m[None, :]) / s[None, :]
+        log_w = np.log(w)[None, :]
+        log_pdf = sc.logsumexp(log_w - 0.5 * z * z - np.log(s)[None, :] - _LOG_SQRT_2PI, axis=1)
+        log_cdf = sc.logsumexp(log_w + sc.log_ndtr(z), axis=1)
+        log_sf = sc.logsumexp(log_w + sc.log_ndtr(-z), axis=1)
+        return log_pdf, log_cdf, log_sf
+
+
+def is_gaussian_mixture(target):
+    """Tell whether ``target`` exposes the ``weights``, ``means`` and ``sigmas`` of a Gaussian mixture."""
+    return all(hasattr(target, name) for name in ("weights", "means", "sigmas"))
+
+
+def _rows(means, count):
+    array = np.asarray(means, dtype=object)
+    if array.ndim == 1:
+        array = array.reshape(count, -1) if array.size != count else array.reshape(count, 1)
+    return [[to_mpf(v, "target.means") for v in row] for row in array.reshape(count, -1)]
+
+
+def mixture_from_target(target, direction=None, direction_name="direction"):
+    """Build the univariate mixture of ``<u, X>`` for ``X ~ target`` at the current precision.
+
+    ``direction`` is required when the mixture lives in more than one
+    dimension; it is normalised to a unit vector.
+    """
+    # The target validated its weights when it was built; they are taken as they are.
+    weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
+    count = len(weights)
+    rows = _rows(target.means, count)
+    sigmas = np.ravel(np.asarray(target.sigmas, dtype=object))
+    if sigmas.size == 1:
+        sigmas = np.repeat(sigmas, count)
+    sigmas = [check_positive("target.sigmas", s) for s in sigmas]
+    dim = len(rows[0])
+
+    if direction is None:
+        if dim != 1:
+            raise ValueError(
+                f"{direction_name} is required for a target in dimension {dim}; "
+                f"pass a vector of length {dim} to project on"
+            )
+        return Mixture1D(weights, [row[0] for row in rows], sigmas)
+
+    u = [to_mpf(v, direction_name) for v in np.ravel(np.asarray(direction, dtype=object))]
+    if len(u) != dim:
+        raise ValueError(f"{direction_name} must have length {dim} (the target's dimension), got length {len(u)}")
+    norm = mpmath.sqrt(mpmath.fsum(v * v for v in u))
+    if norm == 0 or not mpmath.isfinite(norm):
+        raise ValueError(f"{direction_name} must be a nonzero finite vector, got {direction_name}={list(u)}")
+    projected = [mpmath.fsum(a * b for a, b in zip(u, row)) / norm for row in rows]
+    return Mixture1D(weights, projected, sigmas)

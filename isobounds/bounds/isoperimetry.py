@@ -1,0 +1,241 @@
+r"""Theorem 1: Gaussian isoperimetry of Lipschitz push-forwards.
+
+For a model :math:`\rho = g\#N(0, I_p)` with :math:`\mathrm{Lip}(g) \le L`,
+every Borel set :math:`A` and every radius :math:`r \ge 0`,
+
+.. math::
+
+    L\,\rho^+(\partial A) \ge I(\rho(A)), \qquad
+    \rho(A_r) \ge \alpha = \Phi\big(r/L + \Phi^{-1}(\rho(A))\big),
+
+and :math:`\beta = \alpha - \rho(A)` bounds the shell mass
+:math:`\rho(A_r \setminus A)` from below.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 1.
+"""
+
+import mpmath
+
+from .. import vectorized
+from .._validation import check_array, check_nonnegative, check_positive, check_probability, check_probability_array
+from ..gaussian import _gaussian_mass, _isoperimetric_profile, _phi, _Phi, _Phi_inv
+from ._common import evaluate, is_array
+
+__all__ = ["surface_area_lower_bound", "extension_mass_lower_bound", "shell_mass_lower_bound"]
+
+# Below this value of u = c (|x| + c) the mass Phi(x + c) - Phi(x) is summed
+# from its Taylor series at x, whose terms shrink at least like u**n / n!.
+_SERIES_THRESHOLD = mpmath.mpf("1e-3")
+_MAX_SERIES_TERMS = 400
+
+
+# ---------------------------------------------------------------------------
+# Kernels: mpf in, mpf out, at the current mpmath precision.
+# ---------------------------------------------------------------------------
+
+def _extension_mass(p, c):
+    """alpha = Phi(c + Phi_inv(p)) for a mass ``p`` and a shift ``c = r / L >= 0``."""
+    if p == 0:
+        return mpmath.mpf(0)
+    if p == 1:
+        return mpmath.mpf(1)
+    return _Phi(c + _Phi_inv(p))
+
+
+def _shifted_mass_series(x, c):
+    """Phi(x + c) - Phi(x) = phi(x) sum_n (-1)^n He_n(x) c^(n+1) / (n+1)!, for small c (|x| + c)."""
+    hermite_prev, hermite = mpmath.mpf(0), mpmath.mpf(1)
+    power = c
+    total = mpmath.mpf(0)
+    tolerance = mpmath.eps
+    previous_small = False
+    for n in range(_MAX_SERIES_TERMS):
+        term = (-1) ** n * hermite * power
+        total += term
+        # He_n(x) can vanish at one n (every odd n at x = 0), never at two
+        # consecutive ones, so the sum stops after two negligible terms.
+        small = abs(term) <= tolerance * abs(total)
+        if small and previous_small:
+            break
+        previous_small = small
+        hermite_prev, hermite = hermite, x * hermite - n * hermite_prev
+        power = power * c / (n + 2)
+    return _phi(x) * total
+
+
+class _ShellMass:
+    """beta(p, c) = Phi(c + Phi_inv(p)) - p for one mass ``p`` and many shifts ``c``.
+
+    The quantile ``x = Phi_inv(p)`` is cached at the highest precision
+    requested so far, so that searches over the radius solve for it once.
+    With ``x`` the shell bound is the Gaussian mass of ``[x, x + c]``.
+    Rounding ``x + c`` costs ``log10(|x| / c)`` digits when ``c`` is small,
+    so ``x`` is taken with that many extra digits. When ``c (|x| + c)`` is
+    tiny, the Taylor series at ``x`` is used instead, because it only needs
+    about ``log10(1 + x^2)`` extra digits.
+    """
+
+    def __init__(self, p):
+        self.p = p
+        self._x = None
+        self._digits = 0
+
+    def quantile(self, digits):
+        if self._digits < digits:
+            with mpmath.workdps(digits):
+                self._x = _Phi_inv(self.p)
+            self._digits = digits
+        return self._x
+
+    def __call__(self, c):
+        p = self.p
+        if p == 0 or p == 1 or c == 0:
+            return mpmath.mpf(0)
+
+        digits = mpmath.mp.dps
+        x = self.quantile(digits)
+        u = c * (abs(x) + c)
+        if u < _SERIES_THRESHOLD:
+            extra = int(mpmath.log10(1 + x * x)) + 3
+            with mpmath.workdps(digits + extra):
+                mass = _shifted_mass_series(self.quantile(digits + extra), c)
+            return +mass
+
+        extra = max(0, int(mpmath.log10(max(1, abs(x)) / c))) + 3
+        with mpmath.workdps(digits + extra):
+            x = self.quantile(digits + extra)
+            mass = _gaussian_mass(x, x + c)
+        return +mass
+
+
+def _shell_mass(p, c):
+    """beta = Phi(c + Phi_inv(p)) - p, computed without cancellation (see :class:`_ShellMass`)."""
+    return _ShellMass(p)(c)
+
+
+def _theorem1_args(mass, r, lip):
+    p = check_probability("mass", mass)
+    r = check_nonnegative("r", r)
+    lip = check_positive("lip", lip)
+    return p, r / lip
+
+
+def _array_args(mass, r, lip):
+    """Check array arguments under their public names before the float64 path."""
+    return check_probability_array("mass", mass), r, lip
+
+
+# ---------------------------------------------------------------------------
+# Public functions.
+# ---------------------------------------------------------------------------
+
+def surface_area_lower_bound(mass, lip, *, dps=None):
+    r"""Lower bound on the model's surface area: :math:`\rho^+(\partial A) \ge I(\rho(A)) / L`.
+
+    Parameters
+    ----------
+    mass : real number in [0, 1], or array_like
+        Model mass :math:`\rho(A)` of the set. Pass tiny masses as strings or
+        mpf (``"1e-300"``) to keep their digits.
+    lip : positive finite real number
+        Lipschitz constant :math:`L` of the generator.
+    dps : int, optional
+        Significant digits of the result (default: the working precision).
+
+    Returns
+    -------
+    mpmath.mpf, or numpy.ndarray (float64) when ``mass`` is an array, list or tuple.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1 (first inequality).
+    """
+    if is_array(mass):
+        mass = check_probability_array("mass", mass)
+        return vectorized.isoperimetric_profile(mass) / _positive_array(lip)
+
+    def compute():
+        p = check_probability("mass", mass)
+        return _isoperimetric_profile(p) / check_positive("lip", lip)
+
+    return evaluate(compute, dps)
+
+
+def _positive_array(lip):
+    lip = check_array("lip", lip)
+    if (lip <= 0).any():
+        raise ValueError(f"lip must be a positive finite number in (0, inf), got lip={lip[lip <= 0].flat[0]}")
+    return lip
+
+
+def extension_mass_lower_bound(mass, r, lip, *, dps=None):
+    r"""Lower bound on the model mass of the extension: :math:`\alpha = \Phi(r/L + \Phi^{-1}(\rho(A)))`.
+
+    Parameters
+    ----------
+    mass : real number in [0, 1], or array_like
+        Model mass :math:`\rho(A)`. ``mass = 0`` gives 0 and ``mass = 1`` gives 1.
+    r : finite real number >= 0, or array_like
+        Radius of the closed extension :math:`A_r = \{x : d(x, A) \le r\}`.
+    lip : positive finite real number, or array_like
+        Lipschitz constant :math:`L` of the generator.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf, or numpy.ndarray when ``mass`` is an array (computed by
+    :func:`isobounds.vectorized.extension_mass_lower_bound`).
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1 (second inequality).
+    """
+    if is_array(mass):
+        return vectorized.extension_mass_lower_bound(*_array_args(mass, r, lip))
+
+    def compute():
+        return _extension_mass(*_theorem1_args(mass, r, lip))
+
+    return evaluate(compute, dps)
+
+
+def shell_mass_lower_bound(mass, r, lip, *, dps=None):
+    r"""Lower bound on the model mass of the shell: :math:`\beta = \alpha - \rho(A) \le \rho(A_r \setminus A)`.
+
+    :math:`\beta = \Phi(x + c) - \Phi(x)` with :math:`x = \Phi^{-1}(\rho(A))`
+    and :math:`c = r / L`, evaluated as the Gaussian mass of
+    :math:`[x, x + c]` without subtracting two nearly equal numbers: with
+    ``lip = 1e300`` and ``r = 1`` the result is about
+    ``1e-300 * I(mass)``, correct to the working precision.
+
+    Parameters
+    ----------
+    mass : real number in [0, 1], or array_like
+        Model mass :math:`\rho(A)`. Masses near 1 are handled through their
+        complement; ``mass = 0`` and ``mass = 1`` give 0.
+    r : finite real number >= 0, or array_like
+        Radius of the extension.
+    lip : positive finite real number, or array_like
+        Lipschitz constant :math:`L` of the generator.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf (>= 0), or numpy.ndarray when ``mass`` is an array.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1.
+    """
+    if is_array(mass):
+        return vectorized.shell_mass_lower_bound(*_array_args(mass, r, lip))
+
+    def compute():
+        return _shell_mass(*_theorem1_args(mass, r, lip))
+
+    return evaluate(compute, dps)

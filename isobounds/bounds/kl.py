@@ -1,0 +1,231 @@
+r"""Lower bounds on the Kullback-Leibler divergence of a Lipschitz push-forward from a target.
+
+Theorem 7 bounds :math:`d_{KL}(\rho \| \nu)` by a binary KL divergence
+between the isoperimetric lower bound on the model's shell mass and the
+target's shell mass; Corollary 8 specialises it to a balanced mixture of two
+Gaussians. Both are implemented with a corrected validity condition (see
+:func:`kl_lower_bound`).
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 7
+and Corollary 8.
+"""
+
+import mpmath
+
+from .._precision import GUARD_DIGITS
+from .._validation import check_nonnegative, check_positive, check_probability
+from ._common import check_dimensions, evaluate, separation, set_mass
+from .isoperimetry import _shell_mass
+from .tv import _corollary6_terms
+
+__all__ = ["kl_bin", "kl_lower_bound", "kl_lower_bound_two_gaussians"]
+
+_MAX_PRECISION_RAISES = 4
+
+
+# ---------------------------------------------------------------------------
+# Binary Kullback-Leibler divergence.
+# ---------------------------------------------------------------------------
+
+def _kl_bin_terms(a, b):
+    """Return the terms a log(a/b) and (1-a) log((1-a)/(1-b)), with 0 log 0 = 0.
+
+    Each logarithm is taken as ``log1p`` of a relative difference, so that it
+    keeps full relative precision when ``a`` is close to ``b`` (a difference
+    of two logarithms would lose ``log10(|log b| / |a - b|)`` digits).
+    """
+    difference = a - b
+    first = mpmath.mpf(0) if a == 0 else a * mpmath.log1p(difference / b)
+    second = mpmath.mpf(0) if a == 1 else (1 - a) * mpmath.log1p(-difference / (1 - b))
+    return first, second
+
+
+def _kl_bin(a, b):
+    """Binary KL divergence at the current precision, with extra digits when the two terms cancel.
+
+    When ``a`` is close to ``b`` the result is about ``(a - b)^2 / (2 b (1 - b))``
+    while each term is about ``|a - b|``, so the sum loses
+    ``log10(|term| / result)`` digits. The kernel measures the loss and
+    recomputes with that many more digits.
+    """
+    if a == b:
+        return mpmath.mpf(0)
+    if (b == 0 and a > 0) or (b == 1 and a < 1):
+        return mpmath.inf
+
+    digits = mpmath.mp.dps
+    for _ in range(_MAX_PRECISION_RAISES):
+        with mpmath.workdps(digits):
+            first, second = _kl_bin_terms(a, b)
+            value = first + second
+        scale = max(abs(first), abs(second))
+        if value > 0 and scale / value < mpmath.mpf(10) ** (digits - mpmath.mp.dps + GUARD_DIGITS // 2):
+            return +value
+        lost = digits if value <= 0 else int(mpmath.log10(scale / value)) + 1
+        digits += lost + GUARD_DIGITS
+    return +value
+
+
+def kl_bin(a, b, *, dps=None):
+    r"""Binary Kullback-Leibler divergence :math:`a \log(a/b) + (1-a) \log((1-a)/(1-b))`.
+
+    The divergence between the Bernoulli laws of parameters ``a`` and ``b``,
+    with :math:`0 \log 0 = 0`. The second term uses ``log1p`` so that small
+    ``a`` and ``b`` keep their digits, and extra digits are used when ``a``
+    is close to ``b``.
+
+    Parameters
+    ----------
+    a, b : real numbers in [0, 1]
+        ``b = 0`` with ``a > 0`` (or ``b = 1`` with ``a < 1``) gives ``+inf``.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf, >= 0 (possibly ``+inf``).
+    """
+
+    def compute():
+        return _kl_bin(check_probability("a", a), check_probability("b", b))
+
+    return evaluate(compute, dps)
+
+
+# ---------------------------------------------------------------------------
+# Theorem 7 and Corollary 8.
+# ---------------------------------------------------------------------------
+
+def _corrected_kl(beta, v, corrected):
+    """kl_bin(beta || v) when beta >= v; 0 otherwise (unless ``corrected`` is False)."""
+    if corrected and beta < v:
+        return mpmath.mpf(0)
+    return _kl_bin(beta, v)
+
+
+def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
+    r"""Lower bound on :math:`d_{KL}(g\#N(0, I_p) \| \nu)` from one set and one radius.
+
+    With :math:`\beta = \Phi(r/L + \Phi^{-1}(\rho(A))) - \rho(A)` and
+    :math:`v = \nu(A_r \setminus A)`,
+
+    .. math::
+
+        d_{KL}(\rho \| \nu) \ge
+        \begin{cases} \mathrm{kl}(\beta \| v) & \beta \ge v, \\ 0 & \beta < v. \end{cases}
+
+    Correction: the theorem as published takes :math:`\mathrm{kl}(\beta \| v)`
+    for every ``(A, r)``. Its proof replaces :math:`\rho(A_r \setminus A)`
+    by the lower bound :math:`\beta` inside a term multiplied by the optimal
+    dual variable, which is valid only when that variable is nonnegative,
+    that is when :math:`\beta \ge v`. A target pushed forward exactly by a
+    very steep map (``beta`` near 0, divergence 0) violates the uncorrected
+    formula, whose value :math:`-\log(1 - v)` is then positive.
+
+    Parameters
+    ----------
+    A : set from :mod:`isobounds.sets`
+        Any set with ``shell(r)`` and ``dim``.
+    r : finite real number >= 0
+        Radius of the extension.
+    lip : positive finite real number
+        Lipschitz constant :math:`L` of the generator.
+    target : measure from :mod:`isobounds.measures`
+        Anything with ``mass(set, dps=...)`` and ``dim``.
+    model_mass : real number in [0, 1]
+        The model's mass :math:`\rho(A)`.
+    corrected : bool, default True
+        ``False`` returns the uncorrected (invalid) formula
+        :math:`\mathrm{kl}(\beta \| v)` for every case, to demonstrate the
+        erratum. Never use it as a bound.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf, >= 0
+        ``+inf`` when :math:`v = 0 < \beta`: the model must then put mass
+        where the target has none (an empirical target and a small ``r``,
+        for instance), so the divergence is infinite.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 7 (with the validity condition
+    :math:`\beta \ge v` added).
+    """
+
+    def compute():
+        radius = check_nonnegative("r", r)
+        c = radius / check_positive("lip", lip)
+        rho = check_probability("model_mass", model_mass)
+        check_dimensions(A, target)
+        v = set_mass(target, A.shell(radius))
+        return _corrected_kl(_shell_mass(rho, c), v, corrected)
+
+    return evaluate(compute, dps)
+
+
+def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=True, dps=None):
+    r"""KL bound for a balanced mixture of two Gaussians, from the model's mass of one half-space.
+
+    For :math:`\nu = \tfrac12 [N(m_1, s^2 I) + N(m_2, s^2 I)]`,
+    :math:`D = \|m_2 - m_1\|` and :math:`\lambda = \rho(H_1)` the model's
+    mass of the half-space :math:`H_1` on the side of ``m1`` of the
+    bisecting hyperplane (after exchanging the means when
+    :math:`\lambda > 1/2`, which replaces :math:`\lambda` by
+    :math:`1 - \lambda`),
+
+    .. math::
+
+        a = \Phi\big(D/(4sL) + \Phi^{-1}(\lambda)\big) - \lambda, \quad
+        b = \tfrac12 \big[\Phi(D(2s+1)/(4s^2)) - \Phi(D(2s-1)/(4s^2))\big],
+
+    and :math:`d_{KL}(\rho \| \nu) \ge \mathrm{kl}(a \| b)` when
+    :math:`a \ge b`, 0 otherwise. ``a`` equals
+    :math:`\int_{-\Phi^{-1}(1-\lambda)}^{D/(4sL) - \Phi^{-1}(1-\lambda)} \varphi`
+    and is computed as that Gaussian mass, without cancellation.
+
+    Correction: as for Theorem 7, the published statement omits the
+    condition :math:`a \ge b`, without which the proof's dual variable is
+    negative and the formula can exceed the true divergence.
+
+    Parameters
+    ----------
+    m1, m2 : real numbers or equal-length sequences of real numbers
+        Means of the two components; ``m1 = m2`` gives 0.
+    sigma : positive finite real number
+        Standard deviation of both components.
+    lip : positive finite real number
+        Lipschitz constant of the generator.
+    model_weight : real number in [0, 1]
+        :math:`\rho(H_1)`, the model's mass on the side of ``m1``.
+    corrected : bool, default True
+        ``False`` drops the condition :math:`a \ge b` (the invalid published
+        form), for demonstrations only.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf, >= 0.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 8 (with the validity condition
+    :math:`a \ge b` added).
+    """
+
+    def compute():
+        D = separation(m1, m2)
+        s = check_positive("sigma", sigma)
+        L = check_positive("lip", lip)
+        lam = check_probability("model_weight", model_weight)
+        lam = min(lam, 1 - lam)
+        a = _shell_mass(lam, D / (4 * s * L))
+        _, b = _corollary6_terms(D, s, L)
+        return _corrected_kl(a, b, corrected)
+
+    return evaluate(compute, dps)

@@ -1,0 +1,333 @@
+r"""Lower bounds on the Lipschitz constant needed to push N(0, I_p) onto a target exactly.
+
+Corollary 2 bounds it for a two-component Gaussian mixture in closed form;
+Corollary 3 gives the exact minimum in one dimension, the Lipschitz constant
+of the monotone (optimal transport) map :math:`F_\nu^{-1} \circ \Phi`.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022,
+Corollaries 2 and 3.
+"""
+
+import math
+import typing
+
+import mpmath
+import numpy as np
+import scipy.optimize
+import scipy.special as sc
+
+from .._validation import check_positive, check_probability
+from ..gaussian import _isoperimetric_profile, _phi, _Phi, _Phi_c_inv, _Phi_inv
+from ._common import evaluate, golden_section, separation
+from ._mixture import is_gaussian_mixture, mixture_from_target
+
+__all__ = ["lipschitz_lower_bound_two_gaussians", "ot_lipschitz_constant", "OTLipschitzConstant"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_CANDIDATES = 4
+
+
+# ---------------------------------------------------------------------------
+# Corollary 2.
+# ---------------------------------------------------------------------------
+
+def _check_weight(weight):
+    lam = check_probability("weight", weight)
+    if lam == 0 or lam == 1:
+        raise ValueError(f"weight must lie in the open interval (0, 1), got weight={lam}")
+    return lam
+
+
+def _closed_form(D, s, lam):
+    x = _Phi_inv(lam)
+    return s * mpmath.exp(D * D / (8 * s * s) - x * x / 2)
+
+
+def _bisecting_half_space_form(D, s, lam):
+    """I(nu(H)) / nu^+(dH) with H the half-space bisecting the means on the side of m2."""
+    t = D / (2 * s)
+    lower, upper = _Phi(-t), _Phi(t)
+    mass = lam * lower + (1 - lam) * upper
+    complement = lam * upper + (1 - lam) * lower
+    boundary_density = _phi(t) / s
+    return _isoperimetric_profile(min(mass, complement)) / boundary_density
+
+
+def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=0.5, sharp=False, *, dps=None):
+    r"""Lipschitz constant needed to push :math:`N(0, I_p)` exactly onto a two-Gaussian mixture.
+
+    For :math:`\nu = \lambda N(m_1, s^2 I_d) + (1 - \lambda) N(m_2, s^2 I_d)`
+    and :math:`D = \|m_2 - m_1\|`, any :math:`g` with :math:`g\#N(0, I_p) = \nu`
+    has
+
+    .. math::
+
+        \mathrm{Lip}(g) \ge s \exp\big(D^2 / (8 s^2) - \Phi^{-1}(\lambda)^2 / 2\big).
+
+    With ``sharp=True`` the function returns the intermediate step of the
+    proof, :math:`I(\nu(H)) / \nu^+(\partial H)`, with :math:`H` the
+    half-space bisecting the two means, :math:`t = D / (2s)`,
+    :math:`\nu(H) = \lambda \Phi(-t) + (1 - \lambda) \Phi(t)` and
+    :math:`\nu^+(\partial H) = \varphi(t) / s`. It is never smaller than the
+    closed form.
+
+    Parameters
+    ----------
+    m1, m2 : real numbers or equal-length sequences of real numbers
+        Means of the two components, in any dimension. ``m1 = m2`` is
+        accepted: the target is then one Gaussian, and the bound (at most
+        ``sigma``) stays valid because pushing :math:`N(0, I_p)` onto
+        :math:`N(m, s^2 I_d)` needs a Lipschitz constant of at least ``s``.
+    sigma : positive finite real number
+        Common standard deviation ``s`` of the components.
+    weight : real number in (0, 1), default 1/2
+        Weight :math:`\lambda` of the component at ``m1``.
+    sharp : bool, default False
+        Return the sharper intermediate bound instead of the closed form.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf
+        Finite for any finite input: ``m1 = -50``, ``m2 = 50``, ``sigma = 1``
+        gives :math:`e^{1250} \approx 10^{542.9}`.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 2.
+    """
+
+    def compute():
+        D = separation(m1, m2)
+        s = check_positive("sigma", sigma)
+        lam = _check_weight(weight)
+        if sharp:
+            return _bisecting_half_space_form(D, s, lam)
+        return _closed_form(D, s, lam)
+
+    return evaluate(compute, dps)
+
+
+# ---------------------------------------------------------------------------
+# Corollary 3.
+# ---------------------------------------------------------------------------
+
+class OTLipschitzConstant(typing.NamedTuple):
+    """Lipschitz constant of the monotone transport map and where it is attained.
+
+    ``maximiser`` is the point ``y`` of the target's line where
+    ``I(F(y)) / p(y)`` is largest, or ``+inf`` when the supremum is the
+    limit in the tails (the largest component standard deviation of a
+    Gaussian mixture).
+    """
+
+    value: mpmath.mpf
+    maximiser: mpmath.mpf
+
+
+def _ratio(mixture, y):
+    """I(F(y)) / p(y) with I evaluated on the smaller of F(y) and 1 - F(y)."""
+    q = min(mixture.cdf(y), mixture.sf(y))
+    return _isoperimetric_profile(q) / mixture.pdf(y)
+
+
+def _log_ratio_slope(mixture, y):
+    """Minus the derivative of log(I(F)/p): Phi_inv(F) p / I(F) + p' / p.
+
+    The logarithmic form keeps the function of order 1 to ``|y - m_k| / s_k^2``
+    even where ``p`` is as small as ``exp(-1250)``, so a root finder's
+    absolute tolerance stays meaningful.
+    """
+    cdf, sf = mixture.cdf(y), mixture.sf(y)
+    quantile = _Phi_inv(cdf) if cdf <= sf else _Phi_c_inv(sf)
+    p = mixture.pdf(y)
+    return quantile * p / _isoperimetric_profile(min(cdf, sf)) + mixture.pdf_derivative(y) / p
+
+
+def _search_grid(mixture):
+    """Float64 grid covering every component to +-40 standard deviations, denser near each mean."""
+    _, means, sigmas = mixture.float_parameters()
+    spread = 40.0 * sigmas.max()
+    pieces = [np.linspace(means.min() - spread, means.max() + spread, 4001)]
+    pieces += [m + s * np.linspace(-40.0, 40.0, 1601) for m, s in zip(means, sigmas)]
+    grid = np.unique(np.concatenate(pieces))
+    distinct = np.diff(grid) > 1e-6 * sigmas.min()
+    return grid[np.concatenate(([True], distinct))]
+
+
+def _log_ratio_on_grid(mixture, grid):
+    log_pdf, log_cdf, log_sf = mixture.log_pdf_cdf_sf(grid)
+    log_q = np.minimum(log_cdf, log_sf)
+    x = sc.ndtri_exp(np.minimum(log_q, math.log(0.5)))
+    return -0.5 * x * x - _LOG_SQRT_2PI - log_pdf
+
+
+def _local_maxima(values, count):
+    """Indices of the ``count`` largest interior local maxima (plateaus included)."""
+    interior = np.arange(1, len(values) - 1)
+    is_peak = (values[interior] >= values[interior - 1]) & (values[interior] >= values[interior + 1])
+    peaks = interior[is_peak]
+    if peaks.size == 0:
+        peaks = np.array([int(np.argmax(values))])
+    order = np.argsort(values[peaks])[::-1]
+    return peaks[order[:count]]
+
+
+def _refine_maximum(mixture, left, right):
+    """Locate the maximum of I(F)/p inside ``[left, right]`` at the working precision.
+
+    A bracketed root of the logarithmic derivative converges fast. The
+    root is kept only when it lies inside the bracket and beats both ends.
+    Otherwise golden-section search on the ratio finds the maximum.
+    """
+    left, right = mpmath.mpf(left), mpmath.mpf(right)
+    if _log_ratio_slope(mixture, left) < 0 < _log_ratio_slope(mixture, right):
+        try:
+            y = mpmath.findroot(lambda t: _log_ratio_slope(mixture, t), (left, right), solver="anderson")
+        except (ValueError, ZeroDivisionError):
+            y = None
+        if y is not None and left <= y <= right:
+            value = _ratio(mixture, y)
+            if value >= _ratio(mixture, left) and value >= _ratio(mixture, right):
+                return y
+    # Enough iterations to shrink the bracket to the working precision.
+    iterations = int(mpmath.mp.prec * 1.45) + 10
+    _, y = golden_section(lambda t: _ratio(mixture, t), left, right, iterations)
+    return y
+
+
+def _mixture_ot_constant(mixture):
+    grid = _search_grid(mixture)
+    log_ratio = _log_ratio_on_grid(mixture, grid)
+    best_value, best_point = None, None
+    for i in _local_maxima(log_ratio, _CANDIDATES):
+        # Two grid steps on each side keep the maximum inside the bracket
+        # despite rounding in the float64 values.
+        left, right = grid[max(i - 2, 0)], grid[min(i + 2, len(grid) - 1)]
+        y = _refine_maximum(mixture, left, right)
+        value = _ratio(mixture, y)
+        if best_value is None or value > best_value:
+            best_value, best_point = value, y
+
+    tail_limit = max(mixture.sigmas)
+    if tail_limit > best_value:
+        return tail_limit, mpmath.inf
+    return best_value, best_point
+
+
+def _generic_ot_constant(target, bounds):
+    """Float64 search for targets known only through ``pdf`` and ``cdf`` (and ``sf``, ``ppf`` if present).
+
+    A target wrapping a frozen ``scipy.stats`` law (``target.frozen``) is
+    evaluated through that law. Where the density vanishes inside the
+    support's range the ratio is infinite, and so is the returned value.
+    """
+    law = getattr(target, "frozen", target)
+    if bounds is None:
+        if not hasattr(law, "ppf"):
+            raise ValueError("bounds=(low, high) is required for a target without ppf or mixture parameters")
+        bounds = (float(law.ppf(1e-12)), float(law.ppf(1 - 1e-12)))
+    low, high = (float(b) for b in bounds)
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"bounds must be two finite numbers with low < high, got bounds={bounds!r}")
+
+    def ratio(y):
+        y = np.asarray(y, dtype=float)
+        cdf = np.asarray(law.cdf(y), dtype=float)
+        sf = np.asarray(law.sf(y), dtype=float) if hasattr(law, "sf") else 1.0 - cdf
+        profile = np.exp(-0.5 * sc.ndtri(np.minimum(cdf, sf)) ** 2 - _LOG_SQRT_2PI)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(profile > 0, profile / np.asarray(law.pdf(y), dtype=float), 0.0)
+
+    grid = np.linspace(low, high, 20001)
+    values = ratio(grid)
+    if np.isposinf(values).any():
+        return mpmath.inf, mpmath.mpf(float(grid[np.argmax(values)]))
+    values = np.nan_to_num(values, nan=-np.inf)
+
+    best_value, best_point = -np.inf, None
+    for i in _local_maxima(values, _CANDIDATES):
+        left, right = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+        found = scipy.optimize.minimize_scalar(
+            lambda y: -float(ratio(y)), bounds=(left, right), method="bounded", options={"xatol": 1e-13}
+        )
+        candidates = [(float(-found.fun), float(found.x)), (float(values[i]), float(grid[i]))]
+        for value, point in candidates:
+            if value > best_value:
+                best_value, best_point = value, point
+    return mpmath.mpf(best_value), mpmath.mpf(best_point)
+
+
+def ot_lipschitz_constant(target, *, direction=None, bounds=None, dps=None):
+    r"""Lipschitz constant of the monotone transport map onto a univariate target.
+
+    For :math:`\nu` on :math:`\mathbb{R}` with density :math:`p_\nu > 0` and
+    distribution function :math:`F_\nu`, every :math:`g` with
+    :math:`g\#N(0, I_p) = \nu` satisfies
+
+    .. math::
+
+        \mathrm{Lip}(g) \ge \mathrm{Lip}(F_\nu^{-1} \circ \Phi)
+        = \sup_y I(F_\nu(y)) / p_\nu(y),
+
+    and the monotone map attains it. In higher dimension the bound applies
+    to the law of :math:`\langle u, X \rangle` for a unit vector ``u``,
+    because projecting is 1-Lipschitz.
+
+    The supremum is found by a global search. The ratio is evaluated on a
+    float64 grid in logarithms, so no tail underflows. The best few local
+    maxima are refined at the working precision by a bracketed root of the
+    derivative (golden-section search as a fallback), and the largest wins.
+    Several local maxima (unequal weights and widths) cannot fool it unless
+    two peaks are closer than the grid step, ``sigma_min / 20``.
+
+    NOTE: for a law with tails heavier than Gaussian (logistic, Student)
+    the ratio grows without bound in the tails, so the supremum is infinite.
+    The float64 search only returns the largest value inside ``bounds``.
+
+    Parameters
+    ----------
+    target : object
+        A Gaussian mixture exposing ``weights``, ``means`` and ``sigmas``
+        (such as :class:`isobounds.measures.GaussianMixture`) is evaluated
+        with mpmath at the working precision. Any other univariate law with
+        vectorised ``pdf`` and ``cdf`` (and optionally ``sf`` and ``ppf``),
+        such as a frozen ``scipy.stats`` distribution or an
+        :class:`isobounds.measures.UnivariateDistribution`, is evaluated
+        in float64. A density that vanishes between parts of the support gives
+        ``+inf``, because the transport map jumps there.
+    direction : sequence of real numbers, optional
+        Direction ``u`` to project a multivariate Gaussian mixture on
+        (normalised internally). Required when the mixture's dimension is
+        above 1.
+    bounds : (float, float), optional
+        Search interval for a target given by ``pdf`` and ``cdf`` only.
+        Defaults to ``(ppf(1e-12), ppf(1 - 1e-12))``.
+    dps : int, optional
+        Significant digits of the result (mixtures only; other targets are
+        computed in float64).
+
+    Returns
+    -------
+    OTLipschitzConstant
+        ``(value, maximiser)`` as mpf.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 3.
+    """
+
+    def compute():
+        if is_gaussian_mixture(target):
+            mixture = mixture_from_target(target, direction)
+            return _mixture_ot_constant(mixture)
+        if direction is not None:
+            raise ValueError("direction applies to Gaussian mixtures only; got a target without mixture parameters")
+        return _generic_ot_constant(target, bounds)
+
+    value, maximiser = evaluate(compute, dps)
+    return OTLipschitzConstant(value, maximiser)

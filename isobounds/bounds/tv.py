@@ -1,0 +1,443 @@
+r"""Lower bounds on the total variation distance between a Lipschitz push-forward and a target.
+
+Theorem 4 turns the isoperimetric inequality of Theorem 1 into a bound on
+:math:`d_{TV}(\rho, \nu)` from the target's mass of a set and of its shell;
+Corollaries 5 and S11 specialise it to targets carried by disjoint pieces,
+and Corollary 6 to a balanced mixture of two Gaussians.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 4,
+Corollaries 5, 6 and S11.
+"""
+
+import numbers
+import typing
+
+import mpmath
+import numpy as np
+
+from .._validation import check_finite, check_nonnegative, check_positive, check_probability, check_weights
+from ..gaussian import _gaussian_mass
+from ._common import check_dimensions, evaluate, separation, set_mass
+from .isoperimetry import _shell_mass
+
+__all__ = [
+    "tv_lower_bound",
+    "tv_lower_bound_disconnected",
+    "tv_lower_bound_two_gaussians",
+    "DisconnectedBound",
+    "MAX_PIECES",
+]
+
+MAX_PIECES = 40
+"""Largest number of pieces accepted by :func:`tv_lower_bound_disconnected`."""
+
+# Float64 subset sums closer to 1/2 than the best one by less than this are
+# re-checked with mpmath, so rounding cannot pick a worse subset.
+_SUBSET_SUM_TOLERANCE = 1e-12
+_MAX_RECHECKED_SUBSETS = 256
+
+
+# ---------------------------------------------------------------------------
+# Theorem 4.
+# ---------------------------------------------------------------------------
+
+def _model_free_side(region, r, c, target):
+    """sup-free bracket for one side: beta(nu(S), r / L) - nu(S_r minus S)."""
+    mass = set_mass(target, region)
+    shell = set_mass(target, region.shell(r))
+    return _shell_mass(mass, c) - shell
+
+
+def _theorem4_bracket(rho, nu, c, shell):
+    """alpha(rho, c) - min(rho, nu) - shell, with alpha - rho taken as the cancellation-free beta."""
+    beta = _shell_mass(rho, c)
+    if rho <= nu:
+        return beta - shell
+    return beta + (rho - nu) - shell
+
+
+def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
+    r"""Lower bound on :math:`d_{TV}(g\#N(0, I_p), \nu)` from one set and one radius.
+
+    With the model mass :math:`\rho(A)` known,
+
+    .. math::
+
+        d_{TV}(\rho, \nu) \ge \alpha(\rho(A), r) - \min(\rho(A), \nu(A))
+        - \nu(A_r \setminus A),
+        \quad \alpha(m, r) = \Phi(r/L + \Phi^{-1}(m)).
+
+    With ``model_mass=None`` only ``lip`` and the target are known. For the
+    complement ``B`` of ``A``, either :math:`\rho(A) \ge \nu(A)` or
+    :math:`\rho(B) \ge \nu(B)`, so
+
+    .. math::
+
+        d_{TV} \ge \min\big(\beta(\nu(A), r) - \nu(A_r \setminus A),\;
+        \beta(\nu(B), r) - \nu(B_r \setminus B)\big),
+        \quad \beta(m, r) = \alpha(m, r) - m,
+
+    with the same ``r`` on both sides. The bound of the theorem is the
+    supremum over ``A`` and ``r``. In the model-free form it is the minimum
+    of the two suprema, where each side takes its own best radius:
+    :func:`isobounds.bounds.maximize_tv_over_radius` computes it.
+
+    Parameters
+    ----------
+    A : set from :mod:`isobounds.sets`
+        Any set with ``extension(r)``, ``shell(r)``, ``complement()`` and ``dim``.
+    r : finite real number >= 0
+        Radius of the extension, in the units of the target's space.
+    lip : positive finite real number
+        Lipschitz constant :math:`L` of the generator.
+    target : measure from :mod:`isobounds.measures`
+        Anything with ``mass(set, dps=...)`` and ``dim``.
+    model_mass : real number in [0, 1], optional
+        The model's mass :math:`\rho(A)`.
+    clip : bool, default True
+        Return ``max(bracket, 0)``. ``clip=False`` returns the raw bracket,
+        which may be negative (then the bound is the trivial 0).
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf
+
+    Raises
+    ------
+    ValueError
+        For ``r < 0``, ``lip <= 0``, ``model_mass`` outside [0, 1], or a set
+        whose dimension differs from the target's.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 4.
+    """
+
+    def compute():
+        radius = check_nonnegative("r", r)
+        c = radius / check_positive("lip", lip)
+        check_dimensions(A, target)
+        if model_mass is not None:
+            rho = check_probability("model_mass", model_mass)
+            nu = set_mass(target, A)
+            shell = set_mass(target, A.shell(radius))
+            value = _theorem4_bracket(rho, nu, c, shell)
+        else:
+            value = min(
+                _model_free_side(A, radius, c, target),
+                _model_free_side(A.complement(), radius, c, target),
+            )
+        return max(value, mpmath.mpf(0)) if clip else value
+
+    return evaluate(compute, dps)
+
+
+# ---------------------------------------------------------------------------
+# Corollaries 5 and S11.
+# ---------------------------------------------------------------------------
+
+class DisconnectedBound(typing.NamedTuple):
+    """Corollary S11 bound with the subset of pieces that attains it.
+
+    ``subset`` contains the indices of the pieces in the maximising set ``I``
+    (the side of mass ``lam_I >= 1/2``), ``distance`` is :math:`D_I`.
+    """
+
+    value: mpmath.mpf
+    subset: tuple
+    distance: mpmath.mpf
+
+
+def _two_pieces(weight, distance, lip):
+    w = check_probability("weights", weight)
+    D = check_positive("distances", distance)
+    L = check_positive("lip", lip)
+    lam = max(w, 1 - w)
+    subset = (0,) if w >= 1 - w else (1,)
+    return _shell_mass(lam, D / (2 * L)), subset, D
+
+
+def _check_distance_matrix(distances, count):
+    matrix = np.asarray(distances, dtype=object)
+    if matrix.shape != (count, count):
+        raise ValueError(
+            f"distances must be a {count} x {count} matrix (one row per weight), got shape {matrix.shape}"
+        )
+    values = [[check_finite(f"distances[{i}, {j}]", matrix[i, j]) for j in range(count)] for i in range(count)]
+    for i in range(count):
+        if values[i][i] != 0:
+            raise ValueError(f"distances must have a zero diagonal, got distances[{i}, {i}]={values[i][i]}")
+        for j in range(i + 1, count):
+            d, d_t = values[i][j], values[j][i]
+            if d <= 0:
+                raise ValueError(
+                    f"distances between distinct pieces must be positive (disjoint closed pieces), "
+                    f"got distances[{i}, {j}]={d}"
+                )
+            if abs(d - d_t) > mpmath.mpf(10) ** -12 * max(abs(d), abs(d_t)):
+                raise ValueError(
+                    f"distances must be symmetric, got distances[{i}, {j}]={d} and distances[{j}, {i}]={d_t}"
+                )
+    return values
+
+
+def _subset_sums(weights):
+    """Enumerate the subset sums of ``weights`` in float64, with their bit masks."""
+    sums = np.zeros(1)
+    masks = np.zeros(1, dtype=np.int64)
+    for i, w in enumerate(weights):
+        sums = np.concatenate((sums, sums + w))
+        masks = np.concatenate((masks, masks | (1 << i)))
+    return sums, masks
+
+
+def _closest_to_half_candidates(weights):
+    """Masks of subsets containing item 0 whose float64 sums are nearest to 1/2 (meet in the middle)."""
+    k = len(weights)
+    half = max(1, k // 2)
+    sums_a, masks_a = _subset_sums(weights[1:half])
+    sums_a, masks_a = sums_a + weights[0], (masks_a << 1) | 1
+    sums_b, masks_b = _subset_sums(weights[half:])
+    masks_b = masks_b << half
+
+    order = np.argsort(sums_b, kind="stable")
+    sums_b, masks_b = sums_b[order], masks_b[order]
+    position = np.searchsorted(sums_b, 0.5 - sums_a)
+    found_masks, found_gaps = [], []
+    for shift in (-1, 0):
+        index = np.clip(position + shift, 0, len(sums_b) - 1)
+        found_masks.append(masks_a | masks_b[index])
+        found_gaps.append(np.abs(sums_a + sums_b[index] - 0.5))
+    masks = np.concatenate(found_masks)
+    gaps = np.concatenate(found_gaps)
+
+    full = (1 << k) - 1
+    gaps = np.where(masks == full, np.inf, gaps)
+    near = np.flatnonzero(gaps <= gaps.min() + _SUBSET_SUM_TOLERANCE)
+    near = near[np.argsort(gaps[near])][:_MAX_RECHECKED_SUBSETS]
+    return np.unique(masks[near]) if near.size else np.array([1], dtype=np.int64)
+
+
+def _balanced_union(component_weights):
+    """Mask of a union of components (containing component 0) with mass nearest to 1/2, checked in mpf."""
+    floats = np.array([float(w) for w in component_weights])
+    best_mask, best_gap = None, None
+    for mask in _closest_to_half_candidates(floats):
+        mass = mpmath.fsum(w for i, w in enumerate(component_weights) if (int(mask) >> i) & 1)
+        gap = abs(mass - mpmath.mpf(1) / 2)
+        if best_gap is None or gap < best_gap:
+            best_mask, best_gap = int(mask), gap
+    return best_mask
+
+
+def _minimum_spanning_edges(distances):
+    """Kruskal's algorithm: the edges ``(d, i, j)`` of a minimum spanning tree, by increasing ``d``."""
+    count = len(distances)
+    parent = list(range(count))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges = sorted((distances[i][j], i, j) for i in range(count) for j in range(i + 1, count))
+    tree = []
+    for d, i, j in edges:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[a] = b
+            tree.append((d, i, j))
+    return tree
+
+
+def _components_below(tree, count, threshold):
+    """Connected components of the graph whose edges are the tree edges shorter than ``threshold``."""
+    parent = list(range(count))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for d, i, j in tree:
+        if d < threshold:
+            parent[root(i)] = root(j)
+    groups = {}
+    for i in range(count):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def _many_pieces(weights, distances, lip):
+    """Exact maximum of Corollary S11 over the nonempty proper subsets of pieces.
+
+    A subset with ``D_I >= delta`` is a union of connected components of the
+    graph joining pieces closer than ``delta``, and the bound decreases in
+    ``lam_I`` on [1/2, 1] and increases in ``D_I``. The optimum is therefore
+    attained at a threshold ``delta`` equal to an edge length of a minimum
+    spanning tree (the lightest edge across any cut has such a length), with
+    the union of components whose mass is nearest to 1/2.
+    """
+    L = check_positive("lip", lip)
+    lam_values = check_weights("weights", weights)
+    count = len(lam_values)
+    if count < 2:
+        raise ValueError(f"weights must describe at least 2 pieces, got {count}")
+    if count > MAX_PIECES:
+        raise ValueError(
+            f"at most {MAX_PIECES} pieces are supported (the exact search is exponential), got {count} weights; "
+            "merge pieces that are close to each other first"
+        )
+    D = _check_distance_matrix(distances, count)
+
+    tree = _minimum_spanning_edges(D)
+    best = None
+    for threshold in sorted({d for d, _, _ in tree}):
+        components = _components_below(tree, count, threshold)
+        component_weights = [mpmath.fsum(lam_values[i] for i in group) for group in components]
+        mask = _balanced_union(component_weights)
+        inside = sorted(i for k, group in enumerate(components) if (mask >> k) & 1 for i in group)
+        outside = [i for i in range(count) if i not in inside]
+        mass = mpmath.fsum(lam_values[i] for i in inside)
+        if mass < 1 - mass:
+            inside, outside, mass = outside, inside, 1 - mass
+        gap = min(D[i][j] for i in inside for j in outside)
+        value = _shell_mass(mass, gap / (2 * L))
+        if best is None or value > best[0]:
+            best = (value, tuple(inside), gap)
+    return best
+
+
+def tv_lower_bound_disconnected(weights, distances, lip, *, return_subset=False, dps=None):
+    r"""Total variation bound for a target carried by disjoint pieces.
+
+    Two pieces (Corollary 5): with :math:`\lambda = \max(w, 1 - w)` the
+    mass of the heavier piece and :math:`D` the distance between the pieces,
+
+    .. math::
+
+        d_{TV}(\rho, \nu) \ge \Phi\big(D / (2L) + \Phi^{-1}(\lambda)\big) - \lambda.
+
+    N pieces (Corollary S11): for a nonempty proper subset :math:`I` of the
+    pieces, :math:`\lambda_I = \max(w(I), 1 - w(I))` and
+    :math:`D_I = \min_{i \in I, j \notin I} d_{ij}`; the bound is the
+    maximum over :math:`I` of the same expression. The maximum is exact.
+    The search runs over the edge lengths of a minimum spanning tree of the
+    pieces and, for each length, over the unions of the groups of pieces
+    closer than that length. The subset-sum step uses meet in the middle.
+
+    Parameters
+    ----------
+    weights : real number in [0, 1], or sequence of N probabilities summing to 1
+        A scalar is the mass of one of two pieces (a weight below 1/2 means
+        the other piece is heavier). N >= 2 weights describe N pieces,
+        N at most ``MAX_PIECES`` (40).
+    distances : positive finite real number, or N x N matrix
+        Distance between the two pieces, or the matrix of pairwise
+        distances: symmetric, zero on the diagonal, positive elsewhere.
+    lip : positive finite real number
+        Lipschitz constant of the generator.
+    return_subset : bool, default False
+        Return a :class:`DisconnectedBound` (value, maximising subset,
+        its distance :math:`D_I`) instead of the value alone.
+    dps : int, optional
+        Significant digits of the value.
+
+    Examples
+    --------
+    For a :class:`isobounds.measures.DisconnectedSupport` ``nu``:
+    ``tv_lower_bound_disconnected(nu.weights, nu.pairwise_distances(), lip)``.
+
+    Returns
+    -------
+    mpmath.mpf or DisconnectedBound
+        The value is computed as the Gaussian mass of
+        :math:`[\Phi^{-1}(\lambda), \Phi^{-1}(\lambda) + D/(2L)]`, so it keeps
+        its relative precision for huge ``lip``. It is 0 only when
+        :math:`\lambda = 1`.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 5 and Corollary S11 (appendix).
+    """
+
+    def compute():
+        if isinstance(weights, numbers.Real) or isinstance(weights, (str, mpmath.mpf)):
+            return _two_pieces(weights, distances, lip)
+        return _many_pieces(weights, distances, lip)
+
+    value, subset, distance = evaluate(compute, dps)
+    if return_subset:
+        return DisconnectedBound(value, subset, distance)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Corollary 6.
+# ---------------------------------------------------------------------------
+
+def _corollary6_terms(D, s, L):
+    """Return ``(Phi(D/(4sL)) - 1/2, (1/2)[Phi(D(2s+1)/(4s^2)) - Phi(D(2s-1)/(4s^2))])``."""
+    # Phi(x) - 1/2 = erf(x / sqrt(2)) / 2 for x >= 0, one special function and no cancellation.
+    gain = mpmath.erf(D / (4 * s * L * mpmath.sqrt(2))) / 2
+    target_shell = _gaussian_mass(D * (2 * s - 1) / (4 * s * s), D * (2 * s + 1) / (4 * s * s)) / 2
+    return gain, target_shell
+
+
+def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):
+    r"""Total variation bound for a balanced mixture of two Gaussians.
+
+    For :math:`\nu = \tfrac12 [N(m_1, s^2 I) + N(m_2, s^2 I)]` and
+    :math:`D = \|m_2 - m_1\|`,
+
+    .. math::
+
+        d_{TV}(\rho, \nu) \ge \big[\Phi(D / (4 s L)) - \tfrac12\big]
+        - \tfrac12 \big[\Phi(D(2s+1)/(4s^2)) - \Phi(D(2s-1)/(4s^2))\big].
+
+    It is Theorem 4 for the half-space bisecting the means with the radius
+    ``r = D / (4s)``. That radius is arbitrary (and mixes units when
+    ``s != 1``); :func:`isobounds.bounds.maximize_tv_two_gaussians` optimises
+    it and returns a bound at least as large. Both differences of ``Phi`` are
+    computed as Gaussian masses from the tail side, so they keep their
+    relative precision when the modes are far apart.
+
+    Parameters
+    ----------
+    m1, m2 : real numbers or equal-length sequences of real numbers
+        Means of the two components; ``m1 = m2`` gives 0.
+    sigma : positive finite real number
+        Standard deviation ``s`` of both components. The paper allows
+        ``s >= 0``, but ``s = 0`` divides by zero and a mixture of two point
+        masses has no density, so ``sigma`` must be positive.
+    lip : positive finite real number
+        Lipschitz constant of the generator.
+    clip : bool, default True
+        Return ``max(bound, 0)``; ``clip=False`` returns the raw expression.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 6.
+    """
+
+    def compute():
+        D = separation(m1, m2)
+        s = check_positive("sigma", sigma)
+        L = check_positive("lip", lip)
+        gain, target_shell = _corollary6_terms(D, s, L)
+        value = gain - target_shell
+        return max(value, mpmath.mpf(0)) if clip else value
+
+    return evaluate(compute, dps)

@@ -1,0 +1,628 @@
+r"""The bounds of Salmona et al. (2022) as sympy expressions.
+
+Each function has the name and argument order of the numeric core's bound
+and returns a sympy expression of whatever it receives. Symbols give the
+formula, and exact numbers give an exact expression that ``.evalf(n)``
+evaluates to ``n`` digits. A mix gives a partly evaluated formula.
+
+Arguments whose value is known to be out of range raise ``ValueError``:
+numbers out of range, and symbols whose assumptions contradict the range
+(``Symbol("L", negative=True)`` as a Lipschitz constant).
+
+Numerical evaluation goes through sympy's adaptive ``evalf``, which raises
+its working precision where two terms cancel, up to ``maxn`` digits (100 by
+default). For extreme inputs, such as ``lip=10**300`` where
+:math:`\Phi(r/L) - 1/2` cancels 300 digits, pass a larger ``maxn`` (and
+``strict=True`` to get an error instead of a result with fewer correct
+digits), or ``sympy.lambdify`` the expression to mpmath.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import itertools
+import numbers
+
+import sympy
+from sympy import S
+
+from .functions import Phi, Phi_inv, isoperimetric_profile, kl_bin, phi
+
+__all__ = [
+    "surface_area_lower_bound",
+    "extension_mass_lower_bound",
+    "shell_mass_lower_bound",
+    "lipschitz_lower_bound_two_gaussians",
+    "tv_bracket",
+    "tv_lower_bound_two_gaussians",
+    "tv_lower_bound_disconnected",
+    "kl_bracket",
+    "kl_lower_bound_two_gaussians",
+    "two_gaussian_shell_mass",
+    "formula",
+    "latex",
+    "FORMULA_NAMES",
+]
+
+MAX_PIECES = 12
+"""Largest number of pieces of :func:`tv_lower_bound_disconnected` (the expression has 2**(N-1) - 1 terms)."""
+
+_FLOAT_SUM_TOLERANCE = 1e-12
+
+
+# ---------------------------------------------------------------------------
+# Argument conversion and checks.
+# ---------------------------------------------------------------------------
+
+def _to_sympy(name, value):
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number or a sympy expression, got the boolean {name}={value!r}")
+    try:
+        expr = sympy.sympify(value, strict=not isinstance(value, str))
+    except (sympy.SympifyError, TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={value!r}") from None
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={value!r}")
+    if expr is S.NaN or expr.is_extended_real is False:
+        raise ValueError(f"{name} must be a real number, got {name}={expr}")
+    return expr
+
+
+def _positive(name, value):
+    expr = _to_sympy(name, value)
+    if expr.is_extended_positive is False or expr.is_infinite:
+        raise ValueError(f"{name} must be a positive finite number in (0, inf), got {name}={expr}")
+    return expr
+
+
+def _nonnegative(name, value):
+    expr = _to_sympy(name, value)
+    if expr.is_extended_negative or expr.is_infinite:
+        raise ValueError(f"{name} must be a nonnegative finite number in [0, inf), got {name}={expr}")
+    return expr
+
+
+def _probability(name, value, open_interval=False):
+    expr = _to_sympy(name, value)
+    if open_interval:
+        outside = expr.is_extended_positive is False or (1 - expr).is_extended_positive is False
+        interval = "(0, 1)"
+    else:
+        outside = expr.is_extended_negative or (1 - expr).is_extended_negative
+        interval = "[0, 1]"
+    if outside:
+        raise ValueError(f"{name} must be a probability in {interval}, got {name}={expr}")
+    return expr
+
+
+def _is_sequence(value):
+    if isinstance(value, sympy.MatrixBase):
+        return True
+    if isinstance(value, (str, bytes, sympy.Basic, numbers.Number)):
+        return False
+    return hasattr(value, "__len__") and hasattr(value, "__getitem__")
+
+
+def _mean_distance(m1, m2):
+    r"""Return :math:`D = \lVert m_2 - m_1 \rVert` for scalar or vector means."""
+    if _is_sequence(m1) != _is_sequence(m2):
+        raise ValueError(f"m1 and m2 must both be scalars or both be vectors, got m1={m1!r}, m2={m2!r}")
+    if not _is_sequence(m1):
+        return sympy.Abs(_to_sympy("m2", m2) - _to_sympy("m1", m1))
+
+    first = [_to_sympy(f"m1[{i}]", x) for i, x in enumerate(m1)]
+    second = [_to_sympy(f"m2[{i}]", x) for i, x in enumerate(m2)]
+    if not first or len(first) != len(second):
+        raise ValueError(f"m1 and m2 must be nonempty vectors of equal length, got lengths {len(first)} and {len(second)}")
+    return sympy.sqrt(sum((b - a) ** 2 for a, b in zip(first, second)))
+
+
+# ---------------------------------------------------------------------------
+# Theorem 1.
+# ---------------------------------------------------------------------------
+
+def surface_area_lower_bound(mass, lip):
+    r"""Lower bound on the surface area of a set under a Lipschitz push-forward.
+
+    .. math:: \rho^+(\partial A) \ge \frac{\mathcal{I}(\rho(A))}{L}
+
+    Parameters
+    ----------
+    mass : number or sympy expression
+        :math:`\rho(A)`, the model's mass of ``A``, in [0, 1].
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0`` of the generator.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1, inequality (1).
+    """
+    mass = _probability("mass", mass)
+    lip = _positive("lip", lip)
+    return isoperimetric_profile(mass) / lip
+
+
+def extension_mass_lower_bound(mass, r, lip):
+    r"""Lower bound :math:`\alpha` on the model's mass of the closed r-extension :math:`A_r`.
+
+    .. math:: \rho(A_r) \ge \alpha = \Phi\left(\frac{r}{L} + \Phi^{-1}(\rho(A))\right)
+
+    Parameters
+    ----------
+    mass : number or sympy expression
+        :math:`\rho(A)` in [0, 1].
+    r : number or sympy expression
+        Radius ``r >= 0`` of the extension.
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1, inequality (2).
+    """
+    mass = _probability("mass", mass)
+    r = _nonnegative("r", r)
+    lip = _positive("lip", lip)
+    return Phi(r / lip + Phi_inv(mass))
+
+
+def shell_mass_lower_bound(mass, r, lip):
+    r"""Lower bound :math:`\beta = \alpha - \rho(A)` on the model's mass of the shell :math:`A_r \setminus A`.
+
+    .. math:: \rho(A_r \setminus A) \ge \beta = \Phi\left(\frac{r}{L} + \Phi^{-1}(\rho(A))\right) - \rho(A)
+
+    Parameters
+    ----------
+    mass, r, lip
+        As in :func:`extension_mass_lower_bound`.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 1 and the definition of beta before Theorem 4.
+    """
+    mass = _probability("mass", mass)
+    return extension_mass_lower_bound(mass, r, lip) - mass
+
+
+# ---------------------------------------------------------------------------
+# Corollary 2.
+# ---------------------------------------------------------------------------
+
+def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=S.Half, sharp=False):
+    r"""Lower bound on the Lipschitz constant of a map pushing :math:`N(0, I_p)` onto a two-Gaussian mixture.
+
+    For :math:`\nu = \lambda N(m_1, \sigma^2 I) + (1 - \lambda) N(m_2, \sigma^2 I)`
+    and :math:`D = \lVert m_2 - m_1 \rVert`,
+
+    .. math:: L \ge \sigma \exp\left(\frac{D^2}{8\sigma^2} - \frac{\Phi^{-1}(\lambda)^2}{2}\right).
+
+    With ``sharp=True``, the intermediate bound of the proof,
+    :math:`\mathcal{I}(\nu(H)) / \nu^+(\partial H)` for the half-space
+    :math:`H` bisecting the means on the side of :math:`m_2`, with
+    :math:`t = D/(2\sigma)`, :math:`\nu(H) = \lambda\Phi(-t) + (1-\lambda)\Phi(t)`
+    and :math:`\nu^+(\partial H) = \varphi(t)/\sigma`; it is never smaller.
+
+    Parameters
+    ----------
+    m1, m2 : number, sympy expression, or sequences of them of equal length
+        Means of the two components.
+    sigma : number or sympy expression
+        Common standard deviation ``sigma > 0``.
+    weight : number or sympy expression, optional
+        :math:`\lambda` in (0, 1), the weight of the component at ``m1``
+        (default 1/2, exact).
+    sharp : bool, optional
+        Return the proof's intermediate bound instead of the closed form.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 2 and its proof.
+    """
+    distance = _mean_distance(m1, m2)
+    sigma = _positive("sigma", sigma)
+    weight = _probability("weight", weight, open_interval=True)
+    if not sharp:
+        return sigma * sympy.exp(distance**2 / (8 * sigma**2) - Phi_inv(weight) ** 2 / 2)
+
+    t = distance / (2 * sigma)
+    half_space_mass = weight * Phi(-t) + (1 - weight) * Phi(t)
+    return sigma * isoperimetric_profile(half_space_mass) / phi(t)
+
+
+# ---------------------------------------------------------------------------
+# Theorem 4, Corollaries 5, S11 and 6.
+# ---------------------------------------------------------------------------
+
+def tv_bracket(target_mass, target_shell_mass, r, lip, model_mass=None):
+    r"""Bracket of Theorem 4 for one set :math:`A` and one radius ``r``, in terms of masses.
+
+    .. math::
+
+        d_{TV}(\rho, \nu) \ge \Phi\left(\frac{r}{L} + \Phi^{-1}(\rho(A))\right)
+            - \min(\rho(A), \nu(A)) - \nu(A_r \setminus A).
+
+    Without ``model_mass``, :math:`\rho(A)` is replaced by :math:`\nu(A)`:
+    that is the bracket of the model-free form for the one of :math:`A` and
+    its complement whose model mass is at least its target mass. The
+    bracket is returned as it is and can be negative, where the bound is the
+    trivial 0.
+
+    Parameters
+    ----------
+    target_mass : number or sympy expression
+        :math:`\nu(A)` in [0, 1].
+    target_shell_mass : number or sympy expression
+        :math:`\nu(A_r \setminus A)` in [0, 1].
+    r : number or sympy expression
+        Radius ``r >= 0``.
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+    model_mass : number or sympy expression, optional
+        :math:`\rho(A)` in [0, 1].
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 4.
+    """
+    target_mass = _probability("target_mass", target_mass)
+    target_shell_mass = _probability("target_shell_mass", target_shell_mass)
+    if model_mass is None:
+        return extension_mass_lower_bound(target_mass, r, lip) - target_mass - target_shell_mass
+
+    model_mass = _probability("model_mass", model_mass)
+    alpha = extension_mass_lower_bound(model_mass, r, lip)
+    return alpha - sympy.Min(model_mass, target_mass) - target_shell_mass
+
+
+def tv_lower_bound_disconnected(weights, distances, lip):
+    r"""Lower bound on the total variation to a target carried by disjoint pieces.
+
+    Two pieces at distance :math:`D` with masses :math:`\lambda` and
+    :math:`1 - \lambda` (Corollary 5):
+
+    .. math:: d_{TV} \ge \Phi\left(\frac{D}{2L} + \Phi^{-1}(\lambda^*)\right) - \lambda^*,
+        \quad \lambda^* = \max(\lambda, 1 - \lambda),
+
+    always positive. For N pieces (Corollary S11), the maximum of that
+    expression over the nonempty proper subsets :math:`I` of pieces, with
+    :math:`\lambda^*_I = \max(w(I), 1 - w(I))` and :math:`D_I` the least
+    distance between a piece in :math:`I` and one outside.
+
+    Parameters
+    ----------
+    weights : number, sympy expression, or sequence of them
+        Two pieces: the mass :math:`\lambda` of one piece, in [0, 1] (a
+        weight below 1/2 stands for the other piece; 0 and 1 give 0). N pieces: the N masses,
+        summing to 1, with ``2 <= N <= MAX_PIECES``.
+    distances : number, sympy expression, or N x N array
+        Two pieces: the distance ``D > 0`` between them. N pieces: the
+        symmetric matrix of pairwise distances (the diagonal is ignored).
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 5 and Corollary S11.
+    """
+    lip = _positive("lip", lip)
+    if not _is_sequence(weights):
+        weight = _probability("weights", weights)
+        if _is_sequence(distances):
+            raise ValueError("distances must be a single distance when weights is a single weight")
+        distance = _positive("distances", distances)
+        return _two_piece_bound(weight, distance, lip)
+
+    weights, distances = _pieces(weights, distances)
+    count = len(weights)
+    terms = []
+    for size in range(1, count):
+        for subset in itertools.combinations(range(1, count), size - 1):
+            inside = (0, *subset)
+            outside = [j for j in range(count) if j not in inside]
+            gap = sympy.Min(*(distances[i][j] for i in inside for j in outside))
+            terms.append(_two_piece_bound(sum(weights[i] for i in inside), gap, lip))
+    return sympy.Max(*terms)
+
+
+def _two_piece_bound(weight, distance, lip):
+    larger = sympy.Max(weight, 1 - weight)
+    return Phi(distance / (2 * lip) + Phi_inv(larger)) - larger
+
+
+def _pieces(weights, distances):
+    """Check and convert the weights and distance matrix of :func:`tv_lower_bound_disconnected`."""
+    weights = [_probability(f"weights[{i}]", w) for i, w in enumerate(weights)]
+    count = len(weights)
+    if not 2 <= count <= MAX_PIECES:
+        raise ValueError(f"weights must have between 2 and {MAX_PIECES} entries, got {count}")
+
+    total = sum(weights)
+    if total.is_number:
+        tolerance = _FLOAT_SUM_TOLERANCE if total.has(sympy.Float) else 0
+        if abs(total - 1) > tolerance:
+            raise ValueError(f"weights must sum to 1, got sum(weights)={total}")
+
+    if count == 2 and not _is_sequence(distances):
+        gap = _positive("distances", distances)
+        return weights, [[S.Zero, gap], [gap, S.Zero]]
+    if not _is_sequence(distances) or len(distances) != count or any(len(row) != count for row in distances):
+        raise ValueError(f"distances must be a {count} x {count} matrix for {count} weights, got distances={distances!r}")
+
+    matrix = [[_to_sympy(f"distances[{i}][{j}]", distances[i][j]) for j in range(count)] for i in range(count)]
+    for i, j in itertools.combinations(range(count), 2):
+        _positive(f"distances[{i}][{j}]", matrix[i][j])
+        if (matrix[i][j] - matrix[j][i]).is_zero is False:
+            raise ValueError(f"distances must be symmetric, got distances[{i}][{j}]={matrix[i][j]} and distances[{j}][{i}]={matrix[j][i]}")
+    return weights, matrix
+
+
+def two_gaussian_shell_mass(distance, sigma, r):
+    r"""Mass of the slab :math:`H_r \setminus H` under the balanced two-Gaussian mixture.
+
+    For :math:`\nu = \frac12[N(m_1, \sigma^2 I) + N(m_2, \sigma^2 I)]`,
+    :math:`D = \lVert m_2 - m_1 \rVert` and :math:`H` the half-space bisecting
+    the means,
+
+    .. math::
+
+        \nu(H_r \setminus H) = \frac12\left[\Phi\left(\frac{r - D/2}{\sigma}\right)
+            - \Phi\left(-\frac{r + D/2}{\sigma}\right)\right],
+
+    written with the lower tails so that no two terms near 1 cancel; it
+    equals the textbook form
+    :math:`\frac12[\Phi(\frac{D/2 + r}{\sigma}) - \Phi(\frac{D/2 - r}{\sigma})]`.
+
+    Parameters
+    ----------
+    distance : number or sympy expression
+        :math:`D \ge 0`.
+    sigma : number or sympy expression
+        ``sigma > 0``.
+    r : number or sympy expression
+        Width ``r >= 0`` of the slab.
+
+    Returns
+    -------
+    sympy.Expr
+    """
+    distance = _nonnegative("distance", distance)
+    sigma = _positive("sigma", sigma)
+    r = _nonnegative("r", r)
+    upper = sympy.factor((r - distance / 2) / sigma)
+    lower = sympy.factor(-(r + distance / 2) / sigma)
+    return (Phi(upper) - Phi(lower)) / 2
+
+
+def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
+    r"""Lower bound on the total variation to a balanced two-Gaussian mixture.
+
+    For :math:`\nu = \frac12[N(m_1, \sigma^2 I) + N(m_2, \sigma^2 I)]` and
+    :math:`D = \lVert m_2 - m_1 \rVert`,
+
+    .. math::
+
+        d_{TV} \ge \max\left(0,\ \Phi\left(\frac{D}{4\sigma L}\right) - \frac12
+            - \frac12\left[\Phi\left(\frac{D(2\sigma+1)}{4\sigma^2}\right)
+            - \Phi\left(\frac{D(2\sigma-1)}{4\sigma^2}\right)\right]\right),
+
+    Theorem 4 applied to the half-space bisecting the means with
+    ``r = D / (4 sigma)``. The bracket is clipped at 0, the trivial bound.
+    The slab mass is written as in :func:`two_gaussian_shell_mass`.
+
+    Parameters
+    ----------
+    m1, m2 : number, sympy expression, or sequences of them of equal length
+        Means of the two components.
+    sigma : number or sympy expression
+        ``sigma > 0`` (the published statement allows 0, where the formula is undefined).
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 6.
+    """
+    distance = _mean_distance(m1, m2)
+    sigma = _positive("sigma", sigma)
+    radius = distance / (4 * sigma)
+    shell = two_gaussian_shell_mass(distance, sigma, radius)
+    return sympy.Max(0, tv_bracket(S.Half, shell, radius, lip))
+
+
+# ---------------------------------------------------------------------------
+# Theorem 7 and Corollary 8, corrected.
+# ---------------------------------------------------------------------------
+
+def kl_bracket(target_shell_mass, r, lip, model_mass):
+    r"""Corrected bracket of Theorem 7 for one set :math:`A` and one radius ``r``, in terms of masses.
+
+    With :math:`\beta = \Phi(r/L + \Phi^{-1}(\rho(A))) - \rho(A)` and
+    :math:`v = \nu(A_r \setminus A)`,
+
+    .. math::
+
+        d_{KL}(\rho \,\|\, \nu) \ge
+        \begin{cases} \operatorname{kl}(\beta \,\|\, v) & \beta \ge v \\ 0 & \text{otherwise.} \end{cases}
+
+    Correction: the published statement takes :math:`\operatorname{kl}(\beta \,\|\, v)`
+    for every :math:`(A, r)`, but its proof bounds :math:`\zeta\rho(A_r \setminus A)`
+    below by :math:`\zeta\beta`, valid only for :math:`\zeta \ge 0`, and the
+    optimal :math:`\zeta` is nonnegative exactly when :math:`\beta \ge v`.
+
+    Parameters
+    ----------
+    target_shell_mass : number or sympy expression
+        :math:`\nu(A_r \setminus A)` in [0, 1].
+    r : number or sympy expression
+        Radius ``r >= 0``.
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+    model_mass : number or sympy expression
+        :math:`\rho(A)` in [0, 1].
+
+    Returns
+    -------
+    sympy.Piecewise, or a number when the condition is decided.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 7 (with the validity condition above).
+    """
+    shell = _probability("target_shell_mass", target_shell_mass)
+    beta = shell_mass_lower_bound(model_mass, r, lip)
+    return sympy.Piecewise((kl_bin(beta, shell), beta >= shell), (0, True))
+
+
+def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
+    r"""Corrected lower bound on the KL divergence to a balanced two-Gaussian mixture.
+
+    With :math:`\lambda = \rho(H_1)` the model's mass of the half-space on
+    the side of :math:`m_1`, exchanged for :math:`1 - \lambda` when above 1/2,
+
+    .. math::
+
+        a = \Phi\left(\frac{D}{4\sigma L} + \Phi^{-1}(\lambda)\right) - \lambda, \quad
+        b = \frac12\left[\Phi\left(\frac{D(2\sigma+1)}{4\sigma^2}\right)
+            - \Phi\left(\frac{D(2\sigma-1)}{4\sigma^2}\right)\right],
+
+    and :math:`d_{KL} \ge \operatorname{kl}(a \,\|\, b)` if :math:`a \ge b`,
+    else 0. Correction: the published statement omits the condition
+    :math:`a \ge b` (see :func:`kl_bracket`). ``b`` is written as in
+    :func:`two_gaussian_shell_mass`.
+
+    Parameters
+    ----------
+    m1, m2 : number, sympy expression, or sequences of them of equal length
+        Means of the two components.
+    sigma : number or sympy expression
+        ``sigma > 0``.
+    lip : number or sympy expression
+        Lipschitz constant ``L > 0``.
+    model_weight : number or sympy expression
+        :math:`\rho(H_1)` in [0, 1]. A symbol becomes
+        :math:`\min(\lambda, 1 - \lambda)`.
+
+    Returns
+    -------
+    sympy.Piecewise, or a number when the condition is decided.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollary 8 (with the validity condition above).
+    """
+    distance = _mean_distance(m1, m2)
+    sigma = _positive("sigma", sigma)
+    weight = _probability("model_weight", model_weight)
+    weight = sympy.Min(weight, 1 - weight)
+    radius = distance / (4 * sigma)
+    shell = two_gaussian_shell_mass(distance, sigma, radius)
+    return kl_bracket(shell, radius, lip, weight)
+
+
+# ---------------------------------------------------------------------------
+# Formulas in the notation of Salmona et al. (2022).
+# ---------------------------------------------------------------------------
+
+def _formula_builders():
+    p, r, L, sigma, D = sympy.symbols("p r L sigma D", positive=True)
+    lam = sympy.Symbol("lambda", positive=True)
+    rho_A, nu_A, v = sympy.symbols("rho_A nu_A v", positive=True)
+    a, b = sympy.symbols("a b", positive=True)
+    return {
+        "surface_area_lower_bound": lambda: surface_area_lower_bound(p, L),
+        "extension_mass_lower_bound": lambda: extension_mass_lower_bound(p, r, L),
+        "shell_mass_lower_bound": lambda: shell_mass_lower_bound(p, r, L),
+        "lipschitz_lower_bound_two_gaussians": lambda: lipschitz_lower_bound_two_gaussians(0, D, sigma, lam),
+        "lipschitz_lower_bound_two_gaussians_sharp": lambda: lipschitz_lower_bound_two_gaussians(0, D, sigma, lam, sharp=True),
+        "tv_bracket": lambda: tv_bracket(nu_A, v, r, L, model_mass=rho_A),
+        "tv_lower_bound_disconnected": lambda: tv_lower_bound_disconnected(lam, D, L),
+        "tv_lower_bound_two_gaussians": lambda: tv_lower_bound_two_gaussians(0, D, sigma, L),
+        "kl_bin": lambda: kl_bin(a, b).rewrite(sympy.log),
+        "kl_bracket": lambda: kl_bracket(v, r, L, rho_A),
+        "kl_lower_bound_two_gaussians": lambda: kl_lower_bound_two_gaussians(0, D, sigma, L, lam),
+    }
+
+
+FORMULA_NAMES = tuple(_formula_builders())
+"""Names accepted by :func:`formula` and :func:`latex`."""
+
+
+def formula(name):
+    r"""Return a bound as a sympy expression in the notation of Salmona et al. (2022).
+
+    All symbols are positive. ``p`` is the model's mass of a set, ``r`` a
+    radius, ``L`` the Lipschitz constant, ``sigma`` a standard deviation and
+    ``D`` the distance between the means or pieces. ``lambda`` is a mixture
+    weight, ``rho_A`` and ``nu_A`` are the model and target masses of ``A``,
+    and ``v`` is the target mass of the shell :math:`A_r \setminus A`. The
+    binary KL uses ``a`` and ``b``. The two-Gaussian bounds take ``m1 = 0``
+    and ``m2 = D``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FORMULA_NAMES`: a bound function's name, or
+        ``"lipschitz_lower_bound_two_gaussians_sharp"``, or ``"kl_bin"``.
+
+    Returns
+    -------
+    sympy.Expr
+    """
+    builders = _formula_builders()
+    if name not in builders:
+        raise ValueError(f"name must be one of {', '.join(builders)}; got name={name!r}")
+    return builders[name]()
+
+
+def latex(name, **settings):
+    r"""Return the LaTeX of a bound given by name, or of any sympy expression.
+
+    Parameters
+    ----------
+    name : str or sympy.Expr
+        A name from :data:`FORMULA_NAMES` (see :func:`formula` for the
+        symbols), or an expression, printed as ``sympy.latex`` does.
+    **settings
+        Passed to ``sympy.latex``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> latex("extension_mass_lower_bound")
+    '\\Phi\\left(\\Phi^{-1}\\left(p\\right) + \\frac{r}{L}\\right)'
+    """
+    expr = formula(name) if isinstance(name, str) else name
+    return sympy.latex(expr, **settings)

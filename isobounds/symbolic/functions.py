@@ -1,0 +1,449 @@
+r"""The Gaussian functions of isoperimetry as sympy functions.
+
+:class:`phi`, :class:`Phi`, :class:`Phi_inv`, :class:`isoperimetric_profile`
+(alias ``I``) and :class:`kl_bin` are ``sympy.Function`` subclasses: they stay
+unevaluated on symbols, know their derivatives, print in LaTeX with the
+field's notation (:math:`\varphi`, :math:`\Phi`, :math:`\Phi^{-1}`,
+:math:`\mathcal{I}`, :math:`\operatorname{kl}`), evaluate numerically through
+the mpmath kernels of :mod:`isobounds.symbolic._mp` at any precision, and
+``sympy.lambdify`` turns them into mpmath or float64 numpy code.
+
+Numerical evaluation keeps the tails: ``Phi(-40).evalf(50)`` is about
+``3.66e-350``, and ``Phi_inv(p)`` for ``p`` near 1 is computed from the exact
+complement ``1 - p`` of the sympy argument, so ``Phi_inv(1 - 10**-60)`` keeps
+its digits at 50-digit precision.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import mpmath
+import sympy
+from sympy import S
+from sympy.core.evalf import PrecisionExhausted, prec_to_dps
+
+from . import _mp
+
+__all__ = [
+    "phi",
+    "Phi",
+    "Phi_inv",
+    "isoperimetric_profile",
+    "kl_bin",
+    "rewrite_with_erf",
+]
+
+_GUARD_BITS = 24
+_EXTRA_DIGITS_FOR_CANCELLATION = 2000
+_MP_MODULE = "isobounds.symbolic._mp"
+_NP_MODULE = "isobounds.symbolic._np"
+
+
+def _real_value(expr, prec):
+    """Evaluate the real number ``expr`` to ``prec`` bits and return an mpf, or None for a non-number.
+
+    Sums are evaluated by sympy's adaptive ``evalf``, which raises its working
+    precision until cancellation is resolved, so ``1 - p`` keeps its digits
+    when ``p`` is an exact number close to 1.
+    """
+    if not expr.is_number:
+        return None
+    if expr.is_infinite:
+        return mpmath.inf if expr.is_extended_positive else mpmath.ninf
+    digits = prec_to_dps(prec) + 2
+    try:
+        value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=not expr.is_Number)
+    except PrecisionExhausted:
+        # NOTE: sympy could not separate the value from 0 within maxn digits, so
+        # it is 0 to within 10**-maxn of its terms, as for p - 1/2 with
+        # p = Phi(-3)/2 + Phi(3)/2; 0 is returned as that value.
+        return mpmath.mpf(0)
+    if not value.is_extended_real:
+        raise TypeError(f"expected a real number, got {expr} = {value}")
+    return value._to_mpmath(prec)
+
+
+def _magnitude_bits(x):
+    """Return twice the bit length of ``|x|``: ``Phi(x)`` and ``phi(x)`` amplify a relative error of ``x`` about ``x**2`` times."""
+    if not mpmath.isfinite(x):
+        return 0
+    return 2 * int(abs(x)).bit_length()
+
+
+def _guarded_argument(expr, prec):
+    """Evaluate the argument of ``phi`` or ``Phi`` with the guard bits its magnitude needs; return it and that precision."""
+    x = _real_value(expr, prec + _GUARD_BITS)
+    needed = prec + _GUARD_BITS + _magnitude_bits(x)
+    if needed > prec + _GUARD_BITS:
+        x = _real_value(expr, needed)
+    return x, needed
+
+
+def _check_probability(name, p):
+    if p.is_number and p.is_extended_real and (p.is_extended_negative or (p - 1).is_extended_positive):
+        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={p}")
+
+
+class _KernelFunction(sympy.Function):
+    """Base of the functions that print to a kernel of :mod:`._mp` (mpmath) or :mod:`._np` (numpy)."""
+
+    _kernel_name = None
+    _latex_name = None
+
+    def _print_kernel(self, printer, module):
+        name = printer._module_format(f"{module}.{self._kernel_name}")
+        arguments = ", ".join(printer._print(argument) for argument in self.args)
+        return f"{name}({arguments})"
+
+    def _mpmathcode(self, printer):
+        return self._print_kernel(printer, _MP_MODULE)
+
+    def _numpycode(self, printer):
+        return self._print_kernel(printer, _NP_MODULE)
+
+    def _pythoncode(self, printer):
+        return self._print_kernel(printer, _NP_MODULE)
+
+    def _latex(self, printer, exp=None):
+        arguments = ", ".join(printer._print(argument) for argument in self.args)
+        text = rf"{self._latex_name}\left({arguments}\right)"
+        return text if exp is None else rf"{{{text}}}^{{{exp}}}"
+
+    def _eval_evalf(self, prec):
+        if not all(argument.is_number for argument in self.args):
+            return self.func(*(argument._evalf(prec) for argument in self.args))
+        return sympy.Float._new(self._evaluate_mpf(prec)._mpf_, prec)
+
+    def _evaluate_mpf(self, prec):
+        raise NotImplementedError
+
+
+class phi(_KernelFunction):
+    r"""Standard Gaussian density :math:`\varphi(x) = e^{-x^2/2} / \sqrt{2\pi}`.
+
+    Even (``phi(-x)`` becomes ``phi(x)``), with
+    :math:`\varphi'(x) = -x\,\varphi(x)`. ``rewrite(sympy.exp)`` gives the
+    closed form.
+
+    Examples
+    --------
+    >>> from sympy import Symbol
+    >>> x = Symbol("x", real=True)
+    >>> phi(x).diff(x)
+    -x*phi(x)
+    """
+
+    _kernel_name = "normal_pdf"
+    _latex_name = r"\varphi"
+
+    @classmethod
+    def eval(cls, x):
+        if x is S.Zero:
+            return 1 / sympy.sqrt(2 * S.Pi)
+        if x in (S.Infinity, S.NegativeInfinity):
+            return S.Zero
+        if x.could_extract_minus_sign():
+            return cls(-x)
+        return None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return -x * phi(x)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        x = self.args[0]
+        if x.is_extended_real and x.is_finite:
+            return True
+        return None
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sympy.exp(-x**2 / 2) / sympy.sqrt(2 * S.Pi)
+
+    def _evaluate_mpf(self, prec):
+        x, needed = _guarded_argument(self.args[0], prec)
+        with mpmath.workprec(needed):
+            return _mp.normal_pdf(x)
+
+
+class Phi(_KernelFunction):
+    r"""Standard Gaussian distribution function :math:`\Phi(x) = \int_{-\infty}^x \varphi(t)\,dt`.
+
+    :math:`\Phi' = \varphi`; ``Phi(Phi_inv(p))`` simplifies to ``p``.
+    ``rewrite(sympy.erf)`` gives :math:`(1 + \operatorname{erf}(x/\sqrt 2))/2`
+    and ``rewrite(sympy.erfc)`` gives :math:`\operatorname{erfc}(-x/\sqrt 2)/2`.
+    ``Phi(-x)`` is kept as it is and never replaced by ``1 - Phi(x)``, which
+    would cancel in the upper tail.
+
+    Examples
+    --------
+    >>> Phi(-40).evalf(20)
+    3.6558935409150297037e-350
+    """
+
+    _kernel_name = "normal_cdf"
+    _latex_name = r"\Phi"
+
+    @classmethod
+    def eval(cls, x):
+        if x is S.Zero:
+            return S.Half
+        if x is S.Infinity:
+            return S.One
+        if x is S.NegativeInfinity:
+            return S.Zero
+        if isinstance(x, Phi_inv):
+            return x.args[0]
+        return None
+
+    def fdiff(self, argindex=1):
+        return phi(self.args[0])
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        x = self.args[0]
+        if x.is_extended_real and x.is_finite:
+            return True
+        return None
+
+    def _eval_rewrite_as_erf(self, x, **kwargs):
+        return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
+
+    def _eval_rewrite_as_erfc(self, x, **kwargs):
+        return sympy.erfc(-x / sympy.sqrt(2)) / 2
+
+    def _evaluate_mpf(self, prec):
+        x, needed = _guarded_argument(self.args[0], prec)
+        with mpmath.workprec(needed):
+            return _mp.normal_cdf(x)
+
+
+def _quantile_mpf(p_expr, prec):
+    """Return ``Phi_inv(p)`` as an mpf, from ``p``, ``1 - p`` or ``p - 1/2``, whichever keeps the digits.
+
+    The 53-bit value of ``p`` only picks the branch; each branch evaluates
+    its own expression to ``prec`` bits, so ``1 - 10**-60`` is not rounded to 1.
+    """
+    approximate = _real_value(p_expr, 53)
+    if not 0 <= approximate <= 1:
+        raise ValueError(f"p must be a probability in [0, 1], got p={p_expr}")
+    with mpmath.workprec(prec):
+        if approximate >= 0.75:
+            complement = _real_value(S.One - p_expr, prec)
+            _check_tail(p_expr, complement)
+            return mpmath.inf if complement == 0 else -_mp.lower_quantile(complement)
+        if approximate <= 0.25:
+            p = _real_value(p_expr, prec)
+            _check_tail(p_expr, p)
+            return mpmath.ninf if p == 0 else _mp.lower_quantile(p)
+        return _mp.central_quantile(_real_value(p_expr - S.Half, prec))
+
+
+def _check_tail(p_expr, tail):
+    if tail < 0:
+        raise ValueError(f"p must be a probability in [0, 1], got p={p_expr}")
+
+
+class Phi_inv(_KernelFunction):
+    r"""Gaussian quantile function :math:`\Phi^{-1}(p)` on :math:`[0, 1]`.
+
+    :math:`\Phi^{-1}(0) = -\infty`, :math:`\Phi^{-1}(1/2) = 0`,
+    :math:`\Phi^{-1}(1) = +\infty`, and
+    :math:`(\Phi^{-1})'(p) = 1/\varphi(\Phi^{-1}(p)) = 1/\mathcal{I}(p)`.
+    ``Phi_inv(Phi(x))`` simplifies to ``x`` for real ``x``.
+    ``rewrite(sympy.erfinv)`` gives :math:`\sqrt 2 \operatorname{erfinv}(2p - 1)`.
+
+    Numerical evaluation solves :math:`\Phi(x) = p` by Newton's method on
+    :math:`\log\Phi` from the smaller of ``p`` and ``1 - p``, the complement
+    being formed from the exact sympy argument.
+
+    Examples
+    --------
+    >>> from sympy import Rational
+    >>> Phi_inv(Rational(1, 10**300)).evalf(20)
+    -37.047096299361199237
+    """
+
+    _kernel_name = "normal_quantile"
+    _latex_name = r"\Phi^{-1}"
+
+    @classmethod
+    def eval(cls, p):
+        _check_probability("p", p)
+        if p is S.Zero:
+            return S.NegativeInfinity
+        if p is S.One:
+            return S.Infinity
+        if p == S.Half:
+            return S.Zero
+        if isinstance(p, Phi) and p.args[0].is_extended_real:
+            return p.args[0]
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 / isoperimetric_profile(self.args[0])
+
+    def _eval_rewrite_as_erfinv(self, p, **kwargs):
+        return sympy.sqrt(2) * sympy.erfinv(2 * p - 1)
+
+    def _eval_rewrite_as_erfcinv(self, p, **kwargs):
+        return -sympy.sqrt(2) * sympy.erfcinv(2 * p)
+
+    def _evaluate_mpf(self, prec):
+        return _quantile_mpf(self.args[0], prec + _GUARD_BITS)
+
+
+class isoperimetric_profile(_KernelFunction):
+    r"""Gaussian isoperimetric profile :math:`\mathcal{I}(p) = \varphi(\Phi^{-1}(p))` on :math:`[0, 1]`.
+
+    :math:`\mathcal{I}(0) = \mathcal{I}(1) = 0`,
+    :math:`\mathcal{I}(1/2) = 1/\sqrt{2\pi}` (the maximum),
+    :math:`\mathcal{I}(p) = \mathcal{I}(1 - p)`,
+    :math:`\mathcal{I}'(p) = -\Phi^{-1}(p)` and
+    :math:`\mathcal{I}''(p) = -1/\mathcal{I}(p)`.
+    ``I(Phi(x))`` simplifies to ``phi(x)`` for real ``x``.
+    ``rewrite(phi)`` gives the composition, ``rewrite(sympy.erfinv)`` the
+    closed form :math:`e^{-\operatorname{erfinv}(2p-1)^2}/\sqrt{2\pi}`.
+    Also available as ``isobounds.symbolic.I``.
+
+    Examples
+    --------
+    >>> from sympy import Symbol
+    >>> p = Symbol("p")
+    >>> isoperimetric_profile(p).diff(p, 2)
+    -1/isoperimetric_profile(p)
+    """
+
+    _kernel_name = "gaussian_isoperimetric_profile"
+    _latex_name = r"\mathcal{I}"
+
+    @classmethod
+    def eval(cls, p):
+        _check_probability("p", p)
+        if p is S.Zero or p is S.One:
+            return S.Zero
+        if p == S.Half:
+            return 1 / sympy.sqrt(2 * S.Pi)
+        if isinstance(p, Phi) and p.args[0].is_extended_real:
+            return phi(p.args[0])
+        return None
+
+    def fdiff(self, argindex=1):
+        return -Phi_inv(self.args[0])
+
+    def _eval_is_extended_real(self):
+        p = self.args[0]
+        if p.is_extended_nonnegative and (1 - p).is_extended_nonnegative:
+            return True
+        return None
+
+    def _eval_rewrite_as_phi(self, p, **kwargs):
+        return phi(Phi_inv(p))
+
+    def _eval_rewrite_as_exp(self, p, **kwargs):
+        return sympy.exp(-Phi_inv(p) ** 2 / 2) / sympy.sqrt(2 * S.Pi)
+
+    def _eval_rewrite_as_erfinv(self, p, **kwargs):
+        return sympy.exp(-sympy.erfinv(2 * p - 1) ** 2) / sympy.sqrt(2 * S.Pi)
+
+    def _evaluate_mpf(self, prec):
+        x = _quantile_mpf(self.args[0], prec + _GUARD_BITS)
+        needed = prec + _GUARD_BITS + _magnitude_bits(x)
+        if needed > prec + _GUARD_BITS:
+            x = _quantile_mpf(self.args[0], needed)
+        with mpmath.workprec(needed):
+            return _mp.normal_pdf(x)
+
+
+class kl_bin(_KernelFunction):
+    r"""Binary Kullback-Leibler divergence :math:`\operatorname{kl}(a \,\|\, b)`.
+
+    .. math::
+
+        \operatorname{kl}(a \,\|\, b) = a \log\frac{a}{b}
+            + (1 - a) \log\frac{1 - a}{1 - b},
+
+    the divergence between Bernoulli laws of parameters ``a`` and ``b`` in
+    [0, 1], with :math:`0 \log 0 = 0`; never negative, zero only at
+    ``a = b``. ``kl_bin(0, b)`` becomes :math:`-\log(1 - b)` and
+    ``kl_bin(1, b)`` becomes :math:`-\log b`. ``rewrite(sympy.log)`` gives the
+    formula above.
+
+    Examples
+    --------
+    >>> from sympy import Rational, log
+    >>> kl_bin(Rational(1, 2), Rational(1, 4)).rewrite(log)
+    log(2/3)/2 + log(2)/2
+    >>> kl_bin(Rational(1, 2), Rational(1, 4)).evalf(20)
+    0.14384103622589046372
+    """
+
+    nargs = 2
+    _kernel_name = "binary_kl_divergence"
+
+    @classmethod
+    def eval(cls, a, b):
+        _check_probability("a", a)
+        _check_probability("b", b)
+        if a == b:
+            return S.Zero
+        if a.is_zero:
+            return -sympy.log(1 - b)
+        if (a - 1).is_zero:
+            return -sympy.log(b)
+        return None
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        if argindex == 1:
+            return sympy.log(a / b) - sympy.log((1 - a) / (1 - b))
+        if argindex == 2:
+            return (b - a) / (b * (1 - b))
+        raise sympy.ArgumentIndexError(self, argindex)
+
+    def _eval_rewrite_as_log(self, a, b, **kwargs):
+        return a * sympy.log(a / b) + (1 - a) * sympy.log((1 - a) / (1 - b))
+
+    def _latex(self, printer, exp=None):
+        a, b = (printer._print(argument) for argument in self.args)
+        text = rf"\operatorname{{kl}}\left({a} \,\middle\|\, {b}\right)"
+        return text if exp is None else rf"{{{text}}}^{{{exp}}}"
+
+    def _evaluate_mpf(self, prec):
+        # Near a = b the divergence is about (a - b)^2 / (2 a (1 - a)), so the
+        # arguments need log2(1 / |a - b|) more bits than the result.
+        first, second = self.args
+        gap = _real_value(first - second, 53)
+        needed = prec + _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
+        a, b = (_real_value(argument, needed) for argument in self.args)
+        with mpmath.workprec(needed):
+            return _mp.binary_kl_divergence(a, b)
+
+
+def rewrite_with_erf(expr):
+    r"""Replace :class:`phi`, :class:`Phi`, :class:`Phi_inv` and :class:`isoperimetric_profile` by closed forms.
+
+    The result uses only ``exp``, ``erf`` and ``erfinv``, which sympy's own
+    rules simplify, so ``sympy.simplify`` can check identities between the
+    bounds.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        Any expression.
+
+    Returns
+    -------
+    sympy.Expr
+    """
+    expr = sympy.sympify(expr)
+    expr = expr.replace(isoperimetric_profile, lambda p: sympy.exp(-sympy.erfinv(2 * p - 1) ** 2) / sympy.sqrt(2 * S.Pi))
+    expr = expr.replace(Phi_inv, lambda p: sympy.sqrt(2) * sympy.erfinv(2 * p - 1))
+    expr = expr.replace(Phi, lambda x: (1 + sympy.erf(x / sympy.sqrt(2))) / 2)
+    return expr.replace(phi, lambda x: sympy.exp(-x**2 / 2) / sympy.sqrt(2 * S.Pi))

@@ -1,0 +1,521 @@
+r"""Computer-algebra checks of the identities behind the theorems.
+
+:func:`verify` runs each check and returns a :class:`VerificationReport`.
+A check is *proved symbolically* when sympy reduces the difference of its two
+sides to 0, or decides the sign of an expression from the symbols'
+assumptions. Every step it relies on is stated in the check's detail. A
+claim that sympy does not settle is *checked numerically* at random points
+at 50 digits, and the report never calls such a check a proof.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import dataclasses
+import random
+
+import sympy
+from sympy import S
+
+from .bounds import (
+    extension_mass_lower_bound,
+    kl_bracket,
+    kl_lower_bound_two_gaussians,
+    lipschitz_lower_bound_two_gaussians,
+    shell_mass_lower_bound,
+    surface_area_lower_bound,
+    tv_bracket,
+    tv_lower_bound_disconnected,
+    tv_lower_bound_two_gaussians,
+)
+from .functions import Phi, Phi_inv, isoperimetric_profile, kl_bin, phi, rewrite_with_erf
+
+__all__ = ["PROVED", "CHECKED", "Check", "VerificationReport", "verify"]
+
+PROVED = "proved symbolically"
+CHECKED = "checked numerically"
+
+_DIGITS_MARGIN = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """Outcome of one check of :func:`verify`.
+
+    Attributes
+    ----------
+    topic : str
+        The result of Salmona et al. (2022) that the check concerns, e.g. ``"Theorem 7"``.
+    claim : str
+        The statement checked, in plain text.
+    method : str
+        :data:`PROVED` or :data:`CHECKED`.
+    passed : bool
+        True when the proof went through or every sampled point satisfied the claim.
+    detail : str
+        How it was proved, or the number of points, the precision and the
+        worst deviation found.
+    """
+
+    topic: str
+    claim: str
+    method: str
+    passed: bool
+    detail: str
+
+    @property
+    def proved(self):
+        """True when the claim was proved symbolically."""
+        return self.method == PROVED and self.passed
+
+
+@dataclasses.dataclass(frozen=True)
+class VerificationReport:
+    """Results of :func:`verify`, readable with ``print(report)``.
+
+    Attributes
+    ----------
+    checks : tuple of Check
+        Every check, in the order of the results.
+    dps : int
+        Significant digits of the numerical checks.
+    points : int
+        Random points per numerical check.
+    seed : int
+        Seed of the random points.
+    """
+
+    checks: tuple
+    dps: int
+    points: int
+    seed: int
+
+    @property
+    def passed(self):
+        """True when every check passed."""
+        return all(check.passed for check in self.checks)
+
+    @property
+    def proved(self):
+        """Checks proved symbolically."""
+        return tuple(check for check in self.checks if check.method == PROVED)
+
+    @property
+    def checked_numerically(self):
+        """Checks settled only by numerical evaluation, which are not proofs."""
+        return tuple(check for check in self.checks if check.method == CHECKED)
+
+    @property
+    def failures(self):
+        """Checks that failed."""
+        return tuple(check for check in self.checks if not check.passed)
+
+    def __str__(self):
+        verdict = "all passed" if self.passed else f"{len(self.failures)} FAILED"
+        lines = [f"isobounds.symbolic.verify(): {len(self.checks)} checks, {verdict}", ""]
+        sections = (
+            (f"Proved symbolically ({len(self.proved)}):", self.proved),
+            (
+                f"Checked numerically at {self.points} random points at {self.dps} digits, "
+                f"not proved ({len(self.checked_numerically)}):",
+                self.checked_numerically,
+            ),
+        )
+        for title, checks in sections:
+            lines.append(title)
+            for check in checks:
+                mark = "ok  " if check.passed else "FAIL"
+                lines.append(f"  [{mark}] {check.topic}: {check.claim}")
+                lines.append(f"         {check.detail}")
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Check machinery.
+# ---------------------------------------------------------------------------
+
+class _Sampler:
+    """Random exact points for the numerical checks, reproducible from a seed."""
+
+    def __init__(self, seed, points, dps):
+        self.random = random.Random(seed)
+        self.points = points
+        self.dps = dps
+        self.tolerance = sympy.Float(10) ** (_DIGITS_MARGIN - dps)
+
+    def draw(self, domains):
+        """Return ``points`` dicts mapping each symbol to a Rational drawn uniformly from its interval."""
+        scale = 10**12
+        samples = []
+        for _ in range(self.points):
+            point = {}
+            for symbol, (low, high) in domains.items():
+                fraction = sympy.Rational(self.random.randrange(1, scale), scale)
+                point[symbol] = sympy.Rational(low) + (sympy.Rational(high) - sympy.Rational(low)) * fraction
+            samples.append(point)
+        return samples
+
+    def evaluate(self, expr, point):
+        return expr.evalf(self.dps, subs=point, maxn=4 * self.dps)
+
+
+def _use_odd_erfinv(expr):
+    """Replace ``erfinv(-u)`` by ``-erfinv(u)``: erfinv is the inverse of the odd function erf.
+
+    sympy 1.14 applies ``erf(-u) = -erf(u)`` by itself but not the same rule for erfinv.
+    """
+    return expr.replace(
+        lambda e: isinstance(e, sympy.erfinv) and e.args[0].could_extract_minus_sign(),
+        lambda e: -sympy.erfinv(-e.args[0]),
+    )
+
+
+def _reduces_to_zero(difference, closed_form=True):
+    """Return True when sympy simplifies ``difference`` to exactly 0."""
+    if closed_form:
+        difference = _use_odd_erfinv(rewrite_with_erf(difference))
+    return sympy.simplify(difference) == 0
+
+
+def _numeric_identity(sampler, lhs, rhs, domains):
+    worst = S.Zero
+    for point in sampler.draw(domains):
+        left, right = sampler.evaluate(lhs, point), sampler.evaluate(rhs, point)
+        scale = max(S.One, abs(left), abs(right))
+        worst = max(worst, abs(left - right) / scale)
+    passed = worst <= sampler.tolerance
+    return passed, (
+        f"largest |lhs - rhs| / max(1, |lhs|, |rhs|) = {sympy.Float(worst, 3)} "
+        f"(tolerance {sympy.Float(sampler.tolerance, 2)})"
+    )
+
+
+def _numeric_inequality(sampler, larger, smaller, domains):
+    tightest = None
+    for point in sampler.draw(domains):
+        left, right = sampler.evaluate(larger, point), sampler.evaluate(smaller, point)
+        scale = max(S.One, abs(left), abs(right))
+        margin = (left - right) / scale
+        tightest = margin if tightest is None else min(tightest, margin)
+    passed = tightest >= -sampler.tolerance
+    return passed, (
+        f"smallest (larger - smaller) / max(1, |larger|, |smaller|) = {sympy.Float(tightest, 3)} "
+        f"(must be >= -{sympy.Float(sampler.tolerance, 2)})"
+    )
+
+
+def _identity_check(sampler, topic, claim, lhs, rhs, domains, proof, closed_form=True):
+    """Prove ``lhs == rhs`` by simplification, or fall back to a numerical check over ``domains``."""
+    if _reduces_to_zero(lhs - rhs, closed_form):
+        return Check(topic, claim, PROVED, True, proof)
+    passed, detail = _numeric_identity(sampler, lhs, rhs, domains)
+    return Check(topic, claim, CHECKED, passed, f"sympy did not reduce the difference to 0; {detail}")
+
+
+def _inequality_check(sampler, topic, claim, larger, smaller, domains, reason):
+    passed, detail = _numeric_inequality(sampler, larger, smaller, domains)
+    return Check(topic, claim, CHECKED, passed, f"{detail}; {reason}")
+
+
+# ---------------------------------------------------------------------------
+# The checks, in the order of the results of Salmona et al. (2022).
+# ---------------------------------------------------------------------------
+
+def _function_checks(sampler):
+    p = sympy.Symbol("p", positive=True)
+    x, u = sympy.symbols("x u", real=True)
+    profile = isoperimetric_profile(p)
+    closed_profile = rewrite_with_erf(profile)
+    topic = "Gaussian functions"
+    return [
+        _identity_check(
+            sampler, topic, "d Phi/dx = phi(x), from the erf closed form",
+            sympy.diff(rewrite_with_erf(Phi(x)), x), rewrite_with_erf(phi(x)), {x: (-8, 8)},
+            "simplify(d/dx (1 + erf(x/sqrt 2))/2 - exp(-x^2/2)/sqrt(2 pi)) = 0",
+        ),
+        _identity_check(
+            sampler, topic, "d Phi_inv/dp = 1/I(p) = 1/phi(Phi_inv(p)), from the erfinv closed form",
+            sympy.diff(rewrite_with_erf(Phi_inv(p)), p), 1 / closed_profile, {p: (0, 1)},
+            "simplify(d/dp sqrt(2) erfinv(2p - 1) - sqrt(2 pi) exp(erfinv(2p - 1)^2)) = 0",
+        ),
+        _identity_check(
+            sampler, topic, "I'(p) = -Phi_inv(p), from the erfinv closed form",
+            sympy.diff(closed_profile, p), rewrite_with_erf(-Phi_inv(p)), {p: (0, 1)},
+            "simplify of the difference of the closed forms = 0",
+        ),
+        _identity_check(
+            sampler, topic, "I''(p) = -1/I(p), from the erfinv closed form",
+            sympy.diff(closed_profile, p, 2), -1 / closed_profile, {p: (0, 1)},
+            "simplify of the difference of the closed forms = 0",
+        ),
+        _identity_check(
+            sampler, topic, "I(1 - p) = I(p)",
+            isoperimetric_profile((1 - u) / 2), isoperimetric_profile((1 + u) / 2), {u: (-1, 1)},
+            "with p = (1 + u)/2, erfinv(-u)^2 = erfinv(u)^2 because erfinv is odd",
+        ),
+    ]
+
+
+def _theorem_1_checks(sampler):
+    p, r, L = sympy.symbols("p r L", positive=True)
+    alpha = extension_mass_lower_bound(p, r, L)
+    derivative_at_zero = sympy.diff(alpha, r).subs(r, 0)
+    topic = "Theorem 1"
+    return [
+        _identity_check(
+            sampler, topic, "alpha(A, 0) = rho(A): inequality (2) is an equality at r = 0",
+            alpha.subs(r, 0), p, {p: (0, 1)}, "Phi(Phi_inv(p)) = p",
+        ),
+        _identity_check(
+            sampler, topic, "(2) implies (1): d alpha/dr at r = 0 equals I(p)/L",
+            derivative_at_zero, surface_area_lower_bound(p, L), {p: (0, 1), L: (S(1) / 10, 10)},
+            "d/dr Phi(r/L + Phi_inv(p)) = phi(r/L + Phi_inv(p))/L, which is phi(Phi_inv(p))/L = I(p)/L at r = 0",
+        ),
+    ]
+
+
+def _corollary_2_checks(sampler):
+    sigma, D, lam, t = sympy.symbols("sigma D lambda t", positive=True)
+    closed = lipschitz_lower_bound_two_gaussians(0, D, sigma, lam)
+    sharp = lipschitz_lower_bound_two_gaussians(0, D, sigma, lam, sharp=True)
+    via_profile = sigma * sympy.sqrt(2 * S.Pi) * isoperimetric_profile(lam) * sympy.exp(D**2 / (8 * sigma**2))
+    half_space_mass = lam * Phi(-t) + (1 - lam) * Phi(t)
+    topic = "Corollary 2"
+    return [
+        _identity_check(
+            sampler, topic, "sigma sqrt(2 pi) I(lambda) exp(D^2/(8 sigma^2)) equals the closed form",
+            via_profile, closed, {sigma: (S(1) / 4, 4), D: (0, 10), lam: (0, 1)},
+            "I(lambda) = exp(-Phi_inv(lambda)^2/2)/sqrt(2 pi)",
+        ),
+        _identity_check(
+            sampler, topic, "at lambda = 1/2 the sharp bound equals the closed form sigma exp(D^2/(8 sigma^2))",
+            sharp.subs(lam, S.Half), closed.subs(lam, S.Half), {sigma: (S(1) / 4, 4), D: (0, 10)},
+            "nu(H) = Phi(-t)/2 + Phi(t)/2 = 1/2, I(1/2) = 1/sqrt(2 pi), nu+(dH) = phi(t)/sigma",
+        ),
+        _identity_check(
+            sampler, topic, "nu(H) = lambda Phi(-t) + (1 - lambda) Phi(t) lies between lambda and 1 - lambda: "
+            "nu(H) = Phi(t) (1 - lambda) + (1 - Phi(t)) lambda",
+            half_space_mass, Phi(t) * (1 - lam) + (1 - Phi(t)) * lam, {t: (0, 10), lam: (0, 1)},
+            "Phi(-t) = 1 - Phi(t), a convex combination with weight Phi(t) in [1/2, 1)",
+        ),
+        _identity_check(
+            sampler, topic, "I is maximal at 1/2: I'(1/2) = 0 (and I'' = -1/I < 0 above)",
+            sympy.diff(isoperimetric_profile(lam), lam).subs(lam, S.Half), S.Zero, {},
+            "I'(1/2) = -Phi_inv(1/2) = 0",
+        ),
+        _inequality_check(
+            sampler, topic, "the sharp bound I(nu(H))/nu+(dH) is >= the closed form",
+            sharp, closed, {sigma: (S(1) / 4, 4), D: (0, 10), lam: (0, 1)},
+            "follows from the three checks above (a concave, symmetric I is at least I(lambda) between lambda and "
+            "1 - lambda), an argument sympy does not carry out",
+        ),
+    ]
+
+
+def _corollary_3_check(sampler):
+    m = sympy.Symbol("m", positive=True)
+    y = sympy.Symbol("y", real=True)
+    density = (sympy.exp(-(y + m) ** 2 / 2) + sympy.exp(-(y - m) ** 2 / 2)) / (2 * sympy.sqrt(2 * S.Pi))
+    cdf_at_zero = sympy.integrate(density, (y, -sympy.oo, 0))
+    slope_at_zero = isoperimetric_profile(cdf_at_zero) / density.subs(y, 0)
+    return _identity_check(
+        sampler, "Corollary 3",
+        "on (1/2)[N(-m, 1) + N(m, 1)], I(F(0))/p(0) equals Corollary 2's exp(m^2/2)",
+        slope_at_zero, lipschitz_lower_bound_two_gaussians(-m, m, 1), {m: (0, 10)},
+        "F(0) = integral of the density over (-inf, 0] = 1/2 (sympy.integrate), so I(F(0)) = 1/sqrt(2 pi)",
+    )
+
+
+def _corollary_5_checks(sampler):
+    D, L, mu = sympy.symbols("D L mu", positive=True)
+    balanced = tv_lower_bound_disconnected(S.Half, D, L)
+    lam = (1 + mu) / 2
+    general = tv_lower_bound_disconnected(lam, D, L)
+    topic = "Corollary 5"
+    checks = []
+    for claim, expr, variable, expected in (
+        ("at lambda = 1/2 the bound tends to 1/2 as D -> infinity", balanced, D, S.Half),
+        ("for lambda in [1/2, 1) the bound tends to 0 as L -> infinity", general, L, S.Zero),
+    ):
+        limit = sympy.limit(rewrite_with_erf(expr), variable, sympy.oo)
+        checks.append(Check(
+            topic, claim, PROVED, sympy.simplify(limit - expected) == 0,
+            f"sympy.limit of the erf closed form = {limit}" + (" (lambda = (1 + mu)/2, mu > 0)" if variable is L else ""),
+        ))
+    checks.append(_identity_check(
+        sampler, topic, "the bound is Theorem 1's beta(lambda, D/2, L) for lambda >= 1/2, hence positive",
+        general, shell_mass_lower_bound(lam, D / 2, L), {D: (0, 10), L: (S(1) / 10, 10), mu: (0, 1)},
+        "max(lambda, 1 - lambda) = lambda for lambda = (1 + mu)/2, mu > 0",
+        closed_form=False,
+    ))
+    return checks
+
+
+def _mixture_masses(D, sigma, radius):
+    """Return the balanced mixture's masses of H and of H_r minus H, by sympy.integrate along the axis of the means."""
+    y = sympy.Symbol("y", real=True)
+    density = sum(
+        sympy.exp(-(y - center) ** 2 / (2 * sigma**2)) / (sigma * sympy.sqrt(2 * S.Pi)) for center in (-D / 2, D / 2)
+    ) / 2
+    half_space = sympy.simplify(sympy.integrate(density, (y, -sympy.oo, 0)))
+    shell = sympy.integrate(density, (y, 0, radius))
+    return half_space, shell
+
+
+def _bracket_of(clipped):
+    """Return ``bracket`` from ``Max(0, bracket)``."""
+    (bracket,) = (argument for argument in clipped.args if argument != 0)
+    return bracket
+
+
+def _corollary_6_and_8_checks(sampler):
+    sigma, D, L, lam, c = sympy.symbols("sigma D L lambda c", positive=True)
+    u = sympy.Symbol("u", negative=True)
+    radius = D / (4 * sigma)
+    half_space, shell = _mixture_masses(D, sigma, radius)
+    domains = {sigma: (S(1) / 4, 4), D: (0, 10), L: (S(1) / 10, 10)}
+
+    corollary_6 = tv_lower_bound_two_gaussians(0, D, sigma, L)
+    theorem_4 = sympy.Max(0, tv_bracket(half_space, shell, radius, L))
+    published_shell = (Phi(D * (2 * sigma + 1) / (4 * sigma**2)) - Phi(D * (2 * sigma - 1) / (4 * sigma**2))) / 2
+
+    corollary_8 = kl_lower_bound_two_gaussians(0, D, sigma, L, lam).subs(sympy.Min(lam, 1 - lam), lam)
+    theorem_7 = kl_bracket(shell, radius, L, lam)
+    lam_u = (1 + u) / 2
+    published_a = Phi(c - Phi_inv(1 - lam_u)) - Phi(-Phi_inv(1 - lam_u))
+    return [
+        _identity_check(
+            sampler, "Corollary 6", "the slab mass of the bound equals the published "
+            "(1/2)[Phi(D(2 sigma + 1)/(4 sigma^2)) - Phi(D(2 sigma - 1)/(4 sigma^2))]",
+            _bracket_of(corollary_6), tv_bracket(S.Half, published_shell, radius, L),
+            domains, "Phi(a) - Phi(b) = Phi(-b) - Phi(-a) (erf is odd)",
+        ),
+        _identity_check(
+            sampler, "Corollary 6", "equals max(0, Theorem 4's bracket) for the bisecting half-space H, "
+            "r = D/(4 sigma), nu(H) and nu(H_r \\ H) integrated from the mixture density",
+            corollary_6, theorem_4, domains,
+            f"sympy.integrate gives nu(H) = {half_space} and the slab mass in erf form",
+        ),
+        _identity_check(
+            sampler, "Corollary 8", "for lambda <= 1/2 equals Theorem 7's corrected bracket for H, r = D/(4 sigma), "
+            "rho(H) = lambda and the integrated slab mass",
+            corollary_8, theorem_7, {**domains, lam: (0, S.Half)},
+            "both sides are the same Piecewise once nu(H_r \\ H) is in erf form",
+        ),
+        _identity_check(
+            sampler, "Corollary 8", "Phi(c + Phi_inv(lambda)) - lambda equals the published integral of phi "
+            "from -Phi_inv(1 - lambda) to c - Phi_inv(1 - lambda)",
+            Phi(c + Phi_inv(lam_u)) - lam_u, published_a, {c: (0, 10), u: (-1, 0)},
+            "with lambda = (1 + u)/2, Phi_inv(1 - lambda) = -sqrt(2) erfinv(u) = -Phi_inv(lambda) (erfinv is odd)",
+        ),
+    ]
+
+
+def _theorem_7_checks(sampler):
+    # beta = 1/(1 + B) and v = 1/(1 + V) with B, V > 0 cover (0, 1) and let
+    # sympy see that beta, v, 1 - beta and 1 - v are positive, so that it
+    # splits the logarithms without being forced.
+    B, V, zeta = sympy.symbols("B V zeta", positive=True)
+    beta, v = 1 / (1 + B), 1 / (1 + V)
+    objective = zeta * beta - sympy.log(1 + (sympy.exp(zeta) - 1) * v)
+    zeta_star = sympy.log(beta * (1 - v)) - sympy.log(v * (1 - beta))
+    domains = {B: (0, 100), V: (0, 100)}
+    topic = "Theorem 7"
+
+    beta_symbol, v_symbol = sympy.symbols("beta v", positive=True)
+    numerator_gap = sympy.expand(beta_symbol * (1 - v_symbol) - v_symbol * (1 - beta_symbol))
+
+    return [
+        _identity_check(
+            sampler, topic, "zeta* = log[beta (1 - v)] - log[v (1 - beta)] solves dJ/dzeta = 0, "
+            "J(zeta) = zeta beta - log(1 + (e^zeta - 1) v)",
+            sympy.diff(objective, zeta).subs(zeta, zeta_star), S.Zero, domains,
+            "simplify(dJ/dzeta at zeta*) = 0, with beta = 1/(1 + B), v = 1/(1 + V), B, V > 0", closed_form=False,
+        ),
+        _identity_check(
+            sampler, topic, "J(zeta*) = kl(beta || v)",
+            sympy.expand_log(objective.subs(zeta, zeta_star)), sympy.expand_log(kl_bin(beta, v).rewrite(sympy.log)),
+            domains, "simplify of the expanded logarithms = 0, with beta = 1/(1 + B), v = 1/(1 + V), B, V > 0",
+            closed_form=False,
+        ),
+        Check(
+            topic, "zeta* >= 0 exactly when beta >= v (the validity condition of the corrected bound)", PROVED,
+            sympy.simplify(numerator_gap - (beta_symbol - v_symbol)) == 0,
+            f"zeta* = log X - log Y with X, Y > 0 and X - Y = {numerator_gap}, and log is increasing",
+        ),
+        Check(
+            topic, "the uncorrected formula fails: kl(0 || v) = -log(1 - v) > 0 while beta = 0 allows d_KL = 0", PROVED,
+            sympy.simplify(kl_bin(0, v_symbol) + sympy.log(1 - v_symbol)) == 0,
+            "kl_bin(0, v) evaluates to -log(1 - v), positive for v in (0, 1)",
+        ),
+    ]
+
+
+def _concavity_check():
+    c = sympy.Symbol("c", positive=True)
+    x = sympy.Symbol("x", real=True)
+    p = sympy.Symbol("p", positive=True)
+    second = sympy.diff(Phi(c + Phi_inv(p)), p, 2)
+    expected = -c * phi(c + Phi_inv(p)) / isoperimetric_profile(p) ** 2
+    identity = sympy.simplify(second - expected) == 0
+    in_x = expected.subs(p, Phi(x))
+    sign = in_x.is_nonpositive
+    return Check(
+        "Theorem 1", "p -> Phi(c + Phi_inv(p)) is concave on (0, 1) for c > 0", PROVED, bool(identity and sign),
+        f"second derivative = -c phi(c + Phi_inv(p))/I(p)^2; with p = Phi(x), x real, it is {in_x}, "
+        f"which sympy finds nonpositive: {sign}",
+    )
+
+
+def verify(dps=50, points=50, seed=0):
+    r"""Check the identities behind the theorems and return a report.
+
+    The checks cover the derivatives of the Gaussian functions and Theorem 1:
+    (2) implies (1), equality at r = 0, and concavity of
+    :math:`p \mapsto \Phi(c + \Phi^{-1}(p))`. They cover Corollary 2 (the
+    closed form through :math:`\mathcal{I}`, the sharp bound), Corollary 3
+    at the midpoint of a balanced mixture, and Corollary 5 (limits, link with
+    Theorem 1). Corollaries 6 and 8 are checked as Theorems 4 and 7 on the
+    bisecting half-space, and Theorem 7 through its optimal :math:`\zeta`
+    and the erratum.
+
+    Parameters
+    ----------
+    dps : int, optional
+        Significant digits of the numerical checks (at least 15; default 50).
+    points : int, optional
+        Random points per numerical check (at least 1; default 50).
+    seed : int, optional
+        Seed of the random points.
+
+    Returns
+    -------
+    VerificationReport
+        ``print(report)`` lists the symbolic proofs and the numerical checks
+        apart; ``report.passed`` is True when everything passed.
+
+    Examples
+    --------
+    >>> report = verify()
+    >>> report.passed
+    True
+    """
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 15:
+        raise ValueError(f"dps must be an integer >= 15, got dps={dps!r}")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ValueError(f"points must be a positive integer, got points={points!r}")
+    sampler = _Sampler(seed, points, dps)
+    checks = [
+        *_function_checks(sampler),
+        *_theorem_1_checks(sampler),
+        _concavity_check(),
+        *_corollary_2_checks(sampler),
+        _corollary_3_check(sampler),
+        *_corollary_5_checks(sampler),
+        *_corollary_6_and_8_checks(sampler),
+        *_theorem_7_checks(sampler),
+    ]
+    return VerificationReport(tuple(checks), dps, points, seed)
