@@ -196,15 +196,16 @@ def _gaussian_mass(a, b):
 
 
 def _gaussian_mass_series(a, b):
-    """Integrate phi over a very short interval from its Taylor expansion at ``a``.
+    """Integrate phi over a very short interval, relative to its width.
 
-    ``phi(a + t) / phi(a) = exp(-a t - t^2 / 2)``, so the mass is
-    ``phi(a) * int_0^h exp(-a t - t^2 / 2) dt`` with ``h = b - a``, evaluated
-    by mpmath.quad on that smooth, positive integrand.
+    With ``h = b - a`` and ``t = h s``, ``phi(a + t) / phi(a) =
+    exp(-a h s - (h s)^2 / 2)``, so the mass is ``h phi(a) int_0^1
+    exp(-a h s - h^2 s^2 / 2) ds``. The integral over [0, 1] is of order 1,
+    so mpmath.quad's absolute error target is a relative one here.
     """
     h = b - a
-    integral = mpmath.quad(lambda t: mpmath.exp(-a * t - t * t / 2), [0, h])
-    return _phi(a) * integral
+    integral = mpmath.quad(lambda s: mpmath.exp(-a * h * s - (h * s) ** 2 / 2), [0, 1])
+    return h * _phi(a) * integral
 
 
 # ---------------------------------------------------------------------------

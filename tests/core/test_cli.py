@@ -95,3 +95,16 @@ def test_module_entry_point():
     value = mpmath.mpf(json.loads(result.stdout)["tv_bound"])
     # Corollary 5 at lambda = 1/2: Phi(D / (2 L)) - 1/2.
     assert abs(value - (mpmath.ncdf(5) - 0.5)) < 1e-14
+
+
+def test_tv_optimize_is_at_least_corollary_6(capsys):
+    out = run_json(capsys, "tv", "--m1", "-3", "--m2", "3", "--sigma", "1", "--lip", "5", "--optimize")
+    assert mpmath.mpf(out["tv_bound_best_r"]) >= mpmath.mpf(out["tv_bound"]) > 0
+    assert "optimize" not in out
+    # Theorem 4 on the bisecting half-space at the reported radius, from its formula:
+    # alpha(1/2, r) - 1/2 - nu(shell), with nu(shell) = (1/2)[Phi(r - 3) - Phi(-3)] + (1/2)[Phi(r + 3) - Phi(3)].
+    with mpmath.workdps(40):
+        r = mpmath.mpf(out["best_r"])
+        shell = (mpmath.ncdf(r - 3) - mpmath.ncdf(-3) + mpmath.ncdf(r + 3) - mpmath.ncdf(3)) / 2
+        value = mpmath.ncdf(r / 5) - mpmath.mpf(1) / 2 - shell
+        assert abs(value - mpmath.mpf(out["tv_bound_best_r"])) < mpmath.mpf("1e-25")

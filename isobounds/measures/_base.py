@@ -1,0 +1,141 @@
+"""Base class of the target measures and shared helpers."""
+
+import abc
+import numbers
+
+import mpmath
+import numpy as np
+
+from .._precision import GUARD_DIGITS, get_dps, resolve_dps
+from ..sets import EmptySet, Set, SetUnion, WholeSpace
+
+__all__ = ["Measure"]
+
+# Bits that a difference of two nearly equal values may lose before it is
+# recomputed with more precision: GUARD_DIGITS bits, about a third of the guard digits.
+_ALLOWED_LOSS_BITS = GUARD_DIGITS
+
+
+def _construction_precision():
+    """Context in which measure parameters are converted to mpf."""
+    return mpmath.workdps(get_dps() + GUARD_DIGITS)
+
+
+def _is_scalar(x):
+    return not isinstance(x, (np.ndarray, list, tuple))
+
+
+def _check_sample_size(n):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n must be a nonnegative integer number of samples, got n={n!r}")
+    if n < 0:
+        raise ValueError(f"n must be a nonnegative integer number of samples, got n={n}")
+    return int(n)
+
+
+def _generator(rng):
+    """Return ``rng`` as a numpy Generator (a seed, None or a Generator are accepted)."""
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise TypeError(f"rng must be a numpy.random.Generator or an integer seed, got rng={rng!r}") from None
+
+
+# Beyond this many extra bits (about 30,000 digits) a difference that is
+# still 0 is taken to be 0.
+_MAX_EXTRA_PRECISION_BITS = 100_000
+
+
+def stable_difference(compute):
+    """Return ``first - second`` from ``compute() -> (first, second)`` without cancellation.
+
+    ``compute`` evaluates both terms at the current mpmath precision. When
+    the difference is smaller than the larger term by more than
+    ``2**_ALLOWED_LOSS_BITS``, both are recomputed with as many extra bits as
+    were lost, and the precision is doubled for as long as the difference
+    comes out as 0 (up to ``_MAX_EXTRA_PRECISION_BITS`` more bits, beyond
+    which a zero difference is returned as 0).
+    """
+    extra_bits = 0
+    while True:
+        with mpmath.workprec(mpmath.mp.prec + extra_bits):
+            first, second = compute()
+            difference = first - second
+        scale = max(abs(first), abs(second))
+        if scale == 0 or (difference != 0 and scale / abs(difference) < 2 ** (_ALLOWED_LOSS_BITS + extra_bits)):
+            return +difference
+        if extra_bits > _MAX_EXTRA_PRECISION_BITS:
+            return +difference
+        if difference == 0:
+            extra_bits = 2 * extra_bits + mpmath.mp.prec
+        else:
+            extra_bits += int(mpmath.log(scale / abs(difference), 2)) + 20
+
+
+class Measure(abc.ABC):
+    """Probability measure on R^dim whose masses of sets can be computed.
+
+    Subclasses define ``dim``, ``_mass_of`` (mass of a set at the current
+    mpmath precision, which :meth:`mass` raises by the guard digits) and
+    ``sample``.
+    """
+
+    @property
+    @abc.abstractmethod
+    def dim(self):
+        """Dimension d of the space R^d carrying the measure."""
+
+    @abc.abstractmethod
+    def _mass_of(self, subset):
+        """Mass of a set of the right dimension, at the current mpmath precision."""
+
+    @abc.abstractmethod
+    def sample(self, n, rng=None):
+        """Draw ``n`` independent samples: shape (n,) in one dimension, (n, dim) otherwise."""
+
+    def check_set(self, subset):
+        """Raise unless ``subset`` is an isobounds set of dimension ``self.dim``."""
+        if not isinstance(subset, Set):
+            raise TypeError(
+                f"set must be an isobounds.sets set such as Interval, HalfSpace or Ball, got set={subset!r}"
+            )
+        if subset.dim != self.dim:
+            raise ValueError(
+                f"set has dimension {subset.dim} but the {type(self).__name__} has dimension {self.dim}; "
+                f"pass a set in R^{self.dim}"
+            )
+
+    def mass(self, set, *, dps=None):  # noqa: A002 - the name of the mathematical argument
+        """Return the mass of a set as an ``mpmath.mpf`` at the working precision.
+
+        Parameters
+        ----------
+        set : isobounds.sets.Set
+            A set of dimension ``self.dim``.
+        dps : int, optional
+            Significant digits of the result (default: the working precision).
+
+        Raises
+        ------
+        TypeError
+            If ``set`` is not an isobounds set.
+        ValueError
+            If its dimension differs from ``self.dim``.
+        NotImplementedError
+            For a kind of set that this measure cannot measure exactly.
+        """
+        self.check_set(set)
+        dps = resolve_dps(dps)
+        with mpmath.workdps(dps + GUARD_DIGITS):
+            value = self._mass(set)
+        with mpmath.workdps(dps):
+            return +value
+
+    def _mass(self, subset):
+        if isinstance(subset, EmptySet):
+            return mpmath.mpf(0)
+        if isinstance(subset, WholeSpace):
+            return mpmath.mpf(1)
+        if isinstance(subset, SetUnion) and self.dim > 1:
+            return mpmath.fsum(self._mass(piece) for piece in subset.pieces)
+        return self._mass_of(subset)

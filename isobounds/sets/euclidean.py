@@ -1,0 +1,355 @@
+r"""Half-spaces, slabs, balls, annuli and ball complements in R^d.
+
+Boundary convention: a half-space and a ball are closed, a slab is
+``{lower < <u, x> <= upper}``, an annulus ``{inner < |x - c| <= outer}`` and
+a ball complement ``{|x - c| > radius}``, so that the shell of a half-space
+is a slab and the shell of a ball an annulus, exactly.
+
+NOTE: outside one dimension the boundaries are not tracked any further:
+the extension and shell of a ball complement, and the complement of a
+half-space or a slab, differ from the exact set by a hyperplane or a sphere.
+That changes no mass of a measure with a density, but an
+:class:`~isobounds.measures.EmpiricalMeasure` counts a sample lying exactly
+on such a boundary by the ``contains`` rule of the returned set. In one
+dimension, convert to intervals (:func:`isobounds.sets.as_intervals`) for
+exact endpoints.
+"""
+
+import mpmath
+import numpy as np
+
+from .._validation import check_finite, check_nonnegative
+from ._base import (
+    EmptySet,
+    Set,
+    SetUnion,
+    WholeSpace,
+    _add_exact,
+    _check_radius_r,
+    _check_vector,
+    _construction_precision,
+    _fmt,
+    _fmt_vector,
+    _points,
+    _sub_exact,
+)
+
+__all__ = ["HalfSpace", "Slab", "Ball", "Annulus", "BallComplement"]
+
+
+def _unit_normal(normal):
+    """Return ``(u, |normal|)`` with ``u = normal / |normal|``; a unit vector is kept as is."""
+    length = mpmath.sqrt(mpmath.fsum(c * c for c in normal))
+    if length == 0:
+        raise ValueError(f"normal must be a nonzero vector, got normal={_fmt_vector(normal)}")
+    if abs(length - 1) <= 4 * mpmath.eps:
+        return normal, mpmath.mpf(1)
+    return tuple(c / length for c in normal), length
+
+
+def _projection(points, u):
+    return points @ np.array([float(c) for c in u])
+
+
+def _distance(points, center):
+    return np.linalg.norm(points - np.array([float(c) for c in center]), axis=1)
+
+
+class HalfSpace(Set):
+    r"""Closed half-space :math:`\{x \in R^d : \langle n, x \rangle \le \text{offset}\}`.
+
+    Stored with the unit normal ``u = n / |n|`` and the offset divided by
+    ``|n|``, so ``HalfSpace((2, 0), 2) == HalfSpace((1, 0), 1)``.
+
+    Parameters
+    ----------
+    normal : scalar or vector of finite reals, nonzero
+        Outer normal ``n``; its length is the dimension d (a scalar means d = 1).
+    offset : finite real
+        Right-hand side of the inequality.
+
+    Attributes
+    ----------
+    normal : tuple of mpf
+        Unit normal u.
+    offset : mpf
+        Offset in units of u: the set is ``{<u, x> <= offset}``.
+    """
+
+    __slots__ = ("normal", "offset")
+
+    def __init__(self, normal, offset):
+        normal = _check_vector("normal", normal)
+        with _construction_precision():
+            offset = check_finite("offset", offset)
+            u, length = _unit_normal(normal)
+            self._init(normal=u, offset=offset / length)
+
+    @property
+    def dim(self):
+        return len(self.normal)
+
+    def contains(self, x):
+        points, shape = _points(x, self.dim)
+        return (_projection(points, self.normal) <= float(self.offset)).reshape(shape)
+
+    def extension(self, r):
+        """Return ``HalfSpace(u, offset + r)``."""
+        r = _check_radius_r(r)
+        with _construction_precision():
+            return HalfSpace._from_unit(self.normal, offset=_add_exact(self.offset, r))
+
+    def shell(self, r):
+        """Return ``Slab(u, offset, offset + r)``, or the empty set for ``r = 0``."""
+        r = _check_radius_r(r)
+        if r == 0:
+            return EmptySet(self.dim)
+        with _construction_precision():
+            return Slab._from_unit(self.normal, lower=self.offset, upper=_add_exact(self.offset, r))
+
+    def complement(self):
+        """Return the opposite closed half-space ``{<u, x> >= offset}``, which shares the boundary."""
+        with _construction_precision():
+            return HalfSpace(tuple(-c for c in self.normal), -self.offset)
+
+    def _key(self):
+        return (self.normal, self.offset)
+
+    def __repr__(self):
+        return f"HalfSpace(normal={_fmt_vector(self.normal)}, offset={_fmt(self.offset)})"
+
+
+class Slab(Set):
+    r"""Slab :math:`\{x : \text{lower} < \langle u, x \rangle \le \text{upper}\}`, ``u = n / |n|``.
+
+    Parameters
+    ----------
+    normal : scalar or vector of finite reals, nonzero
+        Normal direction n (normalised on construction; ``lower`` and
+        ``upper`` are divided by ``|n|``).
+    lower, upper : finite reals, ``lower <= upper``
+        The slab is empty when they are equal.
+    """
+
+    __slots__ = ("normal", "lower", "upper")
+
+    def __init__(self, normal, lower, upper):
+        normal = _check_vector("normal", normal)
+        with _construction_precision():
+            lower = check_finite("lower", lower)
+            upper = check_finite("upper", upper)
+            if lower > upper:
+                raise ValueError(f"lower must not exceed upper, got lower={_fmt(lower)} and upper={_fmt(upper)}")
+            u, length = _unit_normal(normal)
+            self._init(normal=u, lower=lower / length, upper=upper / length)
+
+    @property
+    def dim(self):
+        return len(self.normal)
+
+    @property
+    def width(self):
+        """Width ``upper - lower`` along the unit normal."""
+        return self.upper - self.lower
+
+    def contains(self, x):
+        points, shape = _points(x, self.dim)
+        t = _projection(points, self.normal)
+        return ((t > float(self.lower)) & (t <= float(self.upper))).reshape(shape)
+
+    def extension(self, r):
+        """Return ``Slab(u, lower - r, upper + r)``."""
+        r = _check_radius_r(r)
+        with _construction_precision():
+            return Slab._from_unit(self.normal, lower=_sub_exact(self.lower, r), upper=_add_exact(self.upper, r))
+
+    def shell(self, r):
+        """Return the two slabs of width r on either side, as a :class:`SetUnion`."""
+        r = _check_radius_r(r)
+        if r == 0:
+            return EmptySet(self.dim)
+        with _construction_precision():
+            below = Slab._from_unit(self.normal, lower=_sub_exact(self.lower, r), upper=self.lower)
+            above = Slab._from_unit(self.normal, lower=self.upper, upper=_add_exact(self.upper, r))
+        return SetUnion([below, above])
+
+    def complement(self):
+        """Return ``{<u, x> <= lower} U {<u, x> >= upper}``, a :class:`SetUnion` of half-spaces."""
+        with _construction_precision():
+            below = HalfSpace(self.normal, self.lower)
+            above = HalfSpace(tuple(-c for c in self.normal), -self.upper)
+        return SetUnion([below, above])
+
+    def _key(self):
+        return (self.normal, self.lower, self.upper)
+
+    def __repr__(self):
+        return f"Slab(normal={_fmt_vector(self.normal)}, lower={_fmt(self.lower)}, upper={_fmt(self.upper)})"
+
+
+def _check_radius(name, radius):
+    with _construction_precision():
+        return check_nonnegative(name, radius)
+
+
+class Ball(Set):
+    r"""Closed ball :math:`\{x : |x - c| \le \text{radius}\}` in R^d.
+
+    Parameters
+    ----------
+    center : scalar or vector of finite reals
+        Centre c; its length is the dimension.
+    radius : finite real, >= 0
+        A zero radius gives the single point c.
+    """
+
+    __slots__ = ("center", "radius")
+
+    def __init__(self, center, radius):
+        self._init(center=_check_vector("center", center), radius=_check_radius("radius", radius))
+
+    @property
+    def dim(self):
+        return len(self.center)
+
+    def contains(self, x):
+        points, shape = _points(x, self.dim)
+        return (_distance(points, self.center) <= float(self.radius)).reshape(shape)
+
+    def extension(self, r):
+        """Return ``Ball(c, radius + r)``."""
+        r = _check_radius_r(r)
+        with _construction_precision():
+            return Ball(self.center, _add_exact(self.radius, r))
+
+    def shell(self, r):
+        """Return ``Annulus(c, radius, radius + r)``, or the empty set for ``r = 0``."""
+        r = _check_radius_r(r)
+        if r == 0:
+            return EmptySet(self.dim)
+        with _construction_precision():
+            return Annulus(self.center, self.radius, _add_exact(self.radius, r))
+
+    def complement(self):
+        """Return ``BallComplement(c, radius)``."""
+        return BallComplement(self.center, self.radius)
+
+    def _key(self):
+        return (self.center, self.radius)
+
+    def __repr__(self):
+        return f"Ball(center={_fmt_vector(self.center)}, radius={_fmt(self.radius)})"
+
+
+class Annulus(Set):
+    r"""Spherical shell :math:`\{x : \text{inner} < |x - c| \le \text{outer}\}`.
+
+    Parameters
+    ----------
+    center : scalar or vector of finite reals
+    inner, outer : finite reals, ``0 <= inner <= outer``
+        The annulus is empty when they are equal.
+    """
+
+    __slots__ = ("center", "inner", "outer")
+
+    def __init__(self, center, inner, outer):
+        center = _check_vector("center", center)
+        inner = _check_radius("inner", inner)
+        outer = _check_radius("outer", outer)
+        if inner > outer:
+            raise ValueError(f"inner must not exceed outer, got inner={_fmt(inner)} and outer={_fmt(outer)}")
+        self._init(center=center, inner=inner, outer=outer)
+
+    @property
+    def dim(self):
+        return len(self.center)
+
+    def contains(self, x):
+        points, shape = _points(x, self.dim)
+        distance = _distance(points, self.center)
+        return ((distance > float(self.inner)) & (distance <= float(self.outer))).reshape(shape)
+
+    def extension(self, r):
+        """Return ``Annulus(c, inner - r, outer + r)``, or ``Ball(c, outer + r)`` once ``r >= inner``."""
+        r = _check_radius_r(r)
+        with _construction_precision():
+            if r >= self.inner:
+                return Ball(self.center, _add_exact(self.outer, r))
+            return Annulus(self.center, _sub_exact(self.inner, r), _add_exact(self.outer, r))
+
+    def shell(self, r):
+        """Return the inner and outer rims of width r, as a :class:`SetUnion`."""
+        r = _check_radius_r(r)
+        if r == 0 or self.inner == self.outer:
+            return EmptySet(self.dim)
+        with _construction_precision():
+            outside = Annulus(self.center, self.outer, _add_exact(self.outer, r))
+            if self.inner == 0:
+                return outside
+            if r >= self.inner:
+                inside = Ball(self.center, self.inner)
+            else:
+                inside = Annulus(self.center, _sub_exact(self.inner, r), self.inner)
+        return SetUnion([inside, outside])
+
+    def complement(self):
+        """Return ``Ball(c, inner) U BallComplement(c, outer)``, as a :class:`SetUnion`."""
+        return SetUnion([Ball(self.center, self.inner), BallComplement(self.center, self.outer)])
+
+    def _key(self):
+        return (self.center, self.inner, self.outer)
+
+    def __repr__(self):
+        return f"Annulus(center={_fmt_vector(self.center)}, inner={_fmt(self.inner)}, outer={_fmt(self.outer)})"
+
+
+class BallComplement(Set):
+    r"""Open complement of a ball, :math:`\{x : |x - c| > \text{radius}\}`.
+
+    Parameters
+    ----------
+    center : scalar or vector of finite reals
+    radius : finite real, >= 0
+    """
+
+    __slots__ = ("center", "radius")
+
+    def __init__(self, center, radius):
+        self._init(center=_check_vector("center", center), radius=_check_radius("radius", radius))
+
+    @property
+    def dim(self):
+        return len(self.center)
+
+    def contains(self, x):
+        points, shape = _points(x, self.dim)
+        return (_distance(points, self.center) > float(self.radius)).reshape(shape)
+
+    def extension(self, r):
+        """Return ``BallComplement(c, radius - r)``, or the whole space once ``r >= radius``."""
+        r = _check_radius_r(r)
+        if r >= self.radius:
+            return WholeSpace(self.dim)
+        with _construction_precision():
+            return BallComplement(self.center, _sub_exact(self.radius, r))
+
+    def shell(self, r):
+        """Return ``Annulus(c, radius - r, radius)``, or ``Ball(c, radius)`` once ``r >= radius``."""
+        r = _check_radius_r(r)
+        if r == 0:
+            return EmptySet(self.dim)
+        if r >= self.radius:
+            return Ball(self.center, self.radius)
+        with _construction_precision():
+            return Annulus(self.center, _sub_exact(self.radius, r), self.radius)
+
+    def complement(self):
+        """Return ``Ball(c, radius)``."""
+        return Ball(self.center, self.radius)
+
+    def _key(self):
+        return (self.center, self.radius)
+
+    def __repr__(self):
+        return f"BallComplement(center={_fmt_vector(self.center)}, radius={_fmt(self.radius)})"
