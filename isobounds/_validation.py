@@ -62,7 +62,7 @@ def check_probability(name, x):
 
 
 def check_weights(name, weights, atol=None):
-    """Convert mixture weights to a list of mpf, each in [0, 1], summing to 1.
+    """Convert mixture weights to a list of mpf in [0, 1], rescaled to sum to 1.
 
     Parameters
     ----------
@@ -82,7 +82,10 @@ def check_weights(name, weights, atol=None):
     total = mpmath.fsum(values)
     if abs(total - 1) > atol:
         raise ValueError(f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, 17)}")
-    return values
+
+    # Float weights such as (0.1, 0.2, 0.7) miss 1 by a rounding error;
+    # dividing by their sum keeps every mass computed from them within [0, 1].
+    return [value / total for value in values]
 
 
 def check_array(name, x, allow_inf=False):

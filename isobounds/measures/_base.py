@@ -128,6 +128,9 @@ class Measure(abc.ABC):
         dps = resolve_dps(dps)
         with mpmath.workdps(dps + GUARD_DIGITS):
             value = self._mass(set)
+
+        # Rounding in a sum of component masses can step just outside [0, 1].
+        value = min(max(value, mpmath.mpf(0)), mpmath.mpf(1))
         with mpmath.workdps(dps):
             return +value
 

@@ -1,0 +1,455 @@
+r"""Continuous piecewise-linear maps R -> R and their exact construction from MLPs.
+
+A :class:`PiecewiseLinearMap` is given by increasing knots ``t_0 < ... < t_{n-1}``,
+the values ``v_i = g(t_i)``, and the slopes of the two unbounded pieces. Piece
+``k`` (``k = 0..n``) is ``(t_{k-1}, t_k)`` with ``t_{-1} = -inf`` and
+``t_n = +inf``; its slope is ``left_slope`` for ``k = 0``, ``right_slope`` for
+``k = n`` and ``(v_k - v_{k-1}) / (t_k - t_{k-1})`` in between.
+
+:meth:`PiecewiseLinearMap.from_mlp` converts a ReLU or LeakyReLU network with
+one input and one output into this form without sampling. It carries, layer
+by layer, the partition of R on which every unit is affine, and splits a
+piece wherever a unit's pre-activation changes sign on it.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import mpmath
+import numpy as np
+
+from .._precision import GUARD_DIGITS, resolve_dps
+from .._validation import check_array
+
+__all__ = ["PiecewiseLinearMap", "SKIP_KINDS", "skip_wiring"]
+
+SKIP_KINDS = (None, "plain", "resnet", "densenet")
+
+# Breakpoints of from_mlp closer than this (relative to 1 + |x|) are merged:
+# such pieces are below the float64 resolution of the unit pre-activations.
+_MERGE_RTOL = 8 * np.finfo(np.float64).eps
+
+
+class PiecewiseLinearMap:
+    r"""Continuous piecewise-linear map :math:`g : \mathbb{R} \to \mathbb{R}`.
+
+    Parameters
+    ----------
+    knots : array_like, shape (n,), n >= 1
+        Strictly increasing finite knots ``t_0 < ... < t_{n-1}``.
+    values : array_like, shape (n,)
+        Finite values ``g(t_i)``.
+    left_slope, right_slope : float
+        Finite slopes of ``g`` on ``(-inf, t_0]`` and ``[t_{n-1}, inf)``.
+
+    Notes
+    -----
+    The map is stored in float64. Its exact quantities (slopes, preimages,
+    :meth:`lipschitz_constant`) are those of the real map defined by these
+    float64 numbers, evaluated with mpmath: every float64 is a rational
+    number, so nothing is rounded before the working precision.
+
+    Examples
+    --------
+    >>> g = PiecewiseLinearMap([-1.0, 1.0], [-1.0, 1.0], 0.0, 0.0)  # clip to [-1, 1]
+    >>> g([-3.0, 0.5, 2.0])
+    array([-1. ,  0.5,  1. ])
+    >>> float(g.lipschitz_constant())
+    1.0
+    """
+
+    def __init__(self, knots, values, left_slope, right_slope):
+        knots = check_array("knots", knots)
+        values = check_array("values", values)
+        if knots.ndim != 1 or knots.size == 0:
+            raise ValueError(f"knots must be a nonempty one-dimensional array, got shape {knots.shape}")
+        if values.shape != knots.shape:
+            raise ValueError(f"values must have the shape of knots {knots.shape}, got values of shape {values.shape}")
+        gaps = np.diff(knots)
+        if (gaps <= 0).any():
+            i = int(np.argmax(gaps <= 0))
+            raise ValueError(f"knots must be strictly increasing, got knots[{i}]={knots[i]} >= knots[{i + 1}]={knots[i + 1]}")
+
+        self._knots = knots.copy()
+        self._values = values.copy()
+        self._left_slope = float(check_array("left_slope", left_slope))
+        self._right_slope = float(check_array("right_slope", right_slope))
+        with np.errstate(over="ignore"):
+            inner = np.diff(values) / gaps
+        if not np.isfinite(inner).all():
+            raise ValueError("values must give finite slopes between consecutive knots, got an overflow in (v_k - v_{k-1}) / (t_k - t_{k-1})")
+        self._slopes = np.concatenate([[self._left_slope], inner, [self._right_slope]])
+        for array in (self._knots, self._values, self._slopes):
+            array.setflags(write=False)
+
+    # ------------------------------------------------------------------
+    # Description of the pieces.
+    # ------------------------------------------------------------------
+
+    @property
+    def knots(self):
+        """Knots ``t_0 < ... < t_{n-1}`` (read-only float64 array)."""
+        return self._knots
+
+    @property
+    def values(self):
+        """Values ``g(t_i)`` at the knots (read-only float64 array)."""
+        return self._values
+
+    @property
+    def left_slope(self):
+        """Slope on ``(-inf, t_0]``."""
+        return self._left_slope
+
+    @property
+    def right_slope(self):
+        """Slope on ``[t_{n-1}, inf)``."""
+        return self._right_slope
+
+    @property
+    def slopes(self):
+        """Float64 slopes of the ``n + 1`` pieces, from left to right."""
+        return self._slopes
+
+    @property
+    def n_pieces(self):
+        """Number of linear pieces, ``len(knots) + 1``."""
+        return self._knots.size + 1
+
+    def piece_bounds(self):
+        """Return ``(lower, upper)`` float64 arrays of the piece ends, with ``-inf`` and ``inf`` at the ends."""
+        lower = np.concatenate([[-np.inf], self._knots])
+        upper = np.concatenate([self._knots, [np.inf]])
+        return lower, upper
+
+    def anchors(self):
+        """Return ``(t, v)``: for each piece a knot of its closure and the value there.
+
+        Piece ``k >= 1`` is anchored at its left knot ``t_{k-1}``, piece 0 at
+        ``t_0``, so that ``g(x) = v_k + slope_k (x - t_k)`` on piece ``k``.
+        """
+        t = np.concatenate([self._knots[:1], self._knots])
+        v = np.concatenate([self._values[:1], self._values])
+        return t, v
+
+    def __repr__(self):
+        return f"PiecewiseLinearMap(n_pieces={self.n_pieces}, lipschitz_constant={float(np.max(np.abs(self._slopes))):.6g})"
+
+    # ------------------------------------------------------------------
+    # Evaluation.
+    # ------------------------------------------------------------------
+
+    def __call__(self, x):
+        """Evaluate ``g`` elementwise in float64; a scalar in returns a float."""
+        array = check_array("x", x, allow_inf=True)
+        piece = np.searchsorted(self._knots, array, side="right")
+        t, v = self.anchors()
+        with np.errstate(invalid="ignore"):
+            result = v[piece] + self._slopes[piece] * (array - t[piece])
+        if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+            return float(result)
+        return result
+
+    def exact_slopes(self, dps=None):
+        """Return the slopes as a list of ``mpmath.mpf``, exact to the working precision.
+
+        The inner slopes are the quotients ``(v_k - v_{k-1}) / (t_k - t_{k-1})``
+        of the float64 knots and values, computed at ``dps + GUARD_DIGITS``
+        digits and rounded to ``dps``.
+        """
+        dps = resolve_dps(dps)
+        with mpmath.workdps(dps + GUARD_DIGITS):
+            slopes = self._exact_slopes_here()
+        with mpmath.workdps(dps):
+            return [+s for s in slopes]
+
+    def _exact_slopes_here(self):
+        """Slopes as mpf at the current mpmath precision."""
+        t = [mpmath.mpf(float(x)) for x in self._knots]
+        v = [mpmath.mpf(float(y)) for y in self._values]
+        inner = [(v[k] - v[k - 1]) / (t[k] - t[k - 1]) for k in range(1, len(t))]
+        return [mpmath.mpf(self._left_slope), *inner, mpmath.mpf(self._right_slope)]
+
+    def lipschitz_constant(self, dps=None):
+        r"""Return the exact Lipschitz constant :math:`\max_k |s_k|` as ``mpmath.mpf``.
+
+        A continuous piecewise-linear map of R is Lipschitz with the largest
+        absolute slope of its pieces as best constant.
+        """
+        dps = resolve_dps(dps)
+        slopes = self.exact_slopes(dps)
+        with mpmath.workdps(dps):
+            return max(abs(s) for s in slopes)
+
+    # ------------------------------------------------------------------
+    # Push-forward and distances (see measure.py and distances.py).
+    # ------------------------------------------------------------------
+
+    def pushforward(self, scale=1):
+        r"""Return the push-forward measure :math:`g \# N(0, \mathrm{scale}^2)`.
+
+        Parameters
+        ----------
+        scale : positive real, default 1
+            Standard deviation of the Gaussian latent variable.
+
+        Returns
+        -------
+        isobounds.pushforward.PushforwardMeasure
+        """
+        from .measure import PushforwardMeasure
+
+        return PushforwardMeasure(self, scale=scale)
+
+    def tv_distance(self, target, **options):
+        """Return the total variation distance between ``g#N(0,1)`` and ``target``.
+
+        See :func:`isobounds.pushforward.tv_distance` for ``options``.
+        """
+        from .distances import tv_distance
+
+        return tv_distance(self.pushforward(), target, **options)
+
+    def kl_divergence(self, target, **options):
+        """Return ``KL(g#N(0,1) || target)``.
+
+        See :func:`isobounds.pushforward.kl_divergence` for ``options``.
+        """
+        from .distances import kl_divergence
+
+        return kl_divergence(self.pushforward(), target, **options)
+
+    # ------------------------------------------------------------------
+    # Construction from a neural network.
+    # ------------------------------------------------------------------
+
+    @classmethod
+    def from_mlp(cls, weights, biases, negative_slope=0.0, skip=None, *, inputs=None, adds=None):
+        r"""Build the exact piecewise-linear map of a ReLU/LeakyReLU MLP with one input and one output.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            ``W_1, ..., W_K``, each in the ``(out_features, in_features)``
+            layout of ``torch.nn.Linear.weight``; ``W_1`` has one column and
+            ``W_K`` one row.
+        biases : sequence of array_like
+            ``b_1, ..., b_K`` of shapes ``(out_features,)``.
+        negative_slope : float, default 0
+            Slope of the activation ``a(u) = max(u, 0) + negative_slope *
+            min(u, 0)`` on negative inputs (0 for ReLU, 0.2 for the
+            LeakyReLU(0.2) of Salmona et al., 2022). Any finite real number.
+        skip : {None, "plain", "resnet", "densenet"}, default None
+            Skip connections, wired as described in the Notes (None and
+            "plain" are the same plain MLP). Ignored when ``inputs`` is given.
+        inputs, adds : list of lists of int, optional
+            Explicit wiring: for linear layer ``k`` (list index ``k - 1``),
+            the features it reads and the features it adds. Pass the
+            ``inputs`` and ``adds`` that describe a network feature by
+            feature; ``adds`` defaults to no additions.
+
+        Returns
+        -------
+        PiecewiseLinearMap
+
+        Notes
+        -----
+        Features: ``f_0 = x`` is the input and ``f_k`` the output of linear
+        layer ``k = 1..K``; ``a(f_0) = f_0`` (the input is not activated) and
+        ``a(f_k)`` is the activation of ``f_k`` otherwise. Layer ``k`` computes
+
+        .. math::
+
+            f_k = W_k \,\mathrm{concat}(a(f_j),\ j \in \mathrm{inputs}_k) + b_k
+                  + \sum_{j \in \mathrm{adds}_k} f_j,
+
+        and the network returns ``f_K``. The wirings named by ``skip``:
+
+        - plain: ``inputs_k = [k-1]``, no additions, i.e.
+          ``x -> W_K a(... a(W_1 x + b_1) ...) + b_K``;
+        - "resnet" (additive pre-activation skips): plain inputs, and each
+          hidden layer ``2 <= k <= K-1`` whose input and output widths agree
+          adds its input: ``f_k = f_{k-1} + W_k a(f_{k-1}) + b_k``;
+        - "densenet" (concatenating pre-activation skips): ``inputs_k =
+          [1, ..., k-1]`` for ``k >= 2`` (features concatenated in that
+          order), so every layer, the last included, reads all earlier
+          hidden features.
+
+        Each feature is affine on every piece of the current partition of R.
+        After layer ``k`` the zero crossings of each unit of ``f_k`` inside a
+        piece are added as breakpoints (numpy, all units and pieces at once),
+        and the activation's slope on each new piece is chosen from the sign
+        of the unit at the piece's midpoint.
+
+        Accuracy: float64 throughout. Breakpoints closer than about
+        ``2e-15 (1 + |x|)`` are merged. The values at the knots carry the
+        rounding of a forward pass (relative error of order
+        ``K * 1e-16 * prod_k ||W_k||``), and the slope of a piece of width
+        ``h`` carries an absolute error of order ``1e-16 |g| / h``, so the
+        exact quantities of the returned map describe the network to that
+        accuracy.
+        """
+        layers = _check_layers(weights, biases)
+        slope = float(check_array("negative_slope", negative_slope))
+        if inputs is None:
+            inputs, adds = skip_wiring([w.shape for w, _ in layers], skip)
+        elif adds is None:
+            adds = [[] for _ in layers]
+        _check_wiring(layers, inputs, adds)
+        return cls._from_partition(*_propagate(layers, slope, inputs, adds))
+
+    @classmethod
+    def _from_partition(cls, breaks, gain, offset):
+        """Build the map from breakpoints and the affine output ``gain x + offset`` on each piece."""
+        if breaks.size == 0:
+            return cls([0.0], [offset[0]], gain[0], gain[0])
+
+        # Value at a knot: the mean of the two adjacent affine pieces, which
+        # agree up to rounding because the network is continuous.
+        left = gain[:-1] * breaks + offset[:-1]
+        right = gain[1:] * breaks + offset[1:]
+        return cls(breaks, 0.5 * (left + right), gain[0], gain[-1])
+
+
+# ----------------------------------------------------------------------
+# from_mlp helpers.
+# ----------------------------------------------------------------------
+
+def skip_wiring(shapes, skip):
+    """Return ``(inputs, adds)`` of the named skip wiring for layers of the given weight shapes.
+
+    ``shapes[k - 1]`` is the ``(out_features, in_features)`` shape of layer
+    ``k``; see :meth:`PiecewiseLinearMap.from_mlp` for the wirings.
+    """
+    if skip not in SKIP_KINDS:
+        raise ValueError(f"skip must be one of {SKIP_KINDS}, got skip={skip!r}")
+    n_layers = len(shapes)
+    inputs, adds = [], []
+    for k in range(1, n_layers + 1):
+        if skip == "densenet" and k >= 2:
+            inputs.append(list(range(1, k)))
+        else:
+            inputs.append([k - 1])
+        square = k >= 2 and shapes[k - 2][0] == shapes[k - 1][0]
+        adds.append([k - 1] if skip == "resnet" and 2 <= k < n_layers and square else [])
+    return inputs, adds
+
+
+def _check_layers(weights, biases):
+    if isinstance(weights, np.ndarray) or not hasattr(weights, "__len__"):
+        raise TypeError(f"weights must be a sequence of 2-D arrays, got weights of type {type(weights).__name__}")
+    if not hasattr(biases, "__len__") or len(biases) != len(weights):
+        count = len(biases) if hasattr(biases, "__len__") else biases
+        raise ValueError(f"biases must hold one array per weight matrix ({len(weights)}), got {count}")
+    if len(weights) == 0:
+        raise ValueError("weights must contain at least one layer, got an empty sequence")
+
+    layers = []
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        w = check_array(f"weights[{k}]", w)
+        b = check_array(f"biases[{k}]", b)
+        if w.ndim != 2:
+            raise ValueError(f"weights[{k}] must be a 2-D (out_features, in_features) array, got shape {w.shape}")
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"biases[{k}] must have shape ({w.shape[0]},) to match weights[{k}], got shape {b.shape}")
+        layers.append((w, b))
+    if layers[-1][0].shape[0] != 1:
+        raise ValueError(f"the last layer must have one output, got weights[{len(layers) - 1}] of shape {layers[-1][0].shape}")
+    return layers
+
+
+def _check_wiring(layers, inputs, adds):
+    widths = [1] + [w.shape[0] for w, _ in layers]
+    if len(inputs) != len(layers) or len(adds) != len(layers):
+        raise ValueError(f"inputs and adds must have one entry per layer ({len(layers)}), got {len(inputs)} and {len(adds)}")
+    for k, (w, _) in enumerate(layers, start=1):
+        read, add = list(inputs[k - 1]), list(adds[k - 1])
+        if not read:
+            raise ValueError(f"inputs[{k - 1}] must list at least one feature, got inputs[{k - 1}]={read}")
+        if any(not 0 <= j < k for j in read + add):
+            raise ValueError(f"inputs[{k - 1}] and adds[{k - 1}] may only list features 0..{k - 1}, got {read} and {add}")
+        in_width = sum(widths[j] for j in read)
+        if w.shape[1] != in_width:
+            raise ValueError(f"weights[{k - 1}] must have {in_width} input features for inputs[{k - 1}]={read}, got shape {w.shape}")
+        for j in add:
+            if widths[j] != w.shape[0]:
+                raise ValueError(f"adds[{k - 1}] lists feature {j} of width {widths[j]}, which differs from the layer width {w.shape[0]}")
+
+
+def _propagate(layers, negative_slope, inputs, adds):
+    """Propagate affine pieces through the network; return ``(breaks, gain, offset)`` of the output.
+
+    Each feature ``j`` is kept as two arrays ``A_j, C_j`` of shape
+    ``(n_pieces, width_j)``: on piece ``i`` it equals ``A_j[i] x + C_j[i]``.
+    """
+    breaks = np.empty(0)
+    features = [(np.ones((1, 1)), np.zeros((1, 1)))]
+    activated = [features[0]]
+
+    for k, (w, b) in enumerate(layers, start=1):
+        read_a = np.concatenate([activated[j][0] for j in inputs[k - 1]], axis=1)
+        read_c = np.concatenate([activated[j][1] for j in inputs[k - 1]], axis=1)
+        gain = read_a @ w.T
+        offset = read_c @ w.T + b
+        for j in adds[k - 1]:
+            gain = gain + features[j][0]
+            offset = offset + features[j][1]
+        features.append((gain, offset))
+
+        if k == len(layers):
+            activated.append(None)
+            break
+
+        new_breaks = _refine(breaks, _zero_crossings(breaks, gain, offset))
+        if new_breaks.size != breaks.size:
+            parent = _parent_pieces(breaks, new_breaks)
+            features = [(a[parent], c[parent]) for a, c in features]
+            activated = [(a[parent], c[parent]) for a, c in activated]
+            breaks = new_breaks
+        activated.append(_activate(breaks, *features[-1], negative_slope))
+
+    gain, offset = features[-1]
+    return breaks, gain[:, 0], offset[:, 0]
+
+
+def _zero_crossings(breaks, gain, offset):
+    """Return the roots ``-c / a`` of every unit that lie strictly inside their piece."""
+    lower = np.concatenate([[-np.inf], breaks])[:, None]
+    upper = np.concatenate([breaks, [np.inf]])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = -offset / gain + 0.0  # + 0.0 turns -0.0 into 0.0
+    inside = (gain != 0) & (root > lower) & (root < upper)
+    return root[inside]
+
+
+def _refine(breaks, roots):
+    """Merge new roots into the sorted breakpoints, dropping near-duplicates."""
+    merged = np.unique(np.concatenate([breaks, roots]))
+    if merged.size < 2:
+        return merged
+    gap = np.diff(merged)
+    keep = np.concatenate([[True], gap > _MERGE_RTOL * (1.0 + np.abs(merged[1:]))])
+    return merged[keep]
+
+
+def _parent_pieces(old_breaks, new_breaks):
+    """Index of the old piece that contains each piece of the refined partition."""
+    left_ends = np.concatenate([[-np.inf], new_breaks])
+    return np.searchsorted(old_breaks, left_ends, side="right")
+
+
+def _representative_points(breaks):
+    """Return a point inside each piece: the midpoints, and one unit beyond the outer breakpoints."""
+    if breaks.size == 0:
+        return np.zeros(1)
+    middle = 0.5 * (breaks[:-1] + breaks[1:])
+    return np.concatenate([[breaks[0] - 1.0], middle, [breaks[-1] + 1.0]])
+
+
+def _activate(breaks, gain, offset, negative_slope):
+    """Apply the LeakyReLU to affine pieces whose sign is constant on each piece."""
+    x = _representative_points(breaks)[:, None]
+    factor = np.where(gain * x + offset >= 0, 1.0, negative_slope)
+    return gain * factor, offset * factor
