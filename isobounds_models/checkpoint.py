@@ -1,0 +1,113 @@
+"""Atomic result files and training checkpoints.
+
+Every writer here writes to a temporary file in the destination folder,
+flushes it to disk, then renames it over the destination with ``os.replace``.
+A reader therefore sees either the previous complete file or the new
+complete file, never a partial one, even if the process is killed
+mid-write (``os.replace`` is atomic on POSIX and Windows file systems when
+source and destination are in the same folder).
+
+A training checkpoint is one ``torch.save`` dictionary holding the model and
+optimizer states, the state of every run's ``torch.Generator``, the loss
+histories, the number of completed epochs and the configuration; see
+:func:`isobounds_models.training.train`.
+"""
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "CHECKPOINT_NAME",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "atomic_save_npz",
+    "atomic_torch_save",
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_path",
+]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+"""File name of the latest training checkpoint inside a checkpoint folder."""
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically; the parent folder must exist."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(
+            f"path must be in an existing folder, got path={str(path)!r} (folder {str(folder)!r} not found)"
+        )
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+
+
+def atomic_write_text(path, text):
+    """Write a UTF-8 string to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path, obj, indent=2):
+    """Write ``obj`` as JSON to ``path`` atomically (``allow_nan=False``: NaN and inf raise ValueError)."""
+    atomic_write_text(path, json.dumps(obj, indent=indent, allow_nan=False) + "\n")
+
+
+def atomic_save_npz(path, **arrays):
+    """Write numpy arrays to an ``.npz`` file atomically (``numpy.savez_compressed``)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_torch_save(path, obj):
+    """``torch.save`` ``obj`` to ``path`` atomically."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def checkpoint_path(folder):
+    """Return the path of the latest checkpoint in ``folder``."""
+    return Path(folder) / CHECKPOINT_NAME
+
+
+def save_checkpoint(folder, state):
+    """Write the training ``state`` dictionary to ``folder/checkpoint.pt`` atomically, creating ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_torch_save(checkpoint_path(folder), state)
+
+
+def load_checkpoint(folder):
+    """Return the state saved by :func:`save_checkpoint` in ``folder``, or ``None`` if there is none.
+
+    The file is loaded with ``weights_only=True`` (tensors, numbers, strings,
+    lists and dictionaries only), so loading a checkpoint runs no code.
+    """
+    path = checkpoint_path(folder)
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass

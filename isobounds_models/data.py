@@ -1,0 +1,197 @@
+"""Gaussian mixture data sets, sampled vectorised and seeded.
+
+The univariate experiment of Salmona et al., 2022 (appendix S5.1) fits
+``nu = (1/2)[N(-m, 1) + N(m, 1)]`` from 50,000 samples, for ``m`` in 0..10.
+:func:`two_mode_mixture` builds that target (in any dimension, along the first
+axis) and :func:`make_dataset` draws its training set.
+
+Every sampler takes a ``torch.Generator`` (or an integer seed) and returns a
+float32 tensor; one call draws all samples at once, with no Python loop over
+samples.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from isobounds._validation import check_array, check_nonnegative, check_positive, check_weights
+
+__all__ = [
+    "GaussianMixture",
+    "two_mode_mixture",
+    "sample_gaussian_mixture",
+    "make_dataset",
+    "as_generator",
+    "PAPER_N_SAMPLES",
+]
+
+PAPER_N_SAMPLES = 50_000
+"""Training set size of the univariate experiment (Salmona et al., 2022, appendix S5.1)."""
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """Isotropic Gaussian mixture ``sum_i w_i N(mu_i, sigma^2 I_d)``.
+
+    Parameters
+    ----------
+    weights : tuple of float
+        Mixture weights ``w_i`` in [0, 1], summing to 1.
+    means : tuple of tuple of float
+        Component means ``mu_i``, one row of length ``d`` per component.
+    sigma : float
+        Common standard deviation, ``sigma > 0``.
+    """
+
+    weights: tuple
+    means: tuple
+    sigma: float
+
+    def __post_init__(self):
+        weights = [float(w) for w in check_weights("weights", list(self.weights))]
+        means = check_array("means", self.means)
+        if means.ndim == 1:
+            means = means[:, None]
+        if means.ndim != 2 or means.shape[0] != len(weights):
+            raise ValueError(
+                "means must have one row per weight, got means of shape "
+                f"{np.shape(self.means)} for {len(weights)} weights"
+            )
+        sigma = float(check_positive("sigma", self.sigma))
+        object.__setattr__(self, "weights", tuple(weights))
+        object.__setattr__(self, "means", tuple(tuple(float(v) for v in row) for row in means))
+        object.__setattr__(self, "sigma", sigma)
+
+    @property
+    def dim(self):
+        """Dimension ``d`` of the ambient space."""
+        return len(self.means[0])
+
+    def sample(self, n, generator=None):
+        """Draw ``n`` samples as a float32 tensor of shape ``(n, d)``; see :func:`sample_gaussian_mixture`."""
+        return sample_gaussian_mixture(self.weights, self.means, self.sigma, n, generator)
+
+
+def two_mode_mixture(m, dim=1, sigma=1.0):
+    """Return the balanced mixture ``(1/2)[N(-m e_1, sigma^2 I_d) + N(m e_1, sigma^2 I_d)]``.
+
+    Parameters
+    ----------
+    m : float
+        Half distance between the means, ``m >= 0`` (``m = 0`` is one Gaussian).
+    dim : int
+        Dimension ``d >= 1``; the means differ along the first axis only.
+    sigma : float
+        Standard deviation of each component, ``sigma > 0``.
+
+    Returns
+    -------
+    GaussianMixture
+        The target of the univariate experiment of Salmona et al., 2022 for
+        ``dim = 1`` and ``sigma = 1``.
+    """
+    m = float(check_nonnegative("m", m))
+    dim = _check_dim(dim)
+    first = [-m] + [0.0] * (dim - 1)
+    second = [m] + [0.0] * (dim - 1)
+    return GaussianMixture((0.5, 0.5), (tuple(first), tuple(second)), sigma)
+
+
+def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
+    """Draw ``n`` samples of ``sum_i w_i N(mu_i, sigma^2 I_d)`` in one vectorised call.
+
+    Parameters
+    ----------
+    weights : sequence of float
+        Mixture weights in [0, 1], summing to 1.
+    means : array_like, shape (k, d) or (k,)
+        Component means.
+    sigma : float
+        Common standard deviation, ``sigma > 0``.
+    n : int
+        Number of samples, ``n >= 1``.
+    generator : torch.Generator or int or None
+        Source of randomness (an int is used as a seed); ``None`` uses torch's
+        global generator.
+
+    Returns
+    -------
+    torch.Tensor
+        Float32 CPU tensor of shape ``(n, d)``. Components are chosen by
+        ``torch.multinomial`` and the Gaussian noise is drawn in float64
+        before the cast, so the mixture is exact up to float32 rounding.
+    """
+    mixture = weights if isinstance(weights, GaussianMixture) else GaussianMixture(tuple(weights), means, sigma)
+    n = _check_count("n", n)
+    generator = as_generator(generator)
+
+    probabilities = torch.tensor(mixture.weights, dtype=torch.float64)
+    labels = torch.multinomial(probabilities, n, replacement=True, generator=generator)
+
+    centres = torch.tensor(mixture.means, dtype=torch.float64)[labels]
+    noise = torch.randn(n, mixture.dim, dtype=torch.float64, generator=generator)
+    return (centres + mixture.sigma * noise).to(torch.float32)
+
+
+def make_dataset(m, n=PAPER_N_SAMPLES, seed=0, dim=1):
+    """Draw the training set of the univariate experiment for one value of ``m``.
+
+    Parameters
+    ----------
+    m : float
+        Half distance between the modes, ``m >= 0``.
+    n : int
+        Number of samples (the paper uses 50,000).
+    seed : int or torch.Generator
+        Seed of the draw.
+    dim : int
+        Dimension of the data (1 in the paper).
+
+    Returns
+    -------
+    torch.Tensor
+        Float32 tensor of shape ``(n, dim)`` drawn from ``two_mode_mixture(m, dim)``.
+    """
+    return two_mode_mixture(m, dim).sample(n, seed)
+
+
+def as_generator(generator):
+    """Return a CPU ``torch.Generator`` from a generator, an int seed or ``None`` (fresh random seed)."""
+    if isinstance(generator, torch.Generator):
+        return generator
+    if generator is None:
+        return None
+    if isinstance(generator, (bool, float)) or not isinstance(generator, (int, np.integer)):
+        raise TypeError(f"generator must be a torch.Generator, an int seed or None, got generator={generator!r}")
+    if generator < 0:
+        raise ValueError(f"generator seed must be a nonnegative integer, got generator={generator}")
+    result = torch.Generator()
+    result.manual_seed(int(generator))
+    return result
+
+
+def _check_count(name, n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {name}={n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {name}={n}")
+    return int(n)
+
+
+def _check_dim(dim):
+    return _check_count("dim", dim)
+
+
+def _check_m(m):
+    """Return ``m`` as a float, raising ValueError unless ``0 <= m < inf``."""
+    value = float(check_nonnegative("m", m))
+    if not math.isfinite(value):
+        raise ValueError(f"m must be a nonnegative finite number, got m={m}")
+    return value
