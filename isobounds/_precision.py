@@ -3,19 +3,23 @@
 Every scalar function of isobounds computes with mpmath at the working
 precision plus ``GUARD_DIGITS`` and rounds its result to the working
 precision on return. The working precision is a context variable, so it is
-local to a thread or an asyncio task and never changes ``mpmath.mp`` outside
-a :func:`precision` block.
+local to a thread or an asyncio task.
+
+mpmath keeps one precision for the whole process. So that threads do not
+change it under each other, isobounds changes it only through
+:func:`workdps` and :func:`workprec`, which hold one process-wide
+reentrant lock for as long as the raised precision is in force.
 """
 
 import contextlib
 import contextvars
 import fractions
-import math
 import numbers
+import threading
 
 import mpmath
 
-__all__ = ["DEFAULT_DPS", "GUARD_DIGITS", "get_dps", "precision", "resolve_dps", "to_mpf"]
+__all__ = ["DEFAULT_DPS", "GUARD_DIGITS", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec"]
 
 DEFAULT_DPS = 30
 """Default working precision, in significant decimal digits."""
@@ -26,6 +30,22 @@ GUARD_DIGITS = 10
 MAX_DPS = 100_000
 
 _working_dps = contextvars.ContextVar("isobounds_working_dps", default=DEFAULT_DPS)
+
+_MPMATH_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def workdps(dps):
+    """Set mpmath's precision to ``dps`` digits inside the block, holding the mpmath lock."""
+    with _MPMATH_LOCK, mpmath.workdps(dps):
+        yield
+
+
+@contextlib.contextmanager
+def workprec(prec):
+    """Set mpmath's precision to ``prec`` bits inside the block, holding the mpmath lock."""
+    with _MPMATH_LOCK, mpmath.workprec(prec):
+        yield
 
 
 def _check_dps(dps):
@@ -64,6 +84,11 @@ def precision(dps):
     arithmetic on the returned ``mpf`` values and their printing use the same
     precision. Both settings are restored on exit.
 
+    NOTE: mpmath's precision is process-wide, so while one thread is inside
+    this block, mpmath arithmetic written by the user in other threads runs
+    at ``dps`` too. The functions of isobounds are unaffected: they set
+    their own precision under a lock.
+
     Examples
     --------
     >>> import isobounds
@@ -73,10 +98,14 @@ def precision(dps):
     """
     dps = _check_dps(dps)
     token = _working_dps.set(dps)
+    with _MPMATH_LOCK:
+        saved_prec = mpmath.mp.prec
+        mpmath.mp.dps = dps
     try:
-        with mpmath.workdps(dps):
-            yield dps
+        yield dps
     finally:
+        with _MPMATH_LOCK:
+            mpmath.mp.prec = saved_prec
         _working_dps.reset(token)
 
 
@@ -101,8 +130,16 @@ def _parse_decimal(text):
     is itself correct to the working precision.
     """
     digits = sum(ch.isdigit() for ch in text.lower().split("e")[0])
-    with mpmath.workdps(digits + mpmath.mp.dps + 5):
-        return mpmath.mpf(text)
+    with workdps(digits + mpmath.mp.dps + 5):
+        value = mpmath.mpf(text)
+
+    # Gaussian functions of x have relative condition number about x^2, so a
+    # huge argument such as "-1e99" needs 2 log10|x| more digits.
+    if mpmath.isfinite(value) and abs(value) > 1:
+        extra = 2 * int(mpmath.log10(abs(value))) + 2
+        with workdps(digits + mpmath.mp.dps + 5 + extra):
+            value = mpmath.mpf(text)
+    return value
 
 
 def to_mpf(x, name):

@@ -68,8 +68,9 @@ def check_weights(name, weights, atol=None):
     ----------
     atol : float, optional
         Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
-        weight is a float (floats such as 0.1 + 0.2 do not sum exactly) and
-        to ten units of the working precision otherwise.
+        weight is a float or an mpf (0.1 + 0.2 + 0.7 does not sum exactly
+        to 1, nor three copies of mpf(1)/3) and to ten units of the working
+        precision for exact weights (int, str, Fraction, sympy Rational).
     """
     if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
         raise TypeError(f"{name} must be a sequence of probabilities, got {name}={weights!r}")
@@ -77,8 +78,9 @@ def check_weights(name, weights, atol=None):
         raise ValueError(f"{name} must contain at least one weight, got an empty {name}")
     values = [check_probability(f"{name}[{i}]", w) for i, w in enumerate(weights)]
     if atol is None:
-        has_float = any(isinstance(w, (float, np.floating)) for w in np.ravel(np.asarray(weights, dtype=object)))
-        atol = 1e-12 if has_float else 10 * mpmath.eps
+        inexact = (float, np.floating, mpmath.mpf)
+        has_inexact = any(isinstance(w, inexact) for w in np.ravel(np.asarray(weights, dtype=object)))
+        atol = 1e-12 if has_inexact else 10 * mpmath.eps
     total = mpmath.fsum(values)
     if abs(total - 1) > atol:
         raise ValueError(f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, 17)}")
@@ -90,6 +92,9 @@ def check_weights(name, weights, atol=None):
 
 def check_array(name, x, allow_inf=False):
     """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed)."""
+    raw = np.asarray(x)
+    if raw.dtype == np.bool_ or (raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.flat)):
+        raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
     try:
         array = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):

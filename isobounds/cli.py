@@ -52,14 +52,20 @@ def _number(text):
     return text
 
 
+MAX_SWEEP_POINTS = 10_000
+
+# Parameters that --sweep may vary: the numeric options of the subcommands.
+SWEEPABLE = ("m1", "m2", "sigma", "lip", "weight", "model_weight", "distance", "mass", "r")
+
+
 def parse_sweep(text):
-    """Parse ``NAME=START:STOP:SPEC`` into ``(name, [values as strings])``.
+    """Parse ``NAME=START:STOP:SPEC`` into ``(name, start, stop, count, log)``.
 
     ``SPEC`` is ``logN`` (N points evenly spaced in log10, START and STOP > 0)
-    or ``linN`` or ``N`` (N points evenly spaced).
+    or ``linN`` or ``N`` (N points evenly spaced), with 1 <= N <= 10000.
 
     >>> parse_sweep("lip=1:100:log3")
-    ('lip', ['1', '10', '100'])
+    ('lip', '1', '100', 3, True)
     """
     try:
         name, grid = text.split("=", 1)
@@ -67,26 +73,61 @@ def parse_sweep(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid sweep {text!r}: expected NAME=START:STOP:logN or NAME=START:STOP:linN, e.g. lip=1:1e6:log25") from None
 
+    name = name.strip().replace("-", "_")
+    if name not in SWEEPABLE:
+        raise argparse.ArgumentTypeError(f"cannot sweep {name!r}: the sweepable parameters are {', '.join(SWEEPABLE)}")
     log = spec.startswith("log")
     count_text = spec[3:] if spec[:3] in ("log", "lin") else spec
-    if not count_text.isdigit() or int(count_text) < 1:
-        raise argparse.ArgumentTypeError(f"invalid number of sweep points {count_text!r} in {text!r}: expected a positive integer")
-    count = int(count_text)
-    start_value, stop_value = float(_number(start)), float(_number(stop))
-    if log and (start_value <= 0 or stop_value <= 0):
+    if not count_text.isdigit() or not 1 <= int(count_text) <= MAX_SWEEP_POINTS:
+        raise argparse.ArgumentTypeError(f"invalid number of sweep points {count_text!r} in {text!r}: expected an integer in [1, {MAX_SWEEP_POINTS}]")
+    _number(start)
+    _number(stop)
+    if log and (mpmath.mpf(start) <= 0 or mpmath.mpf(stop) <= 0):
         raise argparse.ArgumentTypeError(f"a log sweep needs START > 0 and STOP > 0, got {start}:{stop}")
+    return name, start, stop, int(count_text), log
 
+
+def sweep_values(start, stop, count, log):
+    """Return the ``count`` grid points from ``start`` to ``stop`` as mpf at the working precision.
+
+    >>> [mpmath.nstr(v, 3) for v in sweep_values("1", "100", 3, True)]
+    ['1.0', '10.0', '100.0']
+    """
+    start, stop = mpmath.mpf(start), mpmath.mpf(stop)
     if count == 1:
-        return name.strip().replace("-", "_"), [start]
-    values = []
-    for i in range(count):
-        t = i / (count - 1)
-        if log:
-            value = 10 ** (math.log10(start_value) + t * (math.log10(stop_value) - math.log10(start_value)))
-        else:
-            value = start_value + t * (stop_value - start_value)
-        values.append(f"{value:.12g}")
-    return name.strip().replace("-", "_"), values
+        return [start]
+    if log:
+        return [mpmath.power(10, mpmath.log10(start) + i * (mpmath.log10(stop) - mpmath.log10(start)) / (count - 1)) for i in range(count)]
+    return [start + i * (stop - start) / (count - 1) for i in range(count)]
+
+
+class _SweepOnce(argparse.Action):
+    """Store --sweep, rejecting a second one (a sweep varies a single parameter)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error("--sweep may be given only once: it varies a single parameter")
+        setattr(namespace, self.dest, values)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -170,11 +211,12 @@ def build_parser():
     """Build the argument parser of the ``isobounds`` command."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--dps", type=int, default=DEFAULT_DPS, help="working precision in significant digits (default 30)")
-    common.add_argument("--digits", type=int, default=10, help="significant digits printed in the table (default 10)")
+    common.add_argument("--digits", type=_positive_int, default=10, help="significant digits printed in the table (default 10)")
     common.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
     common.add_argument(
         "--sweep",
         type=parse_sweep,
+        action=_SweepOnce,
         metavar="NAME=START:STOP:SPEC",
         help="evaluate over a grid of one parameter, e.g. lip=1:1e6:log25 or sigma=0.5:2:lin7",
     )
@@ -206,7 +248,7 @@ def build_parser():
     kl.set_defaults(run=_run_kl)
 
     disconnected = commands.add_parser("disconnected", parents=[common], help="Corollary 5: total variation bound for a target on two pieces")
-    disconnected.add_argument("--weight", type=_number, required=True, help="mass of one piece, in (0, 1)")
+    disconnected.add_argument("--weight", type=_number, required=True, help="mass of one piece, in [0, 1] (0 and 1 give the trivial bound 0)")
     disconnected.add_argument("--distance", type=_number, required=True, help="distance between the pieces, > 0")
     disconnected.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
     disconnected.set_defaults(run=_run_disconnected)
@@ -219,7 +261,7 @@ def build_parser():
 
     table = commands.add_parser("table", parents=[common], help="bounds for (1/2)[N(-m,1) + N(m,1)], m = 0..10")
     table.add_argument("--lip", type=_number, default="10", help="Lipschitz constant for the TV and KL columns (default 10)")
-    table.add_argument("--m-max", type=int, default=10, help="largest m (default 10)")
+    table.add_argument("--m-max", type=_nonnegative_int, default=10, help="largest m, an integer >= 0 (default 10)")
     table.set_defaults(run=_run_table)
     return parser
 
@@ -258,11 +300,11 @@ def _evaluate(args):
         result = args.run(args)
         return result if isinstance(result, list) else [_inputs(args) | result]
 
-    name, values = args.sweep
-    if not hasattr(args, name) or name in ("command", "run", "sweep"):
+    name, start, stop, count, log = args.sweep
+    if not hasattr(args, name):
         raise ValueError(f"cannot sweep {name!r}: the {args.command} command has no --{name.replace('_', '-')} option")
     rows = []
-    for value in values:
+    for value in sweep_values(start, stop, count, log):
         setattr(args, name, value)
         result = args.run(args)
         rows.extend(result if isinstance(result, list) else [_inputs(args) | result])

@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - exercised when the extra is absent
     flint = None
 
 from . import vectorized
-from ._precision import GUARD_DIGITS, resolve_dps
+from ._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from ._validation import check_probability, check_real
 
 __all__ = [
@@ -50,8 +50,22 @@ _MAX_NEWTON_STEPS = 200
 # Kernels: mpf in, mpf out, at the current mpmath precision.
 # ---------------------------------------------------------------------------
 
+def _exponent_guard_bits(x):
+    """Extra bits that keep ``exp(-x^2 / 2)`` at full relative precision.
+
+    Rounding ``x^2 / 2`` to p bits leaves an absolute error of about
+    ``x^2 2^-p`` in the exponent, that is a relative error of ``x^2 2^-p``
+    in the result, so ``2 log2 |x|`` more bits are needed.
+    """
+    if not mpmath.isfinite(x) or abs(x) <= 1:
+        return 0
+    return 2 * int(mpmath.mag(x)) + 4
+
+
 def _phi(x):
-    return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+    with workprec(mpmath.mp.prec + _exponent_guard_bits(x)):
+        value = mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+    return +value
 
 
 # Beyond this |x| mpmath's erfc overflows a float internally (near 1e155);
@@ -66,7 +80,10 @@ def _lower_tail(t):
     ``t > 1e100`` each term is below the previous by a factor ``1e-200``.
     """
     if t <= _ASYMPTOTIC_THRESHOLD:
-        return mpmath.erfc(t / mpmath.sqrt(2)) / 2
+        with workprec(mpmath.mp.prec + _exponent_guard_bits(t)):
+            value = mpmath.erfc(t / mpmath.sqrt(2)) / 2
+        return +value
+
     terms = mpmath.mp.dps // 200 + 2
     total, term = mpmath.mpf(1), mpmath.mpf(1)
     for n in range(1, terms):
@@ -75,19 +92,24 @@ def _lower_tail(t):
     return _phi(t) / t * total
 
 
+def _negate(x):
+    """Return ``-x`` without rounding, so that arguments with extra digits keep them."""
+    return mpmath.fneg(x, exact=True)
+
+
 def _Phi(x):
     if x <= 0:
-        return _lower_tail(-x)
+        return _lower_tail(_negate(x))
     return 1 - _lower_tail(x)
 
 
 def _Phi_c(x):
-    return _Phi(-x)
+    return _Phi(_negate(x))
 
 
 def _log_Phi(x):
     if x <= 0:
-        return mpmath.log(_lower_tail(-x))
+        return mpmath.log(_lower_tail(_negate(x)))
     return mpmath.log1p(-_lower_tail(x))
 
 
@@ -188,7 +210,7 @@ def _gaussian_mass(a, b):
     mass, upper = _gaussian_mass_once(a, b)
     if mass <= 0 or upper / mass > 2 ** (GUARD_DIGITS * 3):
         lost_bits = 2 * mpmath.mp.prec if mass <= 0 else int(mpmath.log(upper / mass, 2)) + 1
-        with mpmath.workprec(mpmath.mp.prec + lost_bits + 20):
+        with workprec(mpmath.mp.prec + lost_bits + 20):
             mass, _ = _gaussian_mass_once(a, b)
             if mass <= 0 and b - a > 0:
                 mass = _gaussian_mass_series(a, b)
@@ -223,10 +245,10 @@ def _evaluate(kernel, args, dps):
     at the raised precision so that strings and fractions keep their digits.
     """
     dps = resolve_dps(dps)
-    with mpmath.workdps(dps + GUARD_DIGITS):
+    with workdps(dps + GUARD_DIGITS):
         values = [check(name, value) for name, value, check in args]
         result = kernel(*values)
-    with mpmath.workdps(dps):
+    with workdps(dps):
         return +result
 
 
@@ -316,8 +338,8 @@ def Phi_inv(p, *, dps=None):
     Examples
     --------
     >>> import isobounds
-    >>> isobounds.Phi_inv("1e-300")
-    mpf('-37.0471042627369072620108831963282')
+    >>> print(isobounds.Phi_inv("1e-300", dps=15))
+    -37.0470962993612
     """
     if _is_array(p):
         return vectorized.Phi_inv(p)

@@ -9,7 +9,12 @@ return the same array.
 
 NOTE: double precision underflows: ``Phi(x)`` is 0 below ``x ~ -38.5`` and
 ``shell_mass_lower_bound`` is 0 once ``r / lip`` is below about 1e-308.
-Use the scalar (mpmath) functions for such values.
+Conditioning also costs digits in the tails: the quantile ``x = ndtri(p)``
+carries a relative error of one rounding, which ``Phi`` amplifies by
+``x^2`` (``extension_mass_lower_bound`` at ``p = 1e-300`` is good to about
+2e-13), and the difference ``Phi(x + c) - p`` by a further ``1 / (c |x|)``
+(``shell_mass_lower_bound`` at ``p = 1e-100``, ``c = 1e-4`` is good to about
+2e-11). Use the scalar (mpmath) functions when those digits matter.
 
 References
 ----------
@@ -164,9 +169,10 @@ def shell_mass_lower_bound(p, r, lip):
 
     The lower bound on the shell mass ``rho(A_r \ A)``. Computed as the
     Gaussian mass of ``[Phi_inv(p), Phi_inv(p) + r / L]`` with a Taylor
-    series when that interval is short, so it keeps its relative precision
-    when ``r / lip`` is tiny and does not cancel when ``p`` is near 1
-    (there ``Phi_inv(p)`` is taken as ``-ndtri(1 - p)``).
+    series when that interval is short, so it does not vanish when
+    ``r / lip`` is tiny and does not cancel when ``p`` is near 1 (there
+    ``Phi_inv(p)`` is taken as ``-ndtri(1 - p)``). The module notes give its
+    accuracy in the tails.
     """
     p, r, lip = _check_theorem1_args(p, r, lip)
     c = r / lip

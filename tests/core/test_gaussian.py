@@ -263,3 +263,39 @@ def test_Phi_huge_arguments(x):
     assert rel_err(log_Phi(ref(lambda: -t)), reference) < ULPS_30
     assert rel_err(ref(lambda: mpmath.log(tail)), reference) < ULPS_30
     assert gaussian_mass(0, x) == (mpmath.mpf("0.5") if x[0] != "-" else -mpmath.mpf("0.5"))
+
+
+@pytest.mark.parametrize("x", ["-1e6", "-1e8", "-1e10", "-1e50", "-1e99"])
+def test_Phi_far_tail_keeps_relative_precision(x):
+    # The result's relative condition number is x^2, so the reference needs
+    # 2 log10|x| more digits than the 30 requested.
+    t = mpmath.mpf(x)
+    digits = 40 + 2 * int(mpmath.log10(-t)) + 10
+    reference = ref(lambda: mpmath.ncdf(mpmath.mpf(x)), dps=digits)
+    assert rel_err(Phi(x), reference) < ULPS_30
+    assert rel_err(phi(x), ref(lambda: mpmath.npdf(mpmath.mpf(x)), dps=digits)) < ULPS_30
+
+
+def test_threads_do_not_disturb_each_other():
+    import threading
+
+    reference = isobounds.gaussian_mass("0.3", "0.3000000000000000000001", dps=60)
+    wrong = []
+
+    def high():
+        for _ in range(200):
+            value = isobounds.gaussian_mass("0.3", "0.3000000000000000000001", dps=60)
+            if value != reference:
+                wrong.append(value)
+
+    def low():
+        for _ in range(200):
+            Phi_inv("0.3", dps=5)
+
+    threads = [threading.Thread(target=f) for f in (high, low, high, low)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert mpmath.mp.dps == 15

@@ -62,8 +62,9 @@ def test_table_prints_every_m(capsys):
 
 
 def test_parse_sweep():
-    assert parse_sweep("lip=1:100:log3") == ("lip", ["1", "10", "100"])
-    assert parse_sweep("sigma=1:2:lin3") == ("sigma", ["1", "1.5", "2"])
+    assert parse_sweep("lip=1:100:log3") == ("lip", "1", "100", 3, True)
+    assert parse_sweep("sigma=1:2:lin3") == ("sigma", "1", "2", 3, False)
+    assert parse_sweep("sigma=1:2:3") == ("sigma", "1", "2", 3, False)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +109,32 @@ def test_tv_optimize_is_at_least_corollary_6(capsys):
         shell = (mpmath.ncdf(r - 3) - mpmath.ncdf(-3) + mpmath.ncdf(r + 3) - mpmath.ncdf(3)) / 2
         value = mpmath.ncdf(r / 5) - mpmath.mpf(1) / 2 - shell
         assert abs(value - mpmath.mpf(out["tv_bound_best_r"])) < mpmath.mpf("1e-25")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["table", "--m-max", "-1"], "m-max"),
+        (["lipschitz", "--m1", "-5", "--m2", "5", "--sweep", "dps=10:50:lin3"], "cannot sweep 'dps'"),
+        (["table", "--sweep", "m_max=1:3:lin3"], "cannot sweep 'm_max'"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "optimize=0:1:lin2"], "cannot sweep 'optimize'"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "lip=1:2:lin3", "--sweep", "sigma=1:2:lin3"], "only once"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--digits", "0"], "digits"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "lip=1:2:lin100000000"], "sweep points"),
+        (["kl", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "weight=0.1:0.2:3"], "no --weight option"),
+    ],
+)
+def test_bad_options_exit_with_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sweep_values_keep_working_precision(capsys):
+    rows = run_json(capsys, "lipschitz", "--m1", "-1", "--m2", "1", "--sigma", "1", "--dps", "40", "--sweep", "sigma=1:2:lin4")
+    with mpmath.workdps(60):
+        sigma = mpmath.mpf(4) / 3
+        expected = sigma * mpmath.exp(mpmath.mpf(4) / (8 * sigma**2))
+        assert abs(mpmath.mpf(rows[1]["lipschitz_bound"]) / expected - 1) < mpmath.mpf("1e-38")
+    assert rows[1]["sigma"].startswith("1.333333333333333333333333333333333333")
