@@ -1,0 +1,239 @@
+r"""Check trained univariate models against the isoperimetric lower bounds.
+
+The target is ``nu = (1/2)[N(-m, 1) + N(m, 1)]`` and the model is
+``rho = g#N(0, I_p)`` with ``g`` ``L``-Lipschitz. For each model the bounds
+below are computed from ``L``, ``m`` and (where the theorem uses it) the model's
+own mass of the half-line ``H = (-inf, 0]``. Each bound is compared with the
+measured distance in one PASS or FAIL row.
+
+- Theorem 4 (TV), with the model's mass: for ``A = H`` and ``A = [0, inf)``,
+  ``alpha(A, r) - min(rho(A), nu(A)) - nu(A_r \ A)`` maximised over a grid of
+  ``r`` (both shells have the target mass ``nu((0, r])`` by symmetry).
+- Corollary 6 (TV): ``[Phi(D/(4L)) - 1/2] - (1/2)[Phi(3D/4) - Phi(D/4)]``,
+  ``D = 2m``.
+- Theorem 7 (KL), corrected: ``kl_bin(beta(A, r) || nu(A_r \ A))`` where
+  ``beta >= nu(A_r \ A)`` and 0 elsewhere, maximised over the same grid.
+  Salmona et al., 2022 state the supremum over all ``(A, r)``; the proof
+  replaces the shell mass by its lower bound ``beta`` inside a term with a
+  nonnegative multiplier only when ``beta >= nu(A_r \ A)``, so elsewhere the
+  bound is 0.
+- Corollary 8 (KL), corrected likewise, with ``lam = rho(H)`` (or
+  ``1 - lam`` when ``lam > 1/2``).
+- Theorem 1 (mass between the modes): ``rho([-m/2, m/2]) >= beta(A, m)`` for
+  ``A = (-inf, -m/2]`` and for ``A = [m/2, inf)``; the larger is reported.
+
+A check passes when ``measured + tolerance >= bound``. For push-forward
+models the distances are exact and the tolerance is the quadrature error
+estimate. For score models the distances are estimates from samples and the
+tolerance is three bootstrap standard errors; their Lipschitz constant is a
+lower estimate (the maximum over sampled trajectories), which makes each
+bound an upper estimate of the true bound, so a PASS is conclusive and a
+FAIL must be examined.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorems 1,
+4 and 7, Corollaries 6 and 8.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.special as sc
+
+from isobounds.vectorized import extension_mass_lower_bound, gaussian_mass, shell_mass_lower_bound
+
+from .measure import mixture_mass
+
+__all__ = [
+    "BoundSet",
+    "CheckRow",
+    "kl_bin",
+    "radius_grid",
+    "compute_bounds",
+    "run_checks",
+    "lipschitz_implied_by_masses",
+]
+
+_ABSOLUTE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class BoundSet:
+    """Lower bounds for one model (module docstring), with the best radius of each grid search."""
+
+    tv_theorem4: float
+    tv_theorem4_r: float
+    tv_corollary6: float
+    kl_theorem7: float
+    kl_theorem7_r: float
+    kl_corollary8: float
+    mass_between: float
+    target_mass_between: float
+
+    @property
+    def tv(self):
+        """Largest TV bound."""
+        return max(self.tv_theorem4, self.tv_corollary6)
+
+    @property
+    def kl(self):
+        """Largest KL bound."""
+        return max(self.kl_theorem7, self.kl_corollary8)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One comparison ``measured + tolerance >= bound``."""
+
+    name: str
+    measured: float
+    bound: float
+    tolerance: float
+
+    @property
+    def passed(self):
+        """Whether the measured distance is at least the bound, within the tolerance."""
+        return bool(self.measured + self.tolerance >= self.bound)
+
+    @property
+    def status(self):
+        """``"PASS"`` or ``"FAIL"``."""
+        return "PASS" if self.passed else "FAIL"
+
+    def to_dict(self):
+        """Return the row as a JSON-serialisable dictionary."""
+        return {"name": self.name, "measured": self.measured, "bound": self.bound,
+                "tolerance": self.tolerance, "status": self.status}
+
+
+def kl_bin(a, b):
+    """Binary KL divergence ``a log(a/b) + (1-a) log((1-a)/(1-b))`` elementwise, with ``0 log 0 = 0``."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return sc.rel_entr(a, b) + sc.rel_entr(1.0 - a, 1.0 - b)
+
+
+def radius_grid(m, n_points=4001):
+    """Return the radii searched: ``n_points`` values evenly spaced in ``(0, max(4 m, 10)]``."""
+    r_max = max(4.0 * m, 10.0)
+    return np.linspace(r_max / n_points, r_max, n_points)
+
+
+def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=None):
+    """Compute the lower bounds of the module docstring for one model.
+
+    Parameters
+    ----------
+    lip : float
+        Lipschitz constant ``L > 0`` of the model's generator.
+    m : float
+        Half distance between the target's modes, ``m >= 0``.
+    mass_left, mass_right : float
+        Model masses ``rho((-inf, 0])`` and ``rho([0, inf))``, in [0, 1].
+    mass_below, mass_above : float
+        Model masses ``rho((-inf, -m/2])`` and ``rho([m/2, inf))``, in [0, 1].
+    radii : numpy.ndarray, optional
+        Radii of the grid search; default :func:`radius_grid` ``(m)``.
+
+    Returns
+    -------
+    BoundSet
+    """
+    if not (lip > 0 and math.isfinite(lip)):
+        raise ValueError(f"lip must be a positive finite number, got lip={lip}")
+    if not (m >= 0 and math.isfinite(m)):
+        raise ValueError(f"m must be a nonnegative finite number, got m={m}")
+    for name, value in (("mass_left", mass_left), ("mass_right", mass_right),
+                        ("mass_below", mass_below), ("mass_above", mass_above)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {name}={value}")
+    radii = radius_grid(m) if radii is None else np.asarray(radii, dtype=np.float64)
+
+    tv4, tv4_r = _theorem4(lip, m, (mass_left, mass_right), radii)
+    kl7, kl7_r = _theorem7(lip, m, (mass_left, mass_right), radii)
+    between = max(float(shell_mass_lower_bound(p, m, lip)) for p in (mass_below, mass_above))
+    return BoundSet(
+        tv_theorem4=tv4,
+        tv_theorem4_r=tv4_r,
+        tv_corollary6=_corollary6(lip, m),
+        kl_theorem7=kl7,
+        kl_theorem7_r=kl7_r,
+        kl_corollary8=_corollary8(lip, m, mass_left),
+        mass_between=between,
+        target_mass_between=float(mixture_mass(-m / 2, m / 2, m)),
+    )
+
+
+def _theorem4(lip, m, half_line_masses, radii):
+    shell = mixture_mass(0.0, radii, m)
+    best, best_r = 0.0, float("nan")
+    for p in half_line_masses:
+        bracket = extension_mass_lower_bound(p, radii, lip) - min(p, 0.5) - shell
+        i = int(np.argmax(bracket))
+        if bracket[i] > best:
+            best, best_r = float(bracket[i]), float(radii[i])
+    return best, best_r
+
+
+def _theorem7(lip, m, half_line_masses, radii):
+    shell = mixture_mass(0.0, radii, m)
+    best, best_r = 0.0, float("nan")
+    for p in half_line_masses:
+        beta = shell_mass_lower_bound(p, radii, lip)
+        value = np.where(beta >= shell, kl_bin(beta, shell), 0.0)
+        i = int(np.argmax(value))
+        if value[i] > best:
+            best, best_r = float(value[i]), float(radii[i])
+    return best, best_r
+
+
+def _corollary6(lip, m):
+    first = float(gaussian_mass(0.0, m / (2.0 * lip)))
+    second = 0.5 * float(gaussian_mass(m / 2.0, 1.5 * m))
+    return max(first - second, 0.0)
+
+
+def _corollary8(lip, m, mass_left):
+    lam = mass_left if mass_left <= 0.5 else 1.0 - mass_left
+    a = float(shell_mass_lower_bound(lam, m / 2.0, lip))
+    b = 0.5 * float(gaussian_mass(m / 2.0, 1.5 * m))
+    return float(kl_bin(a, b)) if a >= b else 0.0
+
+
+def run_checks(bounds, tv, kl, mass_between, tv_tolerance, kl_tolerance, mass_tolerance):
+    """Compare measured distances with ``bounds``; return the list of :class:`CheckRow`.
+
+    Tolerances are absolute and nonnegative; ``1e-9`` is added to each for
+    float rounding. An infinite KL passes every KL check.
+    """
+    rows = [
+        CheckRow("theorem4_tv", tv, bounds.tv_theorem4, tv_tolerance + _ABSOLUTE_TOLERANCE),
+        CheckRow("corollary6_tv", tv, bounds.tv_corollary6, tv_tolerance + _ABSOLUTE_TOLERANCE),
+        CheckRow("theorem7_kl", kl, bounds.kl_theorem7, kl_tolerance + _ABSOLUTE_TOLERANCE),
+        CheckRow("corollary8_kl", kl, bounds.kl_corollary8, kl_tolerance + _ABSOLUTE_TOLERANCE),
+        CheckRow("theorem1_mass_between", mass_between, bounds.mass_between, mass_tolerance + _ABSOLUTE_TOLERANCE),
+    ]
+    return rows
+
+
+def lipschitz_implied_by_masses(m, mass_below, mass_above, mass_between):
+    r"""Return the smallest Lipschitz constant compatible with Theorem 1 and the measured masses.
+
+    With ``p = rho((-inf, -m/2])`` (or ``rho([m/2, inf))``) and
+    ``q = rho([-m/2, m/2])``, Theorem 1 with ``r = m`` gives
+    ``Phi(m/L + Phi^{-1}(p)) - p <= q``, that is
+    ``L >= m / (Phi^{-1}(p + q) - Phi^{-1}(p))``. The larger of the two sides
+    is returned (0 when neither side constrains ``L``, ``inf`` when ``q = 0``
+    and a side has ``0 < p < 1``). For a score model it is a lower bound on the
+    Lipschitz constant of the whole sampler, up to the sampling error of the masses.
+    """
+    best = 0.0
+    for p in (mass_below, mass_above):
+        if not 0.0 < p < 1.0 or m == 0:
+            continue
+        gap = float(sc.ndtri(min(p + mass_between, 1.0)) - sc.ndtri(p))
+        best = max(best, math.inf if gap == 0 else m / gap)
+    return best

@@ -1,0 +1,418 @@
+"""Reproduce the univariate experiments of Salmona et al., 2022 (section 5.1, appendix S5).
+
+Each experiment trains models with :func:`isobounds_models.training.train`,
+measures every run (:func:`evaluate_run`), checks it against the bounds
+(:mod:`isobounds_models.checks`) and writes ``report.json``, ``report.md`` and
+PNG and PDF figures into an output folder:
+
+- ``univariate``: VAE, GAN and score model for several ``m`` (Figures 2 and 3);
+- ``gan-penalty``: GAN with a generator gradient penalty of target ``L`` at
+  ``m = 5`` (Figure 4);
+- ``depth``: GAN generator and VAE decoder with 2 to 6 hidden layers (Figure 5);
+- ``architecture``: plain, resnet and densenet generators on the
+  ``(1, 256, 256, 256, 1)`` backbone, and spectral normalisation (Figure S4);
+- ``epochs``: exact Lipschitz constant of GAN and VAE against training epochs
+  (Figure S5);
+- ``bounds``: the TV and KL bounds of Corollaries 6 and 8 against ``L`` (Figure S3),
+  with no training.
+
+Profiles: ``quick`` (CPU, minutes), ``paper`` (the appendix settings with 10
+runs, for a GPU) and ``micro``. The ``micro`` profile runs in seconds and
+serves the tests of the plumbing only, because its models are not trained
+enough to show anything.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
+"""
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import figures
+from .checks import compute_bounds, lipschitz_implied_by_masses, run_checks
+from .measure import (
+    grid_lipschitz,
+    langevin_lipschitz,
+    piecewise_linear_from_module,
+    sample_distances,
+    score_lipschitz_per_level,
+)
+from .networks import BACKBONE_HIDDEN, depth_hidden_sizes
+from .report import write_report
+from .training import MODELS, TrainingConfig, train
+
+__all__ = [
+    "EXPERIMENTS",
+    "PROFILES",
+    "EvaluationConfig",
+    "ExperimentSettings",
+    "experiment_settings",
+    "training_config",
+    "evaluate_run",
+    "evaluate_trained",
+    "reproduce",
+]
+
+logger = logging.getLogger(__name__)
+
+EXPERIMENTS = ("univariate", "gan-penalty", "depth", "architecture", "epochs", "bounds")
+PROFILES = ("quick", "paper", "micro")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Settings of the measurements.
+
+    Attributes
+    ----------
+    n_samples : int
+        Samples drawn from each model for histograms and, for score models,
+        for the TV and KL estimates.
+    n_bootstrap : int
+        Bootstrap resamples of the score-model estimates.
+    n_trajectories : int
+        Langevin trajectories differentiated to estimate the sampler's Lipschitz constant.
+    n_candidates : int
+        Input draws screened to select those trajectories (see
+        :func:`~isobounds_models.measure.langevin_lipschitz`).
+    grid_points : int
+        Points of the grid of [-10, 10] of the grid-slope Lipschitz estimate.
+    """
+
+    n_samples: int = 50_000
+    n_bootstrap: int = 50
+    n_trajectories: int = 512
+    n_candidates: int = 16_384
+    grid_points: int = 20_001
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """Training configuration, evaluation settings and sweep values of one profile."""
+
+    training: TrainingConfig
+    evaluation: EvaluationConfig
+    penalty_lips: tuple
+    penalty_m: float
+    depths: tuple
+    sweep_m: float
+    epochs_every: int
+
+
+def training_config(profile, device="auto", seed=None):
+    """Return the training configuration of ``profile`` ("quick", "paper" or "micro").
+
+    ``seed`` replaces the profile's seeds by the single seed given.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got profile={profile!r}")
+    if profile == "micro":
+        config = dataclasses.replace(
+            TrainingConfig.profile("quick"), epochs=2, n_samples=1000, batch_size=500, ms=(0.0, 3.0),
+            steps_per_level=5, checkpoint_every=1, name="micro",
+        )
+    else:
+        config = TrainingConfig.profile(profile)
+    overrides = {"device": device}
+    if seed is not None:
+        overrides["seeds"] = (int(seed),)
+    return dataclasses.replace(config, **overrides)
+
+
+def experiment_settings(profile, device="auto", seed=None):
+    """Return the :class:`ExperimentSettings` of ``profile``."""
+    config = training_config(profile, device, seed)
+    if profile == "paper":
+        return ExperimentSettings(config, EvaluationConfig(), (5.0, 10.0, 15.0, 20.0, 25.0), 5.0,
+                                  (2, 3, 4, 5, 6), 5.0, 10)
+    if profile == "quick":
+        evaluation = EvaluationConfig(n_samples=20_000, n_bootstrap=30, n_trajectories=256, n_candidates=4096)
+        return ExperimentSettings(config, evaluation, (5.0, 15.0, 25.0), 5.0, (2, 4, 6), 5.0, 5)
+    evaluation = EvaluationConfig(n_samples=500, n_bootstrap=5, n_trajectories=16, n_candidates=64,
+                                  grid_points=2001)
+    return ExperimentSettings(config, evaluation, (5.0,), 3.0, (2,), 3.0, 1)
+
+
+# ----------------------------------------------------------------------------
+# Measuring one run
+# ----------------------------------------------------------------------------
+
+
+def evaluate_run(trained, run, evaluation=None, sample_seed=0):
+    """Measure run ``run`` of ``trained`` and check it against the bounds.
+
+    Returns
+    -------
+    tuple
+        ``(row, samples)``: the report row (a dict of JSON-compatible values,
+        keys in :mod:`isobounds_models.report`) and ``evaluation.n_samples``
+        samples of the model (numpy array) for the figures.
+    """
+    evaluation = EvaluationConfig() if evaluation is None else evaluation
+    spec = trained.runs[run]
+    samples = np.asarray(trained.sample(run, evaluation.n_samples, seed=sample_seed), dtype=np.float64)
+    if trained.model == "sgm":
+        row = _measure_score_model(trained, run, samples, evaluation)
+    else:
+        row = _measure_pushforward(trained, run, evaluation)
+
+    bounds = compute_bounds(row["lipschitz"], spec.m, row["mass_left"], row["mass_right"],
+                            row["mass_below"], row["mass_above"])
+    checks = run_checks(bounds, row["tv"], row["kl"], row["mass_between"],
+                        row.pop("_tv_tolerance"), row.pop("_kl_tolerance"), row.pop("_mass_tolerance"))
+    row.update(
+        lipschitz_implied=lipschitz_implied_by_masses(spec.m, row["mass_below"], row["mass_above"],
+                                                      row["mass_between"]),
+        tv_bound=bounds.tv,
+        kl_bound=bounds.kl,
+        tv_bound_theorem4=bounds.tv_theorem4,
+        tv_bound_theorem4_r=bounds.tv_theorem4_r,
+        tv_bound_corollary6=bounds.tv_corollary6,
+        kl_bound_theorem7=bounds.kl_theorem7,
+        kl_bound_theorem7_r=bounds.kl_theorem7_r,
+        kl_bound_corollary8=bounds.kl_corollary8,
+        mass_between_bound=bounds.mass_between,
+        target_mass_between=bounds.target_mass_between,
+        checks=[c.to_dict() for c in checks],
+        checks_passed=all(c.passed for c in checks),
+    )
+    return {"model": trained.model, "m": spec.m, "seed": spec.seed, **row}, samples
+
+
+def _measure_pushforward(trained, run, evaluation):
+    if trained.config.latent_dim != 1 or trained.config.dim != 1:
+        raise ValueError("exact measurement needs latent_dim = dim = 1, got "
+                         f"latent_dim={trained.config.latent_dim}, dim={trained.config.dim}")
+    m = trained.runs[run].m
+    module = trained.get_generator(run)
+    pl = piecewise_linear_from_module(module)
+    distances = pl.distances(m)
+    return {
+        "lipschitz": pl.lipschitz_constant(),
+        "lipschitz_grid": grid_lipschitz(module, -10.0, 10.0, evaluation.grid_points),
+        "n_pieces": int(pl.knots.size + 1),
+        "estimator": "exact",
+        "tv": distances["tv"],
+        "tv_error": distances["tv_error"],
+        "kl": distances["kl"],
+        "kl_error": distances["kl_error"],
+        "mass_between": pl.mass(-m / 2, m / 2),
+        "mass_left": pl.mass(-math.inf, 0.0),
+        "mass_right": pl.mass(0.0, math.inf),
+        "mass_below": pl.mass(-math.inf, -m / 2),
+        "mass_above": pl.mass(m / 2, math.inf),
+        "mass_near_modes": [pl.mass(-m - 2, -m + 2), pl.mass(m - 2, m + 2)],
+        "_tv_tolerance": distances["tv_error"],
+        "_kl_tolerance": distances["kl_error"],
+        "_mass_tolerance": 1e-12,
+    }
+
+
+def _measure_score_model(trained, run, samples, evaluation):
+    m = trained.runs[run].m
+    config = trained.config
+    sigmas = [float(s) for s in config.sigmas()]
+    score = _cpu_score(trained.score_fn(run), trained.device)
+
+    estimate = sample_distances(samples, m, n_bootstrap=evaluation.n_bootstrap)
+    per_level = score_lipschitz_per_level(score, sigmas)
+    sampler = langevin_lipschitz(score, sigmas, config.steps_per_level, config.langevin_eps,
+                                 n_trajectories=evaluation.n_trajectories, n_candidates=evaluation.n_candidates)
+    n = samples.size
+    return {
+        "lipschitz": sampler.max,
+        "lipschitz_median": sampler.median,
+        "lipschitz_grid": float(per_level.max()),
+        "score_lipschitz_per_level": [float(v) for v in per_level],
+        "sigmas": sigmas,
+        "estimator": f"kde (Silverman bandwidth {estimate.bandwidth:.3g}), {n} samples, "
+                     f"{evaluation.n_bootstrap} bootstrap resamples",
+        "tv": estimate.tv,
+        "tv_error": estimate.tv_se,
+        "kl": estimate.kl,
+        "kl_error": estimate.kl_se,
+        "mass_between": estimate.mass_between,
+        "mass_left": float(np.mean(samples <= 0)),
+        "mass_right": float(np.mean(samples >= 0)),
+        "mass_below": float(np.mean(samples <= -m / 2)),
+        "mass_above": float(np.mean(samples >= m / 2)),
+        "mass_near_modes": [float(np.mean(np.abs(samples + m) <= 2)), float(np.mean(np.abs(samples - m) <= 2))],
+        "_tv_tolerance": 3 * estimate.tv_se,
+        "_kl_tolerance": 3 * estimate.kl_se,
+        "_mass_tolerance": 3 * estimate.mass_between_se,
+    }
+
+
+def _cpu_score(score, device):
+    if device.type == "cpu":
+        return score
+    return lambda x, sigma: score(x.to(device), sigma).cpu()
+
+
+def evaluate_trained(trained, evaluation, extra=None):
+    """Evaluate every run of ``trained``; return ``(rows, samples)`` (``samples[i]`` for ``rows[i]``)."""
+    rows, samples = [], []
+    for spec in trained.runs:
+        row, draw = evaluate_run(trained, spec.index, evaluation)
+        row.update(extra or {})
+        rows.append(row)
+        samples.append(draw)
+        logger.info("%s m=%s seed=%s: L=%.4g tv=%.4g (bound %.4g) checks %s", row["model"], row["m"],
+                    row["seed"], row["lipschitz"], row["tv"], row["tv_bound"],
+                    "PASS" if row["checks_passed"] else "FAIL")
+    return rows, samples
+
+
+# ----------------------------------------------------------------------------
+# Experiments
+# ----------------------------------------------------------------------------
+
+
+def reproduce(experiment, profile="quick", out="results", device="auto", resume=False, seed=None,
+              progress=False):
+    """Run one experiment and write its report and figures into ``out``.
+
+    Parameters
+    ----------
+    experiment : str
+        One of :data:`EXPERIMENTS`.
+    profile : {"quick", "paper", "micro"}
+    out : str or Path
+        Output folder, created if missing. Checkpoints go to ``out/checkpoints``.
+    device : {"auto", "cpu", "cuda"}
+    resume : bool
+        Continue each training from its checkpoint in ``out/checkpoints``.
+    seed : int, optional
+        Train one run per ``m`` with this seed instead of the profile's seeds.
+
+    Returns
+    -------
+    list of dict
+        The report rows.
+    """
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {EXPERIMENTS}, got experiment={experiment!r}")
+    settings = experiment_settings(profile, device, seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    runner = _RUNNERS[experiment]
+    rows = runner(settings, out, resume, progress)
+
+    elapsed = time.perf_counter() - started
+    write_report(rows, out, title=f"reproduce {experiment} --profile {profile}",
+                 metadata={"experiment": experiment, "profile": profile, "wall_time_s": round(elapsed, 1),
+                           "training": settings.training.to_dict(),
+                           "evaluation": dataclasses.asdict(settings.evaluation)})
+    return rows
+
+
+def _train(model, config, out, label, resume, progress, callback=None):
+    folder = out / "checkpoints" / label
+    return train(model, config=config, checkpoint_dir=folder, resume=resume, progress=progress, callback=callback)
+
+
+def _run_univariate(settings, out, resume, progress):
+    rows, samples = [], {}
+    for model in MODELS:
+        trained = _train(model, settings.training, out, f"univariate-{model}", resume, progress)
+        model_rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "univariate"})
+        rows += model_rows
+        for row, draw in zip(model_rows, draws):
+            samples[(model, row["m"], row["seed"])] = draw
+    figures.figure_samples(samples, out / "figure2_samples")
+    figures.figure_univariate(rows, out / "figure3_lipschitz_distances")
+    return rows
+
+
+def _run_gan_penalty(settings, out, resume, progress):
+    rows = []
+    for lip in settings.penalty_lips:
+        config = dataclasses.replace(settings.training, ms=(settings.penalty_m,), gradient_penalty_lip=lip)
+        trained = _train("gan", config, out, f"gan-penalty-{lip:g}", resume, progress)
+        rows += evaluate_trained(trained, settings.evaluation,
+                                 {"experiment": "gan-penalty", "variant": f"penalty L={lip:g}",
+                                  "penalty_lip": lip})[0]
+    figures.figure_sweep(rows, "penalty_lip", "target Lipschitz constant of the penalty",
+                         out / "figure4_gan_penalty")
+    return rows
+
+
+def _run_depth(settings, out, resume, progress):
+    rows = []
+    for model in ("gan", "vae"):
+        for depth in settings.depths:
+            config = dataclasses.replace(settings.training, ms=(settings.sweep_m,),
+                                         generator_hidden=depth_hidden_sizes(depth))
+            trained = _train(model, config, out, f"depth-{model}-{depth}", resume, progress)
+            rows += evaluate_trained(trained, settings.evaluation,
+                                     {"experiment": "depth", "variant": f"{depth} hidden layers",
+                                      "depth": depth})[0]
+    figures.figure_sweep(rows, "depth", "hidden layers of the generator", out / "figure5_depth")
+    return rows
+
+
+def _run_architecture(settings, out, resume, progress):
+    rows = []
+    variants = [("plain", False), ("resnet", False), ("densenet", False), ("plain", True)]
+    for model in ("gan", "vae"):
+        for index, (skip, spectral) in enumerate(variants):
+            hidden = BACKBONE_HIDDEN if not spectral else settings.training.generator_hidden
+            config = dataclasses.replace(settings.training, ms=(settings.sweep_m,), generator_hidden=hidden,
+                                         generator_skip=skip, generator_spectral_norm=spectral)
+            name = "spectral norm" if spectral else skip
+            trained = _train(model, config, out, f"architecture-{model}-{name.replace(' ', '-')}", resume, progress)
+            rows += evaluate_trained(trained, settings.evaluation,
+                                     {"experiment": "architecture", "variant": name, "architecture": index})[0]
+    figures.figure_sweep(rows, "architecture", "generator: plain, resnet, densenet, spectral norm",
+                         out / "figureS4_architecture", tick_labels=[name for name, _ in variants[:3]] + ["SN"])
+    return rows
+
+
+def _run_epochs(settings, out, resume, progress):
+    rows, curves = [], {}
+    config = dataclasses.replace(settings.training, ms=(settings.sweep_m,))
+    for model in ("gan", "vae"):
+        # NOTE: with resume=True the curve starts at the checkpoint's epoch, because earlier
+        # generators are not stored in the checkpoint.
+        trace = []
+
+        def record(epoch, trained, trace=trace):
+            if epoch % settings.epochs_every == 0 or epoch == config.epochs:
+                trace.append((epoch, _exact_lipschitz(trained, 0)))
+
+        trained = _train(model, config, out, f"epochs-{model}", resume, progress, callback=record)
+        curves[model] = trace
+        rows += evaluate_trained(trained, settings.evaluation,
+                                 {"experiment": "epochs", "lipschitz_by_epoch": [list(p) for p in trace]})[0]
+    figures.figure_epochs(curves, out / "figureS5_epochs")
+    return rows
+
+
+def _exact_lipschitz(trained, run):
+    return piecewise_linear_from_module(trained.get_generator(run)).lipschitz_constant()
+
+
+def _run_bounds(settings, out, resume, progress):
+    del settings, resume, progress
+    figures.figure_bounds(out / "figureS3_bounds")
+    return []
+
+
+_RUNNERS = {
+    "univariate": _run_univariate,
+    "gan-penalty": _run_gan_penalty,
+    "depth": _run_depth,
+    "architecture": _run_architecture,
+    "epochs": _run_epochs,
+    "bounds": _run_bounds,
+}

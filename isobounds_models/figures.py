@@ -1,0 +1,193 @@
+"""Figures of the univariate experiments, in the manner of Salmona et al., 2022.
+
+Every function writes ``STEM.png`` and ``STEM.pdf`` with the Agg backend. Each
+file is written to a temporary name in the destination folder and renamed
+over the destination, so a reader never sees a partial figure.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Figures 2-6
+and S3-S5.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .checks import compute_bounds  # noqa: E402
+from .measure import mixture_log_pdf, mixture_mass  # noqa: E402
+
+__all__ = [
+    "save_figure",
+    "figure_samples",
+    "figure_univariate",
+    "figure_sweep",
+    "figure_epochs",
+    "figure_bounds",
+    "MODEL_LABELS",
+]
+
+MODEL_LABELS = {"vae": "VAE", "gan": "GAN", "sgm": "score model"}
+_COLORS = {"vae": "tab:blue", "gan": "tab:orange", "sgm": "tab:green"}
+
+
+def save_figure(figure, stem):
+    """Write ``figure`` to ``stem.png`` and ``stem.pdf`` atomically and close it; return the two paths."""
+    stem = Path(stem)
+    paths = []
+    for suffix in (".png", ".pdf"):
+        path = stem.with_suffix(suffix)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(descriptor)
+        try:
+            figure.savefig(temporary, dpi=150, bbox_inches="tight")
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+        paths.append(path)
+    plt.close(figure)
+    return paths
+
+
+def figure_samples(samples, stem):
+    """Histograms of model samples over the target density, one panel per model and ``m`` (Figure 2).
+
+    ``samples`` maps ``(model, m, seed)`` to a 1D array; the first seed of each
+    ``(model, m)`` is drawn.
+    """
+    models = [m for m in MODEL_LABELS if any(key[0] == m for key in samples)]
+    ms = sorted({key[1] for key in samples})
+    figure, axes = plt.subplots(len(models), len(ms), figsize=(2.6 * len(ms), 2.2 * len(models)),
+                                squeeze=False, sharey="row")
+    for i, model in enumerate(models):
+        for j, m in enumerate(ms):
+            axis = axes[i][j]
+            keys = sorted(key for key in samples if key[0] == model and key[1] == m)
+            if not keys:
+                axis.set_axis_off()
+                continue
+            x = np.linspace(-m - 5, m + 5, 600)
+            axis.hist(samples[keys[0]], bins=120, range=(-m - 5, m + 5), density=True,
+                      color=_COLORS[model], alpha=0.7)
+            axis.plot(x, np.exp(mixture_log_pdf(x, m)), color="black", lw=1)
+            axis.set_title(f"{MODEL_LABELS[model]}, m = {m:g}", fontsize=9)
+    figure.tight_layout()
+    return save_figure(figure, stem)
+
+
+def figure_univariate(rows, stem):
+    """Lipschitz constant, TV against its bound, KL, and mass between the modes, against ``m`` (Figure 3)."""
+    figure, axes = plt.subplots(1, 4, figsize=(17, 3.6))
+    for model in MODEL_LABELS:
+        ms, stats = _stats_by_m([r for r in rows if r["model"] == model])
+        if not ms:
+            continue
+        color = _COLORS[model]
+        label = MODEL_LABELS[model]
+        _errorbar(axes[0], ms, stats["lipschitz"], color, label)
+        _errorbar(axes[1], ms, stats["tv"], color, label)
+        _errorbar(axes[1], ms, stats["tv_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[2], ms, stats["kl"], color, label)
+        _errorbar(axes[2], ms, stats["kl_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[3], ms, stats["mass_between"], color, label)
+        _errorbar(axes[3], ms, stats["mass_between_bound"], color, f"{label} bound", linestyle="--")
+
+    grid = np.linspace(0, max(r["m"] for r in rows) if rows else 1, 200)
+    axes[0].plot(grid, np.exp(grid**2 / 2), color="black", lw=1, label="needed to fit: exp(m^2/2)")
+    axes[3].plot(grid, mixture_mass(-grid / 2, grid / 2, grid), color="black", lw=1, label="target")
+    axes[0].set_yscale("log")
+    axes[2].set_yscale("symlog", linthresh=1e-2)
+    titles = ["Lipschitz constant (score model: whole sampler)", "total variation", "KL divergence", "mass of [-m/2, m/2]"]
+    for axis, title in zip(axes, titles):
+        axis.set_xlabel("m")
+        axis.set_title(title)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return save_figure(figure, stem)
+
+
+def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
+    """Lipschitz constant, TV and mass between the modes against a sweep variable (Figures 4, 5, S4)."""
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for model in MODEL_LABELS:
+        model_rows = [r for r in rows if r["model"] == model]
+        if not model_rows:
+            continue
+        values = sorted({r[key] for r in model_rows})
+        stats = {name: [[r[name] for r in model_rows if r[key] == v] for v in values]
+                 for name in ("lipschitz", "tv", "tv_bound", "mass_between")}
+        color, label = _COLORS[model], MODEL_LABELS[model]
+        _errorbar(axes[0], values, stats["lipschitz"], color, label)
+        _errorbar(axes[1], values, stats["tv"], color, label)
+        _errorbar(axes[1], values, stats["tv_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[2], values, stats["mass_between"], color, label)
+    if key == "penalty_lip":
+        values = sorted({r[key] for r in rows})
+        axes[0].plot(values, values, color="black", lw=1, label="target L")
+    for axis, title in zip(axes, ["Lipschitz constant", "total variation", "mass of [-m/2, m/2]"]):
+        axis.set_xlabel(xlabel)
+        axis.set_title(title)
+        axis.legend(fontsize=7)
+        if tick_labels is not None:
+            axis.set_xticks(range(len(tick_labels)), tick_labels)
+    figure.tight_layout()
+    return save_figure(figure, stem)
+
+
+def figure_epochs(curves, stem):
+    """Exact Lipschitz constant against training epochs, one line per model (Figure S5)."""
+    figure, axis = plt.subplots(figsize=(5, 3.6))
+    for model, trace in curves.items():
+        if trace:
+            epochs, lips = zip(*trace)
+            axis.plot(epochs, lips, marker="o", color=_COLORS[model], label=MODEL_LABELS[model])
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("Lipschitz constant (exact)")
+    axis.legend()
+    figure.tight_layout()
+    return save_figure(figure, stem)
+
+
+def figure_bounds(stem, ms=(1, 2, 3, 5, 7, 10)):
+    """TV (Corollary 6) and corrected KL (Corollary 8, ``lam = 1/2``) bounds against ``L`` (Figure S3)."""
+    lips = np.logspace(0, 4, 120)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for m in ms:
+        bounds = [compute_bounds(float(lip), float(m), 0.5, 0.5, 0.5, 0.5) for lip in lips]
+        axes[0].plot(lips, [b.tv_corollary6 for b in bounds], label=f"m = {m}")
+        axes[1].plot(lips, [b.kl_corollary8 for b in bounds], label=f"m = {m}")
+    for axis, title in zip(axes, ["TV lower bound (Corollary 6)", "KL lower bound (Corollary 8, corrected)"]):
+        axis.set_xscale("log")
+        axis.set_xlabel("Lipschitz constant L")
+        axis.set_title(title)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return save_figure(figure, stem)
+
+
+def _stats_by_m(rows):
+    ms = sorted({r["m"] for r in rows})
+    names = ("lipschitz", "tv", "tv_bound", "kl", "kl_bound", "mass_between", "mass_between_bound")
+    return ms, {name: [[r[name] for r in rows if r["m"] == m] for m in ms] for name in names}
+
+
+def _errorbar(axis, xs, groups, color, label, linestyle="-"):
+    """Plot the mean of each group with its standard deviation (0 for one run)."""
+    finite = [[v for v in group if v is not None and np.isfinite(v)] for group in groups]
+    keep = [i for i, group in enumerate(finite) if group]
+    if not keep:
+        return
+    means = [np.mean(finite[i]) for i in keep]
+    spread = [np.std(finite[i]) for i in keep]
+    axis.errorbar([xs[i] for i in keep], means, yerr=spread, color=color, label=label, linestyle=linestyle,
+                  marker="o", markersize=3, capsize=2)

@@ -1,0 +1,93 @@
+"""Tests of the isobounds-models command line: invalid input gets a clear message."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from isobounds_models.cli import main  # noqa: E402
+
+
+def _error_message(capsys, argv):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_unknown_model_message(capsys, tmp_path):
+    message = _error_message(capsys, ["train", "--model", "flow", "--out", str(tmp_path)])
+    assert "model must be one of vae, gan, sgm" in message
+    assert "model='flow'" in message
+
+
+def test_negative_m_message(capsys, tmp_path):
+    message = _error_message(capsys, ["train", "--model", "gan", "--m", "2", "-1", "--out", str(tmp_path)])
+    assert "m must be a nonnegative finite number, got m=-1.0" in message
+
+
+def test_unknown_experiment_message(capsys, tmp_path):
+    message = _error_message(capsys, ["reproduce", "mnist", "--out", str(tmp_path)])
+    assert "experiment must be one of univariate" in message
+    assert "'mnist'" in message
+
+
+def test_unknown_profile_message(capsys, tmp_path):
+    message = _error_message(capsys, ["reproduce", "univariate", "--profile", "fast", "--out", str(tmp_path)])
+    assert "profile must be one of quick, paper, micro, got profile='fast'" in message
+
+
+def test_unknown_device_message(capsys, tmp_path):
+    message = _error_message(capsys, ["reproduce", "bounds", "--device", "tpu", "--out", str(tmp_path)])
+    assert "device must be one of auto, cpu, cuda, got device='tpu'" in message
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_gpu_message(capsys, tmp_path):
+    message = _error_message(capsys, ["reproduce", "bounds", "--device", "cuda", "--out", str(tmp_path)])
+    assert "torch finds no CUDA device" in message
+
+
+def test_output_folder_under_a_file(capsys, tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    message = _error_message(capsys, ["reproduce", "bounds", "--out", str(blocker / "results")])
+    assert "output folder is not writable" in message
+    assert "--out" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write to read-only folders")
+def test_read_only_output_folder(capsys, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        message = _error_message(capsys, ["reproduce", "bounds", "--out", str(folder)])
+    finally:
+        folder.chmod(0o700)
+    assert "output folder is not writable" in message
+
+
+def test_evaluate_without_training_message(capsys, tmp_path):
+    with pytest.raises(SystemExit) as raised:
+        main(["evaluate", "--model", "gan", "--out", str(tmp_path)])
+    assert "no trained models" in str(raised.value.code)
+    assert "isobounds-models train --model gan" in str(raised.value.code)
+
+
+def test_module_entry_point_help():
+    result = subprocess.run([sys.executable, "-m", "isobounds_models", "--help"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0
+    for command in ("reproduce", "train", "evaluate"):
+        assert command in result.stdout
+
+
+def test_reproduce_bounds_writes_figures(tmp_path, capsys):
+    assert main(["reproduce", "bounds", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "figureS3_bounds.png").stat().st_size > 0
+    assert (tmp_path / "figureS3_bounds.pdf").stat().st_size > 0
+    assert (tmp_path / "report.json").read_text().strip() == "[]"

@@ -1,0 +1,294 @@
+"""Tests of isobounds_models.measure against independent routes.
+
+Independent routes: evaluation of the torch network itself, a dense grid of
+slopes, Monte Carlo with its binomial error bar, mpmath.quad of the densities
+written in closed form, torch.autograd through the unrolled Langevin chain.
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from isobounds_models.measure import (  # noqa: E402
+    grid_lipschitz,
+    langevin_lipschitz,
+    mixture_log_pdf,
+    mixture_mass,
+    piecewise_linear_from_layers,
+    piecewise_linear_from_module,
+    sample_distances,
+    score_lipschitz_per_level,
+)
+from isobounds_models.networks import BACKBONE_HIDDEN, GENERATOR_HIDDEN, BatchedMLP, export_mlp  # noqa: E402
+from isobounds_models.sampling import annealed_langevin  # noqa: E402
+
+
+def _random_module(seed, sizes=(1, *GENERATOR_HIDDEN, 1), skip="plain"):
+    mlp = BatchedMLP(1, sizes, skip)
+    mlp.reset_parameters([torch.Generator().manual_seed(seed)])
+    with torch.no_grad():
+        # Larger first-layer weights spread the knots over several units of z.
+        mlp.layers[0].weight.mul_(3.0)
+    return export_mlp(mlp, 0)
+
+
+def _evaluate_module(module, z):
+    with torch.no_grad():
+        values = module.double()(torch.as_tensor(z, dtype=torch.float64).reshape(-1, 1)).reshape(-1).numpy()
+    module.float()
+    return values
+
+
+@pytest.mark.parametrize("seed,skip", [(0, "plain"), (1, "plain"), (2, "resnet"), (3, "densenet")])
+def test_piecewise_map_equals_network(seed, skip):
+    sizes = (1, *GENERATOR_HIDDEN, 1) if skip == "plain" else (1, *BACKBONE_HIDDEN, 1)
+    module = _random_module(seed, sizes, skip)
+    pl = piecewise_linear_from_module(module)
+    z = np.random.default_rng(seed).uniform(-40, 40, 20_000)
+    reference = _evaluate_module(module, z)
+    assert np.max(np.abs(pl(z) - reference)) <= 1e-10 * (1 + np.max(np.abs(reference)))
+
+
+@pytest.mark.parametrize("seed,sizes,skip", [
+    (10, (1, *GENERATOR_HIDDEN, 1), "plain"),
+    (11, (1, 64, 64, 1), "plain"),
+    (12, (1, 32, 32, 32, 1), "resnet"),
+    (13, (1, 32, 32, 32, 1), "densenet"),
+])
+def test_exact_lipschitz_equals_dense_grid(seed, sizes, skip):
+    module = _random_module(seed, sizes, skip)
+    pl = piecewise_linear_from_module(module)
+    exact = pl.lipschitz_constant()
+
+    # The grid covers every knot with a margin, so both end slopes are seen.
+    low = min(pl.knots[0], -1.0) - 1.0
+    high = max(pl.knots[-1], 1.0) + 1.0
+    n_points = 200_001
+    dense = grid_lipschitz(module, low, high, n_points)
+    spacing = (high - low) / (n_points - 1)
+    slopes = pl.slopes()
+    steepest = int(np.argmax(np.abs(slopes)))
+    inner = np.diff(pl.knots)
+    steepest_length = np.inf if steepest in (0, slopes.size - 1) else inner[steepest - 1]
+
+    assert dense <= exact * (1 + 1e-9)
+    # When the steepest piece spans two grid cells, one cell lies inside it and shows its slope.
+    if steepest_length > 2 * spacing:
+        assert dense == pytest.approx(exact, rel=1e-7)
+    else:
+        assert dense >= exact * (1 - 1e-2)
+
+
+def test_pushforward_mass_matches_monte_carlo():
+    pl = piecewise_linear_from_module(_random_module(5))
+    z = np.random.default_rng(0).standard_normal(1_000_000)
+    y = pl(z)
+    centre = float(np.median(y))
+    spread = float(np.subtract(*np.percentile(y, [75, 25])))
+    for a, b in [(-np.inf, centre), (centre - spread, centre + spread / 3), (centre + spread, np.inf)]:
+        exact = pl.mass(a, b)
+        frequency = np.mean((y >= a) & (y <= b))
+        error_bar = math.sqrt(max(exact * (1 - exact), 1e-6) / z.size)
+        assert abs(frequency - exact) <= 5 * error_bar
+
+
+def _affine(scale, shift):
+    return piecewise_linear_from_layers([(np.array([[scale]]), np.array([shift]))], 0.2)
+
+
+def _quad_distances(density, m, breakpoints):
+    """TV and KL by mpmath.quad, split at the breakpoints and at the crossings of the densities."""
+    def nu(x):
+        return 0.5 * (mpmath.npdf(x, -m, 1) + mpmath.npdf(x, m, 1))
+
+    def difference(x):
+        return density(x) - nu(x)
+
+    with mpmath.workdps(20):
+        grid = np.linspace(-m - 12, m + 12, 4001)
+        values = [difference(mpmath.mpf(x)) for x in grid]
+        crossings = [mpmath.findroot(difference, (grid[i], grid[i + 1]), solver="anderson")
+                     for i in range(grid.size - 1) if values[i] * values[i + 1] < 0]
+        points = [-mpmath.inf, *sorted([*breakpoints, *crossings]), mpmath.inf]
+        tv = mpmath.quad(lambda x: abs(difference(x)), points) / 2
+        kl = mpmath.quad(lambda x: density(x) * mpmath.log(density(x) / nu(x)) if density(x) > 0 else 0, points)
+    return float(tv), float(kl)
+
+
+def test_exact_distances_of_affine_map_against_quadrature():
+    # rho = N(0.5, 1.5^2), whose density is written in closed form for mpmath.quad.
+    scale, shift, m = 1.5, 0.5, 2.0
+    distances = _affine(scale, shift).distances(m)
+
+    def density(x):
+        return mpmath.npdf(x, shift, scale)
+
+    tv, kl = _quad_distances(density, m, [-m, shift, m])
+    assert distances["tv"] == pytest.approx(tv, abs=1e-10)
+    assert distances["kl"] == pytest.approx(kl, abs=1e-10)
+    assert distances["tv_error"] < 1e-8
+
+
+def test_exact_distances_of_leaky_map_against_quadrature():
+    # g(z) = LeakyReLU_0.2(2 z + 1) - 0.5 has density phi((x + 0.5 - 1) / 2) / 2 for x > -0.5
+    # and phi(((x + 0.5) / 0.2 - 1) / 2) / 0.4 below.
+    layers = [(np.array([[2.0]]), np.array([1.0])), (np.array([[1.0]]), np.array([-0.5]))]
+    pl = piecewise_linear_from_layers(layers, 0.2)
+    assert -0.5 in pl.knots.tolist()
+    assert pl.lipschitz_constant() == 2.0
+
+    def density(x):
+        if x > -0.5:
+            return mpmath.npdf((x + 0.5 - 1) / 2) / 2
+        return mpmath.npdf(((x + 0.5) / 0.2 - 1) / 2) / 0.4
+
+    m = 3.0
+    tv, kl = _quad_distances(density, m, [-m, -0.5, m])
+    distances = pl.distances(m)
+    assert distances["tv"] == pytest.approx(tv, abs=1e-9)
+    assert distances["kl"] == pytest.approx(kl, abs=1e-9)
+
+
+def test_mixture_mass_far_tail():
+    # nu([-1, 1]) at m = 10 is Phi(11) - Phi(9) for each mode; the CDF difference loses it.
+    # mpmath: mpmath.ncdf(-9) - mpmath.ncdf(-11) at 30 digits = 1.1285884059538...e-19
+    with mpmath.workdps(30):
+        expected = float(mpmath.ncdf(-9) - mpmath.ncdf(-11))
+    assert mixture_mass(-1.0, 1.0, 10.0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_sample_distances_against_exact():
+    # Samples of N(0.5, 1.5^2). The KDE's expected density is N(0.5, 1.5^2 + h^2), so its
+    # exact TV and KL are what the estimator targets, up to the bootstrap error.
+    scale, shift, m = 1.5, 0.5, 2.0
+    samples = shift + scale * np.random.default_rng(1).standard_normal(20_000)
+    estimate = sample_distances(samples, m, n_bootstrap=40, seed=2)
+    smoothed = _affine(math.sqrt(scale**2 + estimate.bandwidth**2), shift).distances(m)
+
+    assert abs(estimate.tv - smoothed["tv"]) <= 5 * estimate.tv_se
+    assert abs(estimate.kl - smoothed["kl"]) <= 5 * estimate.kl_se
+    exact_between = _affine(scale, shift).mass(-m / 2, m / 2)
+    assert abs(estimate.mass_between - exact_between) <= 5 * estimate.mass_between_se
+
+
+def test_sample_distances_rejects_bad_samples():
+    with pytest.raises(ValueError, match="samples must be finite"):
+        sample_distances(np.array([0.0] * 20 + [np.nan]), 1.0)
+    with pytest.raises(ValueError, match="at least 10"):
+        sample_distances(np.zeros(3), 1.0)
+    with pytest.raises(ValueError, match="m must be"):
+        sample_distances(np.zeros(30), -1.0)
+
+
+def test_from_layers_rejects_two_inputs():
+    with pytest.raises(ValueError, match="one input and one output"):
+        piecewise_linear_from_layers([(np.ones((1, 2)), np.zeros(1))], 0.2)
+
+
+def _gaussian_score(x, sigma):
+    # Score of N(0, 1 + sigma^2): the data N(0, 1) convolved with noise of level sigma.
+    return -x / (1.0 + sigma**2)
+
+
+def test_score_lipschitz_per_level_of_gaussian_score():
+    sigmas = [1.0, 0.3, 0.01]
+    result = score_lipschitz_per_level(_gaussian_score, sigmas, n_points=101)
+    np.testing.assert_allclose(result, [1 / (1 + s**2) for s in sigmas], rtol=1e-6)
+    with pytest.raises(ValueError, match="sigmas must be positive"):
+        score_lipschitz_per_level(_gaussian_score, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("method", ["autograd", "jvp"])
+def test_langevin_lipschitz_matches_autograd_through_chain(method):
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1)).double()
+
+    def score(x, sigma):
+        features = torch.cat([x, torch.full_like(x, math.log(sigma))], dim=-1)
+        return network(features.to(torch.float64)).to(x.dtype)
+
+    sigmas, steps, eps, n = [1.0, 0.5, 0.25], 4, 0.05, 8
+    result = langevin_lipschitz(score, sigmas, steps, eps, n_trajectories=n, seed=3, method=method)
+
+    # Same inputs as langevin_lipschitz draws, then the gradient of each output by backpropagation.
+    generator = torch.Generator().manual_seed(3)
+    noise = torch.randn(len(sigmas) * steps + 1, n, 1, generator=generator)
+    x0 = noise[0].clone().requires_grad_(True)
+    injected = noise[1:].clone().requires_grad_(True)
+    output = annealed_langevin(score, x0, sigmas, steps, eps, noise=injected)
+    grad_x0, grad_noise = torch.autograd.grad(output.sum(), (x0, injected))
+    norms = torch.sqrt(grad_x0.reshape(-1) ** 2 + (grad_noise.reshape(-1, n) ** 2).sum(0)).double().numpy()
+
+    np.testing.assert_allclose(result.local, norms, rtol=1e-4)
+    np.testing.assert_allclose(result.samples, output.detach().reshape(-1).double().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_langevin_lipschitz_closed_form_for_linear_score():
+    # With s(x, sigma) = -x / (1 + sigma^2), J_k = 1 - a_k / (2 (1 + sigma_k^2)) is constant
+    # along any trajectory and the gradient norm has the closed form below.
+    sigmas, steps, eps = [1.0, 0.1], 3, 0.01
+    result = langevin_lipschitz(_gaussian_score, sigmas, steps, eps, n_trajectories=4)
+    levels = np.repeat(sigmas, steps)
+    a = eps * levels**2 / sigmas[-1] ** 2
+    jacobian = 1 - a / (2 * (1 + levels**2))
+    terms = [np.prod(jacobian)] + [math.sqrt(a[j]) * np.prod(jacobian[j + 1:]) for j in range(a.size)]
+    np.testing.assert_allclose(result.local, np.linalg.norm(terms), rtol=1e-6)
+
+
+def test_mixture_log_pdf_matches_scipy():
+    from scipy.stats import norm
+
+    x = np.linspace(-8, 8, 33)
+    expected = np.log(0.5 * norm.pdf(x, -2, 1) + 0.5 * norm.pdf(x, 2, 1))
+    np.testing.assert_allclose(mixture_log_pdf(x, 2.0), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed,sizes,skip", [(20, (1, *GENERATOR_HIDDEN, 1), "plain"),
+                                             (21, (1, 32, 32, 32, 1), "resnet"),
+                                             (22, (1, 32, 32, 32, 1), "densenet")])
+def test_agrees_with_isobounds_pushforward(seed, sizes, skip):
+    # isobounds.pushforward builds the map and integrates the distances with its own code.
+    pushforward = pytest.importorskip("isobounds.pushforward")
+    from isobounds.measures import GaussianMixture
+    from isobounds.sets import Interval
+    from isobounds_models.networks import describe_mlp
+
+    module = _random_module(seed, sizes, skip)
+    description = describe_mlp(module)
+    weights = [w for w, _ in description["layers"]]
+    biases = [b for _, b in description["layers"]]
+    wiring = {} if skip == "plain" else {"inputs": description["inputs"], "adds": description["adds"]}
+    reference = pushforward.PiecewiseLinearMap.from_mlp(weights, biases, description["negative_slope"], **wiring)
+    pl = piecewise_linear_from_module(module)
+
+    m = 3.0
+    target = GaussianMixture([0.5, 0.5], [-m, m], 1.0)
+    distances = pl.distances(m)
+    assert pl.lipschitz_constant() == pytest.approx(float(reference.lipschitz_constant()), rel=1e-12)
+    assert distances["tv"] == pytest.approx(pushforward.tv_distance(reference, target).value, abs=1e-10)
+    assert distances["kl"] == pytest.approx(pushforward.kl_divergence(reference, target).value, rel=1e-9, abs=1e-10)
+    centre = float(np.median(pl(np.linspace(-1, 1, 11))))
+    expected_mass = float(reference.pushforward().mass(Interval(centre - 1, centre + 0.5)))
+    assert pl.mass(centre - 1, centre + 0.5) == pytest.approx(expected_mass, abs=1e-12)
+
+
+def test_langevin_selection_keeps_local_constants():
+    # Selected trajectories are differentiated with the same inputs as without selection.
+    torch.manual_seed(1)
+    network = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+
+    def score(x, sigma):
+        return network(x) / sigma
+
+    sigmas, steps, eps = [1.0, 0.5], 3, 0.05
+    everything = langevin_lipschitz(score, sigmas, steps, eps, n_trajectories=64, seed=4)
+    selected = langevin_lipschitz(score, sigmas, steps, eps, n_trajectories=16, n_candidates=64, seed=4)
+    assert selected.indices.size == 16
+    assert np.unique(selected.indices).size == 16
+    np.testing.assert_allclose(selected.local, everything.local[selected.indices], rtol=1e-5)
+    closest = np.argsort(np.abs(everything.samples))[:8]
+    assert set(closest.tolist()) <= set(selected.indices.tolist())
