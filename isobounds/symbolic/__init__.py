@@ -1,7 +1,8 @@
 r"""Symbolic layer: the bounds of Gaussian isoperimetry as sympy expressions.
 
 The Gaussian functions :class:`phi`, :class:`Phi`, :class:`Phi_inv`,
-:class:`isoperimetric_profile` (alias ``I``) and the binary KL divergence
+:class:`isoperimetric_profile` (alias ``I``), the Gaussian mass of an
+interval :class:`gaussian_mass` and the binary KL divergence
 :class:`kl_bin` are sympy functions with derivatives, LaTeX printing and
 mpmath evaluation. The bound functions carry the same names and argument
 order as the numeric core and return sympy expressions of whatever symbols or
@@ -15,10 +16,15 @@ lambdified to numpy).
 Examples
 --------
 >>> import sympy
->>> from isobounds.symbolic import shell_mass_lower_bound
+>>> from isobounds.symbolic import Phi, shell_mass_lower_bound
 >>> p, r, L = sympy.symbols("p r L", positive=True)
->>> shell_mass_lower_bound(p, r, L)
+>>> beta = shell_mass_lower_bound(p, r, L)
+>>> beta
+gaussian_mass(Phi_inv(p), Phi_inv(p) + r/L)
+>>> beta.rewrite(Phi)
 -p + Phi(Phi_inv(p) + r/L)
+>>> sympy.N(shell_mass_lower_bound(sympy.Rational(1, 2), 1, 10**300), 20)
+3.9894228040143267794e-301
 
 References
 ----------
@@ -41,7 +47,7 @@ from .bounds import (
     tv_lower_bound_two_gaussians,
     two_gaussian_shell_mass,
 )
-from .functions import Phi, Phi_inv, isoperimetric_profile, kl_bin, phi, rewrite_with_erf
+from .functions import Phi, Phi_inv, gaussian_mass, isoperimetric_profile, kl_bin, phi, rewrite_with_erf
 from .verification import Check, VerificationReport, verify
 
 I = isoperimetric_profile
@@ -56,6 +62,7 @@ __all__ = [
     "Phi",
     "Phi_inv",
     "isoperimetric_profile",
+    "gaussian_mass",
     "kl_bin",
     "rewrite_with_erf",
     "surface_area_lower_bound",

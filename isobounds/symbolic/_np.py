@@ -18,6 +18,7 @@ __all__ = [
     "normal_cdf",
     "normal_quantile",
     "gaussian_isoperimetric_profile",
+    "normal_interval_mass",
     "binary_kl_divergence",
 ]
 
@@ -44,4 +45,5 @@ normal_pdf = _elementwise(_mp.normal_pdf, 1)
 normal_cdf = _elementwise(_mp.normal_cdf, 1)
 normal_quantile = _elementwise(_mp.normal_quantile, 1)
 gaussian_isoperimetric_profile = _elementwise(_mp.gaussian_isoperimetric_profile, 1)
+normal_interval_mass = _elementwise(_mp.normal_interval_mass, 2)
 binary_kl_divergence = _elementwise(_mp.binary_kl_divergence, 2)

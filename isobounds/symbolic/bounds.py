@@ -9,12 +9,19 @@ Arguments whose value is known to be out of range raise ``ValueError``:
 numbers out of range, and symbols whose assumptions contradict the range
 (``Symbol("L", negative=True)`` as a Lipschitz constant).
 
-Numerical evaluation goes through sympy's adaptive ``evalf``, which raises
-its working precision where two terms cancel, up to ``maxn`` digits (100 by
-default). For extreme inputs, such as ``lip=10**300`` where
-:math:`\Phi(r/L) - 1/2` cancels 300 digits, pass a larger ``maxn`` (and
-``strict=True`` to get an error instead of a result with fewer correct
-digits), or ``sympy.lambdify`` the expression to mpmath.
+Strings are parsed as exact decimal numbers (``"1e-300"``, ``"0.25"``,
+``"1/3"``), as the numeric core parses them; pass symbols as
+``sympy.Symbol``.
+
+Every difference of two values of :math:`\Phi` in a bound, such as
+:math:`\beta = \Phi(\Phi^{-1}(p) + r/L) - p`, is built as a
+:class:`~isobounds.symbolic.functions.gaussian_mass`, which evaluates it from
+the width of the interval. ``.evalf(n)`` and ``sympy.lambdify`` therefore
+keep their digits for extreme inputs such as ``lip=10**300``, where the two
+values of :math:`\Phi` agree to 300 digits. Maxima, minima and the
+condition of the KL bracket between numbers are decided when the bound is
+built, by the sign of a difference evaluated with up to 2000 more digits
+where sympy's own low-precision comparison fails.
 
 References
 ----------
@@ -28,7 +35,7 @@ import numbers
 import sympy
 from sympy import S
 
-from .functions import Phi, Phi_inv, isoperimetric_profile, kl_bin, phi
+from .functions import Phi, Phi_inv, _real_value, gaussian_mass, isoperimetric_profile, kl_bin, phi
 
 __all__ = [
     "surface_area_lower_bound",
@@ -50,17 +57,36 @@ MAX_PIECES = 12
 """Largest number of pieces of :func:`tv_lower_bound_disconnected` (the expression has 2**(N-1) - 1 terms)."""
 
 _FLOAT_SUM_TOLERANCE = 1e-12
+_COMPARISON_BITS = 64
 
 
 # ---------------------------------------------------------------------------
 # Argument conversion and checks.
 # ---------------------------------------------------------------------------
 
+def _parse_number(name, text):
+    """Parse a decimal or fraction string such as ``"1e-300"`` or ``"1/3"`` as an exact number."""
+    stripped = text.strip()
+    if stripped.lower().lstrip("+") in ("inf", "infinity"):
+        return S.Infinity
+    if stripped.lower() in ("-inf", "-infinity"):
+        return S.NegativeInfinity
+    try:
+        return sympy.Rational(stripped)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a decimal number such as '0.25' or '1e-300', got the string {name}={text!r}; "
+            "pass symbols as sympy.Symbol"
+        ) from None
+
+
 def _to_sympy(name, value):
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a real number or a sympy expression, got the boolean {name}={value!r}")
+    if isinstance(value, str):
+        return _parse_number(name, value)
     try:
-        expr = sympy.sympify(value, strict=not isinstance(value, str))
+        expr = sympy.sympify(value, strict=True)
     except (sympy.SympifyError, TypeError, ValueError):
         raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={value!r}") from None
     if not isinstance(expr, sympy.Expr):
@@ -95,6 +121,43 @@ def _probability(name, value, open_interval=False):
     if outside:
         raise ValueError(f"{name} must be a probability in {interval}, got {name}={expr}")
     return expr
+
+
+def _max(*args):
+    """Return ``sympy.Max(*args)``; numbers that sympy cannot compare are compared by :func:`_extremum`."""
+    return _extremum(sympy.Max, args, sign=1)
+
+
+def _min(*args):
+    """Return ``sympy.Min(*args)``; numbers that sympy cannot compare are compared by :func:`_extremum`."""
+    return _extremum(sympy.Min, args, sign=-1)
+
+
+def _extremum(function, args, sign):
+    """Build ``function(*args)``, deciding between numbers that sympy cannot compare.
+
+    sympy compares numbers by evaluating them at low precision, and raises
+    ValueError ("not comparable") for a number whose value it cannot
+    separate from 0 there, such as an exact 0 that it cannot prove, or a
+    difference whose terms agree to many digits. Such numbers are compared
+    here by the sign of their difference, evaluated adaptively with up to
+    2000 more digits; a difference that is 0 to that precision counts as 0.
+    """
+    args = [sympy.sympify(argument) for argument in args]
+    try:
+        return function(*args)
+    except ValueError:
+        pass
+
+    numbers = [argument for argument in args if argument.is_number]
+    others = [argument for argument in args if not argument.is_number]
+    best = numbers[0]
+    for candidate in numbers[1:]:
+        if sign * _real_value(candidate - best, _COMPARISON_BITS) > 0:
+            best = candidate
+    if not others:
+        return best
+    return function(best, *others, evaluate=False)
 
 
 def _is_sequence(value):
@@ -181,6 +244,11 @@ def shell_mass_lower_bound(mass, r, lip):
 
     .. math:: \rho(A_r \setminus A) \ge \beta = \Phi\left(\frac{r}{L} + \Phi^{-1}(\rho(A))\right) - \rho(A)
 
+    Built as ``gaussian_mass(Phi_inv(mass), Phi_inv(mass) + r / lip)``, the
+    Gaussian mass of an interval of width ``r / lip``, so that ``evalf`` and
+    ``lambdify`` keep the digits of :math:`\beta` when ``r / lip`` is tiny;
+    ``rewrite(Phi)`` gives the difference above.
+
     Parameters
     ----------
     mass, r, lip
@@ -195,7 +263,14 @@ def shell_mass_lower_bound(mass, r, lip):
     Salmona et al., 2022, Theorem 1 and the definition of beta before Theorem 4.
     """
     mass = _probability("mass", mass)
-    return extension_mass_lower_bound(mass, r, lip) - mass
+    r = _nonnegative("r", r)
+    lip = _positive("lip", lip)
+    return _shifted_mass(Phi_inv(mass), r / lip)
+
+
+def _shifted_mass(x, shift):
+    """Return ``Phi(x + shift) - Phi(x)`` as a :class:`gaussian_mass`."""
+    return gaussian_mass(x, x + shift)
 
 
 # ---------------------------------------------------------------------------
@@ -263,7 +338,10 @@ def tv_bracket(target_mass, target_shell_mass, r, lip, model_mass=None):
     that is the bracket of the model-free form for the one of :math:`A` and
     its complement whose model mass is at least its target mass. The
     bracket is returned as it is and can be negative, where the bound is the
-    trivial 0.
+    trivial 0. It is built as
+    :math:`\beta(\rho(A)) + \max(0, \rho(A) - \nu(A)) - \nu(A_r \setminus A)`,
+    with :math:`\beta` of :func:`shell_mass_lower_bound`, which equals the
+    expression above and does not cancel when :math:`r/L` is tiny.
 
     Parameters
     ----------
@@ -289,11 +367,11 @@ def tv_bracket(target_mass, target_shell_mass, r, lip, model_mass=None):
     target_mass = _probability("target_mass", target_mass)
     target_shell_mass = _probability("target_shell_mass", target_shell_mass)
     if model_mass is None:
-        return extension_mass_lower_bound(target_mass, r, lip) - target_mass - target_shell_mass
+        return shell_mass_lower_bound(target_mass, r, lip) - target_shell_mass
 
     model_mass = _probability("model_mass", model_mass)
-    alpha = extension_mass_lower_bound(model_mass, r, lip)
-    return alpha - sympy.Min(model_mass, target_mass) - target_shell_mass
+    beta = shell_mass_lower_bound(model_mass, r, lip)
+    return beta + _max(0, model_mass - target_mass) - target_shell_mass
 
 
 def tv_lower_bound_disconnected(weights, distances, lip):
@@ -345,14 +423,14 @@ def tv_lower_bound_disconnected(weights, distances, lip):
         for subset in itertools.combinations(range(1, count), size - 1):
             inside = (0, *subset)
             outside = [j for j in range(count) if j not in inside]
-            gap = sympy.Min(*(distances[i][j] for i in inside for j in outside))
+            gap = _min(*(distances[i][j] for i in inside for j in outside))
             terms.append(_two_piece_bound(sum(weights[i] for i in inside), gap, lip))
-    return sympy.Max(*terms)
+    return _max(*terms)
 
 
 def _two_piece_bound(weight, distance, lip):
-    larger = sympy.Max(weight, 1 - weight)
-    return Phi(distance / (2 * lip) + Phi_inv(larger)) - larger
+    larger = _max(weight, 1 - weight)
+    return _shifted_mass(Phi_inv(larger), distance / (2 * lip))
 
 
 def _pieces(weights, distances):
@@ -397,6 +475,8 @@ def two_gaussian_shell_mass(distance, sigma, r):
     written with the lower tails so that no two terms near 1 cancel; it
     equals the textbook form
     :math:`\frac12[\Phi(\frac{D/2 + r}{\sigma}) - \Phi(\frac{D/2 - r}{\sigma})]`.
+    The difference is a :class:`gaussian_mass`, evaluated from the width
+    :math:`2r/\sigma` of the interval, so a thin slab keeps its digits.
 
     Parameters
     ----------
@@ -416,7 +496,7 @@ def two_gaussian_shell_mass(distance, sigma, r):
     r = _nonnegative("r", r)
     upper = sympy.factor((r - distance / 2) / sigma)
     lower = sympy.factor(-(r + distance / 2) / sigma)
-    return (Phi(upper) - Phi(lower)) / 2
+    return gaussian_mass(lower, upper) / 2
 
 
 def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
@@ -456,7 +536,7 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
     sigma = _positive("sigma", sigma)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
-    return sympy.Max(0, tv_bracket(S.Half, shell, radius, lip))
+    return _max(0, tv_bracket(S.Half, shell, radius, lip))
 
 
 # ---------------------------------------------------------------------------
@@ -500,6 +580,10 @@ def kl_bracket(target_shell_mass, r, lip, model_mass):
     """
     shell = _probability("target_shell_mass", target_shell_mass)
     beta = shell_mass_lower_bound(model_mass, r, lip)
+    if beta.is_number and shell.is_number:
+        # Decided here, because sympy's low-precision test of beta >= v can
+        # take the wrong branch when beta and v agree to many digits.
+        return kl_bin(beta, shell) if _real_value(beta - shell, _COMPARISON_BITS) >= 0 else S.Zero
     return sympy.Piecewise((kl_bin(beta, shell), beta >= shell), (0, True))
 
 
@@ -543,7 +627,7 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
     distance = _mean_distance(m1, m2)
     sigma = _positive("sigma", sigma)
     weight = _probability("model_weight", model_weight)
-    weight = sympy.Min(weight, 1 - weight)
+    weight = _min(weight, 1 - weight)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
     return kl_bracket(shell, radius, lip, weight)

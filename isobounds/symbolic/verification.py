@@ -3,7 +3,9 @@ r"""Computer-algebra checks of the identities behind the theorems.
 :func:`verify` runs each check and returns a :class:`VerificationReport`.
 A check is *proved symbolically* when sympy reduces the difference of its two
 sides to 0, or decides the sign of an expression from the symbols'
-assumptions. Every step it relies on is stated in the check's detail. A
+assumptions. Every step it relies on is stated in the check's detail.
+Before simplifying, each :class:`gaussian_mass` is rewritten as the
+difference of two values of :math:`\Phi` that it stands for. A
 claim that sympy does not settle is *checked numerically* at random points
 at 50 digits, and the report never calls such a check a proof.
 
@@ -30,7 +32,7 @@ from .bounds import (
     tv_lower_bound_disconnected,
     tv_lower_bound_two_gaussians,
 )
-from .functions import Phi, Phi_inv, isoperimetric_profile, kl_bin, phi, rewrite_with_erf
+from .functions import Phi, Phi_inv, gaussian_mass, isoperimetric_profile, kl_bin, phi, rewrite_with_erf
 
 __all__ = ["PROVED", "CHECKED", "Check", "VerificationReport", "verify"]
 
@@ -227,6 +229,7 @@ def _inequality_check(sampler, topic, claim, larger, smaller, domains, reason):
 def _function_checks(sampler):
     p = sympy.Symbol("p", positive=True)
     x, u = sympy.symbols("x u", real=True)
+    a, b = sympy.symbols("a b", real=True)
     profile = isoperimetric_profile(p)
     closed_profile = rewrite_with_erf(profile)
     topic = "Gaussian functions"
@@ -256,6 +259,15 @@ def _function_checks(sampler):
             isoperimetric_profile((1 - u) / 2), isoperimetric_profile((1 + u) / 2), {u: (-1, 1)},
             "with p = (1 + u)/2, erfinv(-u)^2 = erfinv(u)^2 because erfinv is odd",
         ),
+        *(
+            _identity_check(
+                sampler, topic, f"gaussian_mass(a, b) = Phi(b) - Phi(a) has the derivative {claimed} in {variable}",
+                sympy.diff(rewrite_with_erf(gaussian_mass(a, b)), variable),
+                rewrite_with_erf(sympy.diff(gaussian_mass(a, b), variable)), {a: (-8, 8), b: (-8, 8)},
+                f"simplify(d/d{variable} (erf(b/sqrt 2) - erf(a/sqrt 2))/2 minus the closed form of {claimed}) = 0",
+            )
+            for variable, claimed in ((a, "-phi(a)"), (b, "phi(b)"))
+        ),
     ]
 
 
@@ -268,6 +280,12 @@ def _theorem_1_checks(sampler):
         _identity_check(
             sampler, topic, "alpha(A, 0) = rho(A): inequality (2) is an equality at r = 0",
             alpha.subs(r, 0), p, {p: (0, 1)}, "Phi(Phi_inv(p)) = p",
+        ),
+        _identity_check(
+            sampler, topic, "beta = alpha - rho(A): shell_mass_lower_bound is Phi(r/L + Phi_inv(p)) - p",
+            shell_mass_lower_bound(p, r, L).rewrite(Phi), alpha - p, {p: (0, 1), r: (0, 10), L: (S(1) / 10, 10)},
+            "gaussian_mass(Phi_inv(p), Phi_inv(p) + r/L) rewrites to Phi(Phi_inv(p) + r/L) - Phi(Phi_inv(p)), "
+            "and Phi(Phi_inv(p)) = p",
         ),
         _identity_check(
             sampler, topic, "(2) implies (1): d alpha/dr at r = 0 equals I(p)/L",
@@ -391,7 +409,8 @@ def _corollary_6_and_8_checks(sampler):
             sampler, "Corollary 6", "the slab mass of the bound equals the published "
             "(1/2)[Phi(D(2 sigma + 1)/(4 sigma^2)) - Phi(D(2 sigma - 1)/(4 sigma^2))]",
             _bracket_of(corollary_6), tv_bracket(S.Half, published_shell, radius, L),
-            domains, "Phi(a) - Phi(b) = Phi(-b) - Phi(-a) (erf is odd)",
+            domains, "the slab's gaussian_mass(a, b) rewrites to Phi(b) - Phi(a), "
+            "and Phi(b) - Phi(a) = Phi(-a) - Phi(-b) (erf is odd)",
         ),
         _identity_check(
             sampler, "Corollary 6", "equals max(0, Theorem 4's bracket) for the bisecting half-space H, "

@@ -31,7 +31,8 @@ def test_docs_examples_run(page, capsys):
     for block in runnable:
         exec(compile(block, str(PAGE), "exec"), namespace)
     printed = capsys.readouterr().out
-    assert r"- p + \Phi\left(\Phi^{-1}\left(p\right) + \frac{r}{L}\right)" in printed
+    assert "-p + Phi(Phi_inv(p) + r/L)" in printed
+    assert r"\left(\Phi\left(\Phi^{-1}\left(p\right) + \frac{r}{L}\right) - p\right)" in printed
 
 
 @pytest.mark.parametrize("module", [isobounds.symbolic, functions, bounds, verification])
