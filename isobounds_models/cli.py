@@ -70,7 +70,17 @@ def _add_common(parser):
     parser.add_argument("--resume", action="store_true", help="continue training from the checkpoints in OUT")
     parser.add_argument("--seed", type=int, default=None,
                         help="train one run per m with this seed instead of the profile's seeds")
-    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress bars (default: only when standard error is a terminal)",
+    )
+
+
+def _show_progress(args):
+    """Show progress bars when asked, or by default when standard error is a terminal."""
+    return sys.stderr.isatty() if args.progress is None else args.progress
 
 
 def main(argv=None):
@@ -141,7 +151,7 @@ def _reproduce(args):
     from .experiments import reproduce
 
     return reproduce(args.experiment, profile=args.profile, out=args.out, device=args.device,
-                     resume=args.resume, seed=args.seed, progress=args.progress)
+                     resume=args.resume, seed=args.seed, progress=_show_progress(args))
 
 
 def _train(args):
@@ -154,7 +164,7 @@ def _train(args):
     if args.m is not None:
         config = dataclasses.replace(config, ms=tuple(args.m))
     folder = Path(args.out) / "checkpoints" / args.model
-    trained = train(args.model, config=config, checkpoint_dir=folder, resume=args.resume, progress=args.progress)
+    trained = train(args.model, config=config, checkpoint_dir=folder, resume=args.resume, progress=_show_progress(args))
     trained.save(folder)
     return []
 

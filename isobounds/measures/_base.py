@@ -6,7 +6,7 @@ import numbers
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, get_dps, resolve_dps
+from .._precision import GUARD_DIGITS, get_dps, resolve_dps, workdps, workprec
 from ..sets import EmptySet, Set, SetUnion, WholeSpace
 
 __all__ = ["Measure"]
@@ -18,7 +18,7 @@ _ALLOWED_LOSS_BITS = GUARD_DIGITS
 
 def _construction_precision():
     """Context in which measure parameters are converted to mpf."""
-    return mpmath.workdps(get_dps() + GUARD_DIGITS)
+    return workdps(get_dps() + GUARD_DIGITS)
 
 
 def _is_scalar(x):
@@ -58,7 +58,7 @@ def stable_difference(compute):
     """
     extra_bits = 0
     while True:
-        with mpmath.workprec(mpmath.mp.prec + extra_bits):
+        with workprec(mpmath.mp.prec + extra_bits):
             first, second = compute()
             difference = first - second
         scale = max(abs(first), abs(second))
@@ -126,12 +126,12 @@ class Measure(abc.ABC):
         """
         self.check_set(set)
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             value = self._mass(set)
 
         # Rounding in a sum of component masses can step just outside [0, 1].
         value = min(max(value, mpmath.mpf(0)), mpmath.mpf(1))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +value
 
     def _mass(self, subset):

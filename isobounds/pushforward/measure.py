@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .. import vectorized
-from .._precision import GUARD_DIGITS, resolve_dps, to_mpf
+from .._precision import GUARD_DIGITS, resolve_dps, to_mpf, workdps
 from .._validation import check_array, check_positive, check_real
 from ..gaussian import _gaussian_mass
 
@@ -141,9 +141,9 @@ class PushforwardMeasure:
     def preimage(self, region, dps=None):
         """Return the latent preimage ``g^{-1}(region)`` as sorted disjoint closed intervals ``(lo, hi)`` of mpf."""
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             pieces = self._preimage(as_intervals(region))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return [(+lo, +hi) for lo, hi in pieces]
 
     def mass(self, region, dps=None):
@@ -157,10 +157,10 @@ class PushforwardMeasure:
             Significant digits of the result.
         """
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             intervals = as_intervals(region)
             total = self._latent_mass(self._preimage(intervals))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +total
 
     def _latent_mass(self, pieces):
@@ -172,12 +172,12 @@ class PushforwardMeasure:
         """List of ``(location, mass)``: the flat pieces' values (float) and their masses (mpf, working precision)."""
         dps = resolve_dps(None)
         locations = {}
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             for lower, upper, _, v, slope in self._exact_pieces():
                 if slope == 0:
                     locations.setdefault(v, []).append((lower, upper))
             atoms = [(float(v), self._latent_mass(_merge(sorted(pieces)))) for v, pieces in sorted(locations.items())]
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return [(location, +mass) for location, mass in atoms]
 
     def atom_mass(self):
@@ -205,9 +205,9 @@ class PushforwardMeasure:
             return self._sf_array(check_array("y", y, allow_inf=True))
         dps = resolve_dps(dps)
         y = check_real("y", y)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             total = self._latent_mass(self._preimage([(y, mpmath.inf, False, True)]))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +total
 
     def _clipped_latent(self, y, below):

@@ -20,7 +20,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, resolve_dps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array
 
 __all__ = ["PiecewiseLinearMap", "SKIP_KINDS", "skip_wiring"]
@@ -160,9 +160,9 @@ class PiecewiseLinearMap:
         digits and rounded to ``dps``.
         """
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             slopes = self._exact_slopes_here()
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return [+s for s in slopes]
 
     def _exact_slopes_here(self):
@@ -180,7 +180,7 @@ class PiecewiseLinearMap:
         """
         dps = resolve_dps(dps)
         slopes = self.exact_slopes(dps)
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return max(abs(s) for s in slopes)
 
     # ------------------------------------------------------------------

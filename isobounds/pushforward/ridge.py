@@ -15,7 +15,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, resolve_dps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array
 from .piecewise import PiecewiseLinearMap
 
@@ -77,24 +77,24 @@ class RidgeMap:
     def direction_norm(self, dps=None):
         """Return ``|w|`` as ``mpmath.mpf``, exact to the working precision."""
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             norm = mpmath.sqrt(mpmath.fsum(mpmath.mpf(float(x)) ** 2 for x in self._direction))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +norm
 
     def lipschitz_constant(self, dps=None):
         r"""Return the exact Lipschitz constant :math:`|w| \max_k |s_k|` as ``mpmath.mpf``."""
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             value = self.direction_norm(dps + GUARD_DIGITS) * self._profile.lipschitz_constant(dps + GUARD_DIGITS)
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +value
 
     def pushforward(self):
         r"""Return :math:`g \# N(0, I_p) = h \# N(0, |w|^2)` as a :class:`PushforwardMeasure`."""
         from .measure import PushforwardMeasure
 
-        with mpmath.workdps(resolve_dps(None) + GUARD_DIGITS):
+        with workdps(resolve_dps(None) + GUARD_DIGITS):
             norm = self.direction_norm(resolve_dps(None) + GUARD_DIGITS)
         return PushforwardMeasure(self._profile, scale=norm)
 

@@ -12,7 +12,7 @@ import abc
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, get_dps
+from .._precision import GUARD_DIGITS, get_dps, workdps
 from .._validation import check_array, check_finite, check_nonnegative
 
 __all__ = ["Set", "EmptySet", "WholeSpace", "SetUnion"]
@@ -20,7 +20,7 @@ __all__ = ["Set", "EmptySet", "WholeSpace", "SetUnion"]
 
 def _construction_precision():
     """Context in which set parameters are converted to mpf."""
-    return mpmath.workdps(get_dps() + GUARD_DIGITS)
+    return workdps(get_dps() + GUARD_DIGITS)
 
 
 def _add_exact(x, y):

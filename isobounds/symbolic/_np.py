@@ -11,6 +11,7 @@ for large arrays use the float64 functions of the numeric core instead.
 import mpmath
 import numpy as np
 
+from .._precision import workprec
 from . import _mp
 
 __all__ = [
@@ -27,7 +28,7 @@ _WORKING_BITS = 64
 
 def _elementwise(kernel, arity):
     def evaluate(*values):
-        with mpmath.workprec(_WORKING_BITS):
+        with workprec(_WORKING_BITS):
             return float(kernel(*(mpmath.mpf(float(value)) for value in values)))
 
     universal = np.frompyfunc(evaluate, arity, 1)

@@ -28,6 +28,7 @@ from sympy import S
 from sympy.core.logic import fuzzy_and
 from sympy.core.evalf import PrecisionExhausted, prec_to_dps
 
+from .._precision import workprec
 from . import _mp
 
 __all__ = [
@@ -171,7 +172,7 @@ class phi(_KernelFunction):
 
     def _evaluate_mpf(self, prec):
         x, needed = _guarded_argument(self.args[0], prec)
-        with mpmath.workprec(needed):
+        with workprec(needed):
             return _mp.normal_pdf(x)
 
 
@@ -225,7 +226,7 @@ class Phi(_KernelFunction):
 
     def _evaluate_mpf(self, prec):
         x, needed = _guarded_argument(self.args[0], prec)
-        with mpmath.workprec(needed):
+        with workprec(needed):
             return _mp.normal_cdf(x)
 
 
@@ -238,7 +239,7 @@ def _quantile_mpf(p_expr, prec):
     approximate = _real_value(p_expr, 53)
     if not 0 <= approximate <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got p={p_expr}")
-    with mpmath.workprec(prec):
+    with workprec(prec):
         if approximate >= 0.75:
             complement = _real_value(S.One - p_expr, prec)
             _check_tail(p_expr, complement)
@@ -362,7 +363,7 @@ class isoperimetric_profile(_KernelFunction):
         needed = prec + _GUARD_BITS + _magnitude_bits(x)
         if needed > prec + _GUARD_BITS:
             x = _quantile_mpf(self.args[0], needed)
-        with mpmath.workprec(needed):
+        with workprec(needed):
             return _mp.normal_pdf(x)
 
 
@@ -470,7 +471,7 @@ class gaussian_mass(_KernelFunction):
         needed = prec + _GUARD_BITS + max(_magnitude_bits(a), _magnitude_bits(a + width))
         if needed > prec + _GUARD_BITS:
             a, width = _real_value(a_expr, needed), _real_value(width_expr, needed)
-        with mpmath.workprec(needed):
+        with workprec(needed):
             return _mp.normal_interval_mass(a, width)
 
 
@@ -535,7 +536,7 @@ class kl_bin(_KernelFunction):
         gap = _real_value(first - second, 53)
         needed = prec + _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
         a, b = (_real_value(argument, needed) for argument in self.args)
-        with mpmath.workprec(needed):
+        with workprec(needed):
             return _mp.binary_kl_divergence(a, b)
 
 
