@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 import scipy.special as sc
 
-from .._precision import GUARD_DIGITS, resolve_dps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import check_finite, check_positive, check_probability, check_real, check_weights
 from ..gaussian import _gaussian_mass, _phi, _Phi
 from ..sets import Annulus, Ball, BallComplement, HalfSpace, Interval, Slab, as_intervals
@@ -288,9 +288,9 @@ class GaussianMixture(Measure):
     def _scalar(self, function, x, dps):
         """Evaluate ``function`` at the scalar ``x`` with guard digits and round to ``dps``."""
         dps = resolve_dps(dps)
-        with mpmath.workdps(dps + GUARD_DIGITS):
+        with workdps(dps + GUARD_DIGITS):
             value = function(check_real("x", x))
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +value
 
     def sample(self, n, rng=None):
@@ -331,7 +331,7 @@ def _standardized_mass(a, b, m, s):
         scale = max(abs(a - m), abs(b - m))
         if scale > b - a:
             extra_bits = int(mpmath.log(scale / (b - a), 2)) + 1
-    with mpmath.workprec(mpmath.mp.prec + extra_bits):
+    with workprec(mpmath.mp.prec + extra_bits):
         return _gaussian_mass((a - m) / s, (b - m) / s)
 
 
