@@ -17,7 +17,6 @@ are computed at ``--dps`` significant digits (default 30) and printed with
 
 import argparse
 import json
-import math
 import sys
 
 import mpmath

@@ -15,9 +15,17 @@ A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
 Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
-from .isoperimetry import extension_mass_lower_bound, shell_mass_lower_bound, surface_area_lower_bound
+from .isoperimetry import (
+    extension_mass_lower_bound,
+    shell_mass_lower_bound,
+    surface_area_lower_bound,
+)
 from .kl import kl_bin, kl_lower_bound, kl_lower_bound_two_gaussians
-from .lipschitz import OTLipschitzConstant, lipschitz_lower_bound_two_gaussians, ot_lipschitz_constant
+from .lipschitz import (
+    OTLipschitzConstant,
+    lipschitz_lower_bound_two_gaussians,
+    ot_lipschitz_constant,
+)
 from .optimize import (
     OptimizedBound,
     maximize_kl_over_radius,

@@ -8,10 +8,51 @@ return, like the functions of :mod:`isobounds.gaussian`.
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, resolve_dps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_finite
 
-__all__ = ["golden_section", "evaluate", "is_array", "round_to", "separation", "check_means", "check_dimensions", "set_mass"]
+__all__ = [
+    "reject_booleans",
+    "check_flag",
+    "check_target",
+    "check_region",
+    "golden_section", "evaluate", "is_array", "round_to", "separation", "check_means", "check_dimensions", "set_mass"]
+
+
+def reject_booleans(name, x):
+    """Raise TypeError when ``x`` is a boolean or an array, list or tuple containing booleans."""
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, not a boolean, got {name}={x!r}")
+    if is_array(x):
+        array = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        if array.dtype == bool or (array.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in array.flat)):
+            raise TypeError(f"{name} must contain real numbers, not booleans, got {name}={x!r}")
+
+
+def check_flag(name, value):
+    """Require a real boolean (``True``/``False`` or a numpy bool) and return it as ``bool``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {name}={value!r}")
+    return bool(value)
+
+
+def check_target(target, name="target"):
+    """Require an isobounds measure: an object with a callable ``mass(set, dps=...)`` and a ``dim``."""
+    if not callable(getattr(target, "mass", None)) or not hasattr(target, "dim"):
+        raise TypeError(
+            f"{name} must be a measure from isobounds.measures (an object with .mass(set) and .dim), "
+            f"got {name}={target!r}"
+        )
+
+
+def check_region(region, needs=("shell", "dim"), name="A"):
+    """Require a set from isobounds.sets: an object with the methods and attributes in ``needs``."""
+    missing = [attribute for attribute in needs if not hasattr(region, attribute)]
+    if missing:
+        raise TypeError(
+            f"{name} must be a set from isobounds.sets (with {', '.join(needs)}), "
+            f"got {name}={region!r} without {', '.join(missing)}"
+        )
 
 
 def is_array(x):
@@ -26,7 +67,7 @@ def evaluate(compute, dps):
     (nested) tuples rounded.
     """
     dps = resolve_dps(dps)
-    with mpmath.workdps(dps + GUARD_DIGITS):
+    with workdps(dps + GUARD_DIGITS):
         result = compute()
     return round_to(result, dps)
 
@@ -34,7 +75,7 @@ def evaluate(compute, dps):
 def round_to(value, dps):
     """Round an mpf, or every mpf inside nested tuples, to ``dps`` significant digits."""
     if isinstance(value, mpmath.mpf):
-        with mpmath.workdps(dps):
+        with workdps(dps):
             return +value
     if isinstance(value, tuple):
         return tuple(round_to(v, dps) for v in value)
@@ -44,7 +85,10 @@ def round_to(value, dps):
 def _as_components(name, m):
     """Convert a mean (a scalar, or a sequence or array of scalars) to a list of finite mpf."""
     if isinstance(m, (list, tuple, np.ndarray)):
-        values = list(np.ravel(np.asarray(m, dtype=object)))
+        array = np.asarray(m, dtype=object)
+        if array.ndim > 1:
+            raise ValueError(f"{name} must be a scalar or a 1-D vector, got an array of shape {array.shape}")
+        values = list(np.ravel(array))
         if not values:
             raise ValueError(f"{name} must contain at least one coordinate, got an empty {name}")
         return [check_finite(f"{name}[{i}]", v) for i, v in enumerate(values)]

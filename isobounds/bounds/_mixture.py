@@ -13,7 +13,7 @@ import scipy.special as sc
 
 from .._precision import to_mpf
 from .._validation import check_positive
-from ..gaussian import _gaussian_mass, _phi, _Phi
+from ..gaussian import _gaussian_mass, _Phi, _phi
 
 __all__ = ["Mixture1D", "mixture_from_target", "is_gaussian_mixture"]
 

@@ -18,11 +18,19 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 1.
 """
 
 import mpmath
+import numpy as np
 
 from .. import vectorized
-from .._validation import check_array, check_nonnegative, check_positive, check_probability, check_probability_array
-from ..gaussian import _gaussian_mass, _isoperimetric_profile, _phi, _Phi, _Phi_inv
-from ._common import evaluate, is_array
+from .._precision import workdps
+from .._validation import (
+    check_array,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    check_probability_array,
+)
+from ..gaussian import _gaussian_mass, _isoperimetric_profile, _Phi, _phi, _Phi_inv
+from ._common import evaluate, is_array, reject_booleans
 
 __all__ = ["surface_area_lower_bound", "extension_mass_lower_bound", "shell_mass_lower_bound"]
 
@@ -85,7 +93,7 @@ class _ShellMass:
 
     def quantile(self, digits):
         if self._digits < digits:
-            with mpmath.workdps(digits):
+            with workdps(digits):
                 self._x = _Phi_inv(self.p)
             self._digits = digits
         return self._x
@@ -100,12 +108,12 @@ class _ShellMass:
         u = c * (abs(x) + c)
         if u < _SERIES_THRESHOLD:
             extra = int(mpmath.log10(1 + x * x)) + 3
-            with mpmath.workdps(digits + extra):
+            with workdps(digits + extra):
                 mass = _shifted_mass_series(self.quantile(digits + extra), c)
             return +mass
 
         extra = max(0, int(mpmath.log10(max(1, abs(x)) / c))) + 3
-        with mpmath.workdps(digits + extra):
+        with workdps(digits + extra):
             x = self.quantile(digits + extra)
             mass = _gaussian_mass(x, x + c)
         return +mass
@@ -124,8 +132,29 @@ def _theorem1_args(mass, r, lip):
 
 
 def _array_args(mass, r, lip):
-    """Check array arguments under their public names before the float64 path."""
-    return check_probability_array("mass", mass), r, lip
+    """Check array arguments under their public names before the float64 path.
+
+    Booleans are rejected, ``mass`` must lie in [0, 1], ``r`` must be finite
+    and >= 0 (as on the scalar path) and ``lip`` positive and finite; the
+    three are broadcast against each other.
+    """
+    for name, value in (("mass", mass), ("r", r), ("lip", lip)):
+        reject_booleans(name, value)
+    mass = check_probability_array("mass", mass)
+    r = check_array("r", r)
+    if (r < 0).any():
+        raise ValueError(f"r must be a nonnegative finite number in [0, inf), got r={r[r < 0].flat[0]}")
+    lip = _positive_array(lip)
+    try:
+        return np.broadcast_arrays(mass, r, lip)
+    except ValueError:
+        raise ValueError(
+            f"mass, r and lip must broadcast to a common shape, got shapes {mass.shape}, {r.shape} and {lip.shape}"
+        ) from None
+
+
+def _any_array(*values):
+    return any(is_array(value) for value in values)
 
 
 # ---------------------------------------------------------------------------
@@ -147,13 +176,16 @@ def surface_area_lower_bound(mass, lip, *, dps=None):
 
     Returns
     -------
-    mpmath.mpf, or numpy.ndarray (float64) when ``mass`` is an array, list or tuple.
+    mpmath.mpf, or numpy.ndarray (float64) when ``mass`` or ``lip`` is an
+    array, list or tuple.
 
     References
     ----------
     Salmona et al., 2022, Theorem 1 (first inequality).
     """
-    if is_array(mass):
+    if _any_array(mass, lip):
+        reject_booleans("mass", mass)
+        reject_booleans("lip", lip)
         mass = check_probability_array("mass", mass)
         return vectorized.isoperimetric_profile(mass) / _positive_array(lip)
 
@@ -165,6 +197,7 @@ def surface_area_lower_bound(mass, lip, *, dps=None):
 
 
 def _positive_array(lip):
+    reject_booleans("lip", lip)
     lip = check_array("lip", lip)
     if (lip <= 0).any():
         raise ValueError(f"lip must be a positive finite number in (0, inf), got lip={lip[lip <= 0].flat[0]}")
@@ -187,14 +220,16 @@ def extension_mass_lower_bound(mass, r, lip, *, dps=None):
 
     Returns
     -------
-    mpmath.mpf, or numpy.ndarray when ``mass`` is an array (computed by
-    :func:`isobounds.vectorized.extension_mass_lower_bound`).
+    mpmath.mpf, or numpy.ndarray (float64) when any of ``mass``, ``r`` and
+    ``lip`` is an array, list or tuple: the three are then broadcast and
+    :func:`isobounds.vectorized.extension_mass_lower_bound` computes the
+    result. ``r = inf`` is rejected on both paths.
 
     References
     ----------
     Salmona et al., 2022, Theorem 1 (second inequality).
     """
-    if is_array(mass):
+    if _any_array(mass, r, lip):
         return vectorized.extension_mass_lower_bound(*_array_args(mass, r, lip))
 
     def compute():
@@ -226,13 +261,15 @@ def shell_mass_lower_bound(mass, r, lip, *, dps=None):
 
     Returns
     -------
-    mpmath.mpf (>= 0), or numpy.ndarray when ``mass`` is an array.
+    mpmath.mpf (>= 0), or numpy.ndarray (float64) when any of ``mass``,
+    ``r`` and ``lip`` is an array, list or tuple (broadcast together).
+    ``r = inf`` is rejected on both paths.
 
     References
     ----------
     Salmona et al., 2022, Theorem 1.
     """
-    if is_array(mass):
+    if _any_array(mass, r, lip):
         return vectorized.shell_mass_lower_bound(*_array_args(mass, r, lip))
 
     def compute():

@@ -15,9 +15,17 @@ and Corollary 8.
 
 import mpmath
 
-from .._precision import GUARD_DIGITS
+from .._precision import GUARD_DIGITS, workdps
 from .._validation import check_nonnegative, check_positive, check_probability
-from ._common import check_dimensions, evaluate, separation, set_mass
+from ._common import (
+    check_dimensions,
+    check_flag,
+    check_region,
+    check_target,
+    evaluate,
+    separation,
+    set_mass,
+)
 from .isoperimetry import _shell_mass
 from .tv import _corollary6_terms
 
@@ -58,7 +66,7 @@ def _kl_bin(a, b):
 
     digits = mpmath.mp.dps
     for _ in range(_MAX_PRECISION_RAISES):
-        with mpmath.workdps(digits):
+        with workdps(digits):
             first, second = _kl_bin_terms(a, b)
             value = first + second
         scale = max(abs(first), abs(second))
@@ -157,6 +165,10 @@ def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
     :math:`\beta \ge v` added).
     """
 
+    corrected = check_flag("corrected", corrected)
+    check_target(target)
+    check_region(A)
+
     def compute():
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
@@ -217,6 +229,8 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=
     Salmona et al., 2022, Corollary 8 (with the validity condition
     :math:`a \ge b` added).
     """
+
+    corrected = check_flag("corrected", corrected)
 
     def compute():
         D = separation(m1, m2)

@@ -3,11 +3,15 @@ r"""Sharper bounds: Theorem 4 and Theorem 7 maximised over the radius and over s
 Every bound of Theorems 4 and 7 holds for each set ``A`` and radius ``r``,
 so the best bound is a supremum. The searches here are global. A grid
 (log-spaced in ``r``) is evaluated in full, and the few best local maxima
-are refined by golden-section search at the working precision. The largest
-refined value wins, so the search never stops at the first decrease. The
-returned value is the bound evaluated at the returned arguments (before
-their rounding to ``dps`` digits), so it is a valid bound even where the
-search misses the true supremum.
+are refined by golden-section search. The largest refined value wins, so
+the search never stops at the first decrease. Searches over sets score
+their candidates in float64 first. Every search runs at 20 significant
+digits (or the working precision if lower), and only the final evaluation
+at the arguments found uses the working precision. The returned value is
+therefore the bound evaluated at the returned arguments, a valid bound
+even where the search misses the true supremum; those arguments carry at
+most 20 significant digits, so their rounding to ``dps >= 20`` digits
+does not change them.
 
 References
 ----------
@@ -18,16 +22,26 @@ and 7, Corollary 6.
 
 import dataclasses
 import itertools
+import numbers
 
 import mpmath
 import numpy as np
 import scipy.optimize
 
 from .. import vectorized
+from .._precision import workdps
 from .._validation import check_positive, check_probability
 from ..gaussian import _gaussian_mass, _Phi_inv
 from ..sets import HalfSpace, Interval
-from ._common import check_dimensions, evaluate, golden_section, separation, set_mass
+from ._common import (
+    check_dimensions,
+    check_region,
+    check_target,
+    evaluate,
+    golden_section,
+    separation,
+    set_mass,
+)
 from ._mixture import is_gaussian_mixture, mixture_from_target
 from .isoperimetry import _ShellMass
 from .kl import _corrected_kl
@@ -48,6 +62,19 @@ _REFINED_CANDIDATES = 2
 _GOLDEN_ITERATIONS = 32
 _OFFSET_GRID_POINTS = 41
 _FLOAT_RADIUS_POINTS = 400
+
+# Searches run at this many digits; the working precision only evaluates the
+# bound at the arguments they return.
+_SEARCH_DPS = 20
+
+# Offsets (and intervals) whose float64 score is within this relative distance
+# of the best one are re-scored at _SEARCH_DPS digits: the float64 scores use a
+# discrete radius grid, whose error is about 1e-3 relative.
+_FLOAT_SCORE_TOLERANCE = 1e-2
+
+# Directions whose best grid score is within this relative distance of the
+# best direction's have their offset refined (the refinement gains far less).
+_DIRECTION_TOLERANCE = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,9 +129,16 @@ def _log_radius_grid(r_low, r_high):
 
 
 def _maximize_over_radius(f, r_low, r_high):
-    """Maximise ``f(r)`` over ``[r_low, r_high]`` on a log-spaced grid; return ``(value, r)``."""
-    value, log_r = _maximize_on_grid(lambda t: f(mpmath.exp(t)), _log_radius_grid(r_low, r_high))
-    return value, mpmath.exp(log_r)
+    """Maximise ``f(r)`` over ``[r_low, r_high]`` on a log-spaced grid; return ``(value, r)``.
+
+    The search runs at :data:`_SEARCH_DPS` digits (at most the working
+    precision); ``value`` is ``f(r)`` evaluated once at the working
+    precision, so it is exactly the bound of the returned radius.
+    """
+    with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+        _, log_r = _maximize_on_grid(lambda t: f(mpmath.exp(t)), _log_radius_grid(r_low, r_high))
+        r = mpmath.exp(log_r)
+    return f(r), r
 
 
 def _default_radius_range(L, masses, lengths):
@@ -127,7 +161,20 @@ def _default_radius_range(L, masses, lengths):
 def _check_radius_range(radius_range, L, masses, lengths):
     if radius_range is None:
         return _default_radius_range(L, masses, lengths)
-    low, high = (check_positive("radius_range", value) for value in radius_range)
+    return _radius_pair(radius_range)
+
+
+def _radius_pair(radius_range):
+    """Validate ``radius_range``: a pair ``(low, high)`` of finite numbers with ``0 < low < high``."""
+    if radius_range is None:
+        return None
+    if isinstance(radius_range, (str, bytes)) or np.ndim(radius_range) != 1 or len(radius_range) != 2:
+        raise ValueError(
+            f"radius_range must be a pair (low, high) of finite numbers with 0 < low < high, "
+            f"got radius_range={radius_range!r}"
+        )
+    low = check_positive("radius_range[0]", radius_range[0])
+    high = check_positive("radius_range[1]", radius_range[1])
     if not low < high:
         raise ValueError(f"radius_range must satisfy low < high, got radius_range=({low}, {high})")
     return low, high
@@ -188,7 +235,8 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
     model_mass : real number in [0, 1], optional
         The model's mass :math:`\rho(A)`.
     radius_range : (low, high), optional
-        Search interval for ``r``, both positive. By default from
+        Search interval for ``r``: two finite numbers with
+        ``0 < low < high`` (the grid is log-spaced). By default from
         ``1e-6 * min(lip, scale)`` to
         ``max(min(lip * (|Phi_inv(m)| + 12), 100 * extent), 100 * scale)``
         for the masses ``m`` involved. For a Gaussian mixture target,
@@ -208,6 +256,10 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
     ----------
     Salmona et al., 2022, Theorem 4.
     """
+
+    check_target(target)
+    check_region(A, ("shell", "dim") if model_mass is not None else ("shell", "complement", "dim"))
+    _radius_pair(radius_range)
 
     def compute():
         L = check_positive("lip", lip)
@@ -257,6 +309,10 @@ def maximize_kl_over_radius(A, lip, *, target, model_mass, radius_range=None, dp
     Salmona et al., 2022, Theorem 7 (with the validity condition added).
     """
 
+    check_target(target)
+    check_region(A)
+    _radius_pair(radius_range)
+
     def compute():
         L = check_positive("lip", lip)
         rho = check_probability("model_mass", model_mass)
@@ -281,10 +337,14 @@ def _result(compute, dps, region):
 # Gaussian mixtures: bisecting and general half-spaces.
 # ---------------------------------------------------------------------------
 
-def _ray_sides(mixture, t, L, radius_range):
-    """Model-free Theorem 4 for the ray ``(-inf, t]`` of a univariate mixture: ``(value, r_A, r_B)``."""
+def _ray_brackets(mixture, t, L):
+    """Both sides of model-free Theorem 4 for the ray ``(-inf, t]``, as functions of their radius.
+
+    Returns ``(side_a, side_b, masses)``; the masses of the ray and of its
+    complement are taken at the current precision, so the functions must be
+    used at that precision.
+    """
     lower, upper = mixture.cdf(t), mixture.sf(t)
-    low, high = _check_radius_range(radius_range, L, [lower, upper], _mixture_lengths(mixture))
     beta_a, beta_b = _ShellMass(lower), _ShellMass(upper)
 
     def side_a(r):
@@ -293,9 +353,22 @@ def _ray_sides(mixture, t, L, radius_range):
     def side_b(r):
         return beta_b(r / L) - mixture.mass(t - r, t)
 
+    return side_a, side_b, [lower, upper]
+
+
+def _ray_sides(mixture, t, L, radius_range):
+    """Model-free Theorem 4 for the ray ``(-inf, t]`` of a univariate mixture: ``(value, r_A, r_B)``."""
+    side_a, side_b, masses = _ray_brackets(mixture, t, L)
+    low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
     value_a, r_a = _maximize_over_radius(side_a, low, high)
     value_b, r_b = _maximize_over_radius(side_b, low, high)
     return min(value_a, value_b), r_a, r_b
+
+
+def _ray_value(mixture, t, L, r_a, r_b):
+    """Model-free Theorem 4 for the ray ``(-inf, t]`` at the radii ``r_a``, ``r_b``, at the current precision."""
+    side_a, side_b, _ = _ray_brackets(mixture, t, L)
+    return min(side_a(r_a), side_b(r_b))
 
 
 def maximize_tv_two_gaussians(m1, m2, sigma, lip, *, dps=None):
@@ -375,8 +448,20 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     ``u`` along the difference of two of the mixture's means (every pair is
     tried). Projected on ``u`` an isotropic Gaussian mixture is a univariate
     mixture, so each half-space and its shells have exact masses. For each
-    direction the offset ``t`` is searched on a grid spanning the projected
-    means and refined, and for each offset both radii are optimised.
+    direction the offsets ``t`` of a grid spanning the projected means are
+    scored in float64; in the directions scoring within 20 % of the best one
+    the best offset is refined. The candidates include the midpoints of
+    consecutive means, the centre ``(min + max) / 2`` of the means and the
+    median, where the bound is largest for a symmetric mixture (a kink of
+    the minimum of the two sides, which a smooth search locates only
+    roughly). The candidates scoring within 1 % of the best are compared at
+    20 digits with both radii optimised, and the winner is evaluated at the
+    working precision.
+
+    NOTE: a direction whose coarse float64 score is more than 20 % below the
+    best is not refined, and when no float64 score is positive (underflow)
+    every direction's symmetric candidates are scored at 20 digits, which is
+    slow for many components.
 
     Parameters
     ----------
@@ -404,19 +489,29 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     if not is_gaussian_mixture(target):
         raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
 
+    _radius_pair(radius_range)
+
     def compute():
         L = check_positive("lip", lip)
-        best = None
-        for direction in _mean_directions(target):
-            mixture = mixture_from_target(target, direction)
-            value, t, r_a, r_b = _best_ray(mixture, L, radius_range)
-            if best is None or value > best[0]:
-                norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
-                best = (value, (r_a, r_b), [d / norm for d in direction], t)
-        if best is None:
+        directions = _mean_directions(target)
+        if not directions:
             raise ValueError("target must have at least two distinct means to define a half-space direction")
-        value, radii, normal, t = best
-        return max(value, mpmath.mpf(0)), radii, normal, t
+        mixtures = [mixture_from_target(target, direction) for direction in directions]
+        grids = [_offset_grid(mixture, L) for mixture in mixtures]
+        # Only the directions whose grid score is near the best are refined.
+        promising = _shortlist([(values.max(), index) for index, (_, values) in enumerate(grids)], _DIRECTION_TOLERANCE)
+        rays = []
+        for _, index in promising:
+            mixture, (grid, values) = mixtures[index], grids[index]
+            rays += [(score, t, mixture, directions[index]) for t, score in _ray_candidates(mixture, L, grid, values)]
+
+        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+            scored = [(*_ray_sides(mixture, t, L, radius_range), t, mixture, d) for _, t, mixture, d in _shortlist(rays)]
+        _, r_a, r_b, t, mixture, direction = max(scored, key=lambda result: result[0])
+
+        value = _ray_value(mixture, t, L, r_a, r_b)
+        norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
+        return max(value, mpmath.mpf(0)), (r_a, r_b), [d / norm for d in direction], t
 
     value, radii, normal, t = evaluate(compute, dps)
     return OptimizedBound(value, radii, HalfSpace(tuple(normal), t))
@@ -459,33 +554,70 @@ def _float_ray_objective(mixture, L, offsets):
     return np.minimum(side_a, side_b)
 
 
-def _best_ray(mixture, L, radius_range):
-    """Best offset ``t`` of the ray ``(-inf, t]``: ``(value, t, r_A, r_B)``.
+def _symmetric_offsets(mixture):
+    """Offsets that are optimal for symmetric mixtures: midpoints of consecutive means, the centre and the median.
 
-    The offset is located in float64: a grid spanning the means, then a
-    bounded scalar search around the best grid point. The bound of that
-    offset is then optimised over both radii at the working precision.
+    For a mixture symmetric about ``c`` the two sides of the ray ``(-inf, c]``
+    are equal, and moving the offset raises one side and lowers the other,
+    so the minimum of the two is largest at ``c``, a kink that a smooth
+    one-dimensional search locates only roughly.
     """
-    means = sorted(float(m) for m in mixture.means)
-    spread = 3.0 * float(max(mixture.sigmas))
-    grid = np.linspace(means[0] - spread, means[-1] + spread, _OFFSET_GRID_POINTS)
-    grid = np.unique(np.concatenate((grid, [(a + b) / 2 for a, b in zip(means, means[1:])])))
-    values = _float_ray_objective(mixture, L, grid)
+    weights, means, sigmas = mixture.float_parameters()
+    offsets = [float(t) for t in _midpoints(mixture)]
+    offsets.append(0.5 * (means.min() + means.max()))
 
+    def cdf_minus_half(t):
+        return float((weights * vectorized.Phi((t - means) / sigmas)).sum()) - 0.5
+
+    spread = 40.0 * sigmas.max()
+    low, high = means.min() - spread, means.max() + spread
+    if cdf_minus_half(low) < 0 < cdf_minus_half(high):
+        offsets.append(scipy.optimize.brentq(cdf_minus_half, low, high, xtol=1e-14 * spread, rtol=4 * np.finfo(float).eps))
+    return offsets
+
+
+def _offset_grid(mixture, L):
+    """Offsets spanning the means (with those of :func:`_symmetric_offsets`) and their float64 scores."""
+    means = sorted(float(m) for m in mixture.means)
+    scale = float(max(mixture.sigmas))
+    grid = np.linspace(means[0] - 3.0 * scale, means[-1] + 3.0 * scale, _OFFSET_GRID_POINTS)
+    grid = np.unique(np.concatenate((grid, _symmetric_offsets(mixture))))
+    return grid, _float_ray_objective(mixture, L, grid)
+
+
+def _ray_candidates(mixture, L, grid, values):
+    """Candidate offsets ``t`` of the ray ``(-inf, t]`` with their float64 scores.
+
+    The candidates are the best point of the offset grid, that point
+    refined by a bounded scalar search (to ``1e-10`` of the largest standard
+    deviation), and the offsets of :func:`_symmetric_offsets`. The score is
+    model-free Theorem 4 maximised over a float64 radius grid.
+    """
+    scale = float(max(mixture.sigmas))
+    symmetric = _symmetric_offsets(mixture)
     best = int(np.argmax(values))
     left, right = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     found = scipy.optimize.minimize_scalar(
-        lambda x: -float(_float_ray_objective(mixture, L, [x])[0]), bounds=(left, right), method="bounded"
+        lambda x: -float(_float_ray_objective(mixture, L, [x])[0]),
+        bounds=(left, right),
+        method="bounded",
+        options={"xatol": 1e-10 * scale},
     )
-    candidates = [mpmath.mpf(float(found.x) if -found.fun >= values[best] else float(grid[best]))]
-    if values[best] <= 0:
-        # No float64 bound is positive (underflow for huge lip or far modes),
-        # so the midpoints between consecutive means are tried at full precision.
-        candidates += _midpoints(mixture)
+    offsets = np.unique(np.concatenate(([float(found.x), grid[best]], symmetric)))
+    scores = _float_ray_objective(mixture, L, offsets)
+    return [(mpmath.mpf(float(t)), float(score)) for t, score in zip(offsets, scores)]
 
-    results = [(*_ray_sides(mixture, t, L, radius_range), t) for t in candidates]
-    value, r_a, r_b, t = max(results, key=lambda result: result[0])
-    return value, t, r_a, r_b
+
+def _shortlist(candidates, tolerance=_FLOAT_SCORE_TOLERANCE):
+    """Candidates ``(score, ...)`` worth scoring at higher precision.
+
+    Those within ``tolerance`` (relative) of the best float64 score. When no float64 score is positive (underflow for a huge ``lip`` or
+    far modes) the scores cannot rank the candidates, and all are kept.
+    """
+    best = max(candidate[0] for candidate in candidates)
+    if not best > 0:
+        return candidates
+    return [candidate for candidate in candidates if candidate[0] >= best * (1 - tolerance)]
 
 
 def _midpoints(mixture):
@@ -497,11 +629,10 @@ def _midpoints(mixture):
 # One dimension: intervals.
 # ---------------------------------------------------------------------------
 
-def _interval_sides(mixture, a, b, L, radius_range):
-    """Model-free Theorem 4 for ``A = [a, b]`` of a univariate mixture: ``(value, r_A, r_B)``."""
+def _interval_brackets(mixture, a, b, L):
+    """Both sides of model-free Theorem 4 for ``A = [a, b]``, as functions of their radius, and the two masses."""
     inside = mixture.mass(a, b)
     outside = mixture.cdf(a) + mixture.sf(b)
-    low, high = _check_radius_range(radius_range, L, [inside, outside], _mixture_lengths(mixture))
     beta_a, beta_b = _ShellMass(inside), _ShellMass(outside)
 
     def side_a(r):
@@ -513,9 +644,22 @@ def _interval_sides(mixture, a, b, L, radius_range):
             return beta_b(r / L) - inside
         return beta_b(r / L) - mixture.mass(a, a + r) - mixture.mass(b - r, b)
 
+    return side_a, side_b, [inside, outside]
+
+
+def _interval_sides(mixture, a, b, L, radius_range):
+    """Model-free Theorem 4 for ``A = [a, b]`` of a univariate mixture: ``(value, r_A, r_B)``."""
+    side_a, side_b, masses = _interval_brackets(mixture, a, b, L)
+    low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
     value_a, r_a = _maximize_over_radius(side_a, low, high)
     value_b, r_b = _maximize_over_radius(side_b, low, high)
     return min(value_a, value_b), r_a, r_b
+
+
+def _interval_value(mixture, a, b, L, r_a, r_b):
+    """Model-free Theorem 4 for ``[a, b]`` at the radii ``r_a``, ``r_b``, at the current precision."""
+    side_a, side_b, _ = _interval_brackets(mixture, a, b, L)
+    return min(side_a(r_a), side_b(r_b))
 
 
 def _float_interval_objective(mixture, L, a, b):
@@ -597,16 +741,18 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     """
     if not is_gaussian_mixture(target):
         raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
-    if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:
+    _radius_pair(radius_range)
+    if isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral) or grid_points < 3:
         raise ValueError(f"grid_points must be an integer >= 3, got grid_points={grid_points!r}")
 
     def compute():
         L = check_positive("lip", lip)
         mixture = mixture_from_target(target)
-        results = []
-        for a, b in _best_interval_candidates(mixture, L, grid_points):
-            results.append((*_interval_sides(mixture, a, b, L, radius_range), a, b))
-        value, r_a, r_b, a, b = max(results, key=lambda result: result[0])
+        candidates = _best_interval_candidates(mixture, L, grid_points)
+        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+            results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
+        _, r_a, r_b, a, b = max(results, key=lambda result: result[0])
+        value = _interval_value(mixture, a, b, L, r_a, r_b)
         return max(value, mpmath.mpf(0)), (r_a, r_b), a, b
 
     value, radii, a, b = evaluate(compute, dps)

@@ -12,15 +12,29 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 4,
 Corollaries 5, 6 and S11.
 """
 
-import numbers
 import typing
 
 import mpmath
 import numpy as np
 
-from .._validation import check_finite, check_nonnegative, check_positive, check_probability, check_weights
+from .._precision import GUARD_DIGITS, workdps
+from .._validation import (
+    check_finite,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    check_weights,
+)
 from ..gaussian import _gaussian_mass
-from ._common import check_dimensions, evaluate, separation, set_mass
+from ._common import (
+    check_dimensions,
+    check_flag,
+    check_region,
+    check_target,
+    evaluate,
+    separation,
+    set_mass,
+)
 from .isoperimetry import _shell_mass
 
 __all__ = [
@@ -38,6 +52,10 @@ MAX_PIECES = 40
 # re-checked with mpmath, so rounding cannot pick a worse subset.
 _SUBSET_SUM_TOLERANCE = 1e-12
 _MAX_RECHECKED_SUBSETS = 256
+
+# Each raise of the precision in Corollary 6 adds the digits lost so far.
+_MAX_PRECISION_RAISES = 6
+_MAX_SERIES_TERMS = 200
 
 
 # ---------------------------------------------------------------------------
@@ -118,6 +136,10 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
     Salmona et al., 2022, Theorem 4.
     """
 
+    clip = check_flag("clip", clip)
+    check_target(target)
+    check_region(A, ("shell", "dim") if model_mass is not None else ("shell", "complement", "dim"))
+
     def compute():
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
@@ -151,6 +173,11 @@ class DisconnectedBound(typing.NamedTuple):
     value: mpmath.mpf
     subset: tuple
     distance: mpmath.mpf
+
+
+def _scalar(x):
+    """Unwrap a 0-d numpy array into its element, so that it is checked as a scalar."""
+    return x.item() if isinstance(x, np.ndarray) and x.ndim == 0 else x
 
 
 def _two_pieces(weight, distance, lip):
@@ -367,9 +394,11 @@ def tv_lower_bound_disconnected(weights, distances, lip, *, return_subset=False,
     Salmona et al., 2022, Corollary 5 and Corollary S11 (appendix).
     """
 
+    return_subset = check_flag("return_subset", return_subset)
+
     def compute():
-        if isinstance(weights, numbers.Real) or isinstance(weights, (str, mpmath.mpf)):
-            return _two_pieces(weights, distances, lip)
+        if np.ndim(weights) == 0:
+            return _two_pieces(_scalar(weights), _scalar(distances), lip)
         return _many_pieces(weights, distances, lip)
 
     value, subset, distance = evaluate(compute, dps)
@@ -381,6 +410,61 @@ def tv_lower_bound_disconnected(weights, distances, lip, *, return_subset=False,
 # ---------------------------------------------------------------------------
 # Corollary 6.
 # ---------------------------------------------------------------------------
+
+def _corollary6_series(D, s, L):
+    """Taylor series in ``D`` of the Corollary 6 expression, for ``D max(1/(4sL), (2s+1)/(4s^2)) < 1/2``.
+
+    With ``Phi(x) - 1/2 = phi(0) sum_k (-1)^k x^(2k+1) / (2^k k! (2k+1))``, the
+    expression is ``phi(0) sum_k (-1)^k D^(2k+1) c_k / (2^k k! (2k+1))`` with
+    ``c_k = a^(2k+1) - (b_+^(2k+1) - b_-^(2k+1)) / 2``, ``a = 1/(4sL)`` and
+    ``b_+- = (2s +- 1)/(4s^2)``. Returns ``(value, scale)``, ``scale`` being
+    the largest term before the cancellation inside ``c_k``.
+    """
+    a = 1 / (4 * s * L)
+    b_plus, b_minus = (2 * s + 1) / (4 * s * s), (2 * s - 1) / (4 * s * s)
+    total, scale = mpmath.mpf(0), mpmath.mpf(0)
+    for k in range(_MAX_SERIES_TERMS):
+        n = 2 * k + 1
+        factor = D**n / (2**k * mpmath.factorial(k) * n)
+        parts = (a**n, b_plus**n / 2, b_minus**n / 2)
+        term = (-1) ** k * factor * (parts[0] - parts[1] + parts[2])
+        total += term
+        scale = max(scale, factor * max(abs(p) for p in parts))
+        if factor * max(abs(p) for p in parts) <= mpmath.eps * scale:
+            break
+    density = 1 / mpmath.sqrt(2 * mpmath.pi)
+    return density * total, density * scale
+
+
+def _corollary6_direct(D, s, L):
+    gain, target_shell = _corollary6_terms(D, s, L)
+    return gain - target_shell, max(abs(gain), abs(target_shell))
+
+
+def _corollary6_raw(D, s, L):
+    """Corollary 6 expression, with extra digits while its terms cancel.
+
+    For a small ``D`` both terms are about ``D phi(0) / (4 s)``. When
+    ``L = s`` their difference is ``phi(0) D^3 / 32`` (for ``s = 1``), so a
+    subtraction loses ``log10(term / result)`` digits. Small ``D`` is summed
+    from the Taylor series in ``D`` (only the parameters then cancel), and
+    in both routes the loss is measured and the terms are recomputed with
+    that many more digits until the result keeps the working precision.
+    """
+    small = D * max(1 / (4 * s * L), (2 * s + 1) / (4 * s * s)) < mpmath.mpf(1) / 2
+    kernel = _corollary6_series if small else _corollary6_direct
+    digits = mpmath.mp.dps
+    for _ in range(_MAX_PRECISION_RAISES):
+        with workdps(digits):
+            value, scale = kernel(D, s, L)
+        if scale == 0:
+            return mpmath.mpf(0)
+        lost = digits if value == 0 else int(mpmath.log10(scale / abs(value))) + 1
+        if lost + GUARD_DIGITS // 2 <= digits - mpmath.mp.dps + GUARD_DIGITS:
+            return +value
+        digits += lost + GUARD_DIGITS
+    return +value
+
 
 def _corollary6_terms(D, s, L):
     """Return ``(Phi(D/(4sL)) - 1/2, (1/2)[Phi(D(2s+1)/(4s^2)) - Phi(D(2s-1)/(4s^2))])``."""
@@ -432,12 +516,13 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):
     Salmona et al., 2022, Corollary 6.
     """
 
+    clip = check_flag("clip", clip)
+
     def compute():
         D = separation(m1, m2)
         s = check_positive("sigma", sigma)
         L = check_positive("lip", lip)
-        gain, target_shell = _corollary6_terms(D, s, L)
-        value = gain - target_shell
+        value = _corollary6_raw(D, s, L)
         return max(value, mpmath.mpf(0)) if clip else value
 
     return evaluate(compute, dps)

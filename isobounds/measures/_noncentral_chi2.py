@@ -65,7 +65,6 @@ from mpmath.libmp import NoConvergence
 
 from .._precision import workprec
 
-
 __all__ = ["ncx2_cdf", "ncx2_sf"]
 
 _GRID_POINTS = 4001

@@ -22,9 +22,23 @@ import numpy as np
 import scipy.special as sc
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
-from .._validation import check_finite, check_positive, check_probability, check_real, check_weights
-from ..gaussian import _gaussian_mass, _phi, _Phi
-from ..sets import Annulus, Ball, BallComplement, HalfSpace, Interval, Slab, as_intervals
+from .._validation import (
+    check_finite,
+    check_positive,
+    check_probability,
+    check_real,
+    check_weights,
+)
+from ..gaussian import _gaussian_mass, _Phi, _phi
+from ..sets import (
+    Annulus,
+    Ball,
+    BallComplement,
+    HalfSpace,
+    Interval,
+    Slab,
+    as_intervals,
+)
 from ._base import (
     Measure,
     _check_sample_size,

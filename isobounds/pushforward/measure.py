@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .. import vectorized
-from .._precision import GUARD_DIGITS, resolve_dps, to_mpf, workdps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array, check_positive, check_real
 from ..gaussian import _gaussian_mass
 

@@ -25,8 +25,8 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 import mpmath
 import sympy
 from sympy import S
-from sympy.core.logic import fuzzy_and
 from sympy.core.evalf import PrecisionExhausted, prec_to_dps
+from sympy.core.logic import fuzzy_and
 
 from .._precision import workprec
 from . import _mp

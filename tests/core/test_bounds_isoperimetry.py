@@ -175,3 +175,36 @@ def test_shell_bound_property_against_reference(log10_mass, log10_shift, upper_s
         shift = mpmath.power(10, mpmath.mpf(log10_shift))
     expected = shell_bound(mass, shift, 1, dps=360)
     assert_close(shell_mass_lower_bound(mass, shift, 1), expected, REL_30)
+
+
+# ---------------------------------------------------------------------------
+# Regressions: array dispatch, broadcasting and argument checks.
+# ---------------------------------------------------------------------------
+
+def test_array_radius_or_lip_with_scalar_mass_broadcasts():
+    # Any array argument selects the float64 path; each entry is compared with mpmath.
+    values = shell_mass_lower_bound(0.5, [1, 2], 1)
+    assert values.shape == (2,)
+    for value, r in zip(values, (1, 2)):
+        assert_close(value, shell_bound("0.5", r, 1), mpmath.mpf("1e-13"))
+    extension = extension_mass_lower_bound([0.5, "0.1"], 1, (1, 2))
+    for value, mass, lip in zip(extension, ("0.5", "0.1"), (1, 2)):
+        assert_close(value, mpmath.mpf(mass) + shell_bound(mass, 1, lip), mpmath.mpf("1e-13"))
+
+
+def test_infinite_radius_is_rejected_on_both_paths():
+    with pytest.raises(ValueError, match="r must"):
+        extension_mass_lower_bound(0.5, mpmath.inf, 1)
+    with pytest.raises(ValueError, match="r must"):
+        extension_mass_lower_bound([0.5], float("inf"), 1)
+    with pytest.raises(ValueError, match="r must"):
+        shell_mass_lower_bound([0.5], [1, -1], 1)
+
+
+def test_array_path_rejects_booleans_and_mismatched_shapes():
+    with pytest.raises(TypeError, match="mass must contain real numbers, not booleans"):
+        shell_mass_lower_bound([True], 1, 1)
+    with pytest.raises(TypeError, match="lip must"):
+        extension_mass_lower_bound([0.5], 1, [True])
+    with pytest.raises(ValueError, match="must broadcast to a common shape"):
+        shell_mass_lower_bound([0.5, 0.2], [1, 2, 3], 1)

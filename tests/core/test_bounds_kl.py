@@ -216,3 +216,15 @@ def test_kl_bin_property_against_reference(a, b):
     # Floats are exact binary numbers, so the 400-digit reference gets the same arguments.
     expected = reference_kl_bin(a, b, dps=400)
     assert_close(kl_bin(a, b), expected, REL_30)
+
+
+def test_kl_bounds_check_target_set_and_flag():
+    target = GaussianMixture.two_gaussians(-2, 2, 1)
+    with pytest.raises(TypeError, match=r"target must be a measure from isobounds.measures \(an object with .mass"):
+        kl_lower_bound(Interval(-mpmath.inf, 0), 1, 1, target=None, model_mass="0.5")
+    with pytest.raises(TypeError, match="A must be a set from isobounds.sets"):
+        kl_lower_bound("A", 1, 1, target=target, model_mass="0.5")
+    with pytest.raises(TypeError, match="corrected must be True or False"):
+        kl_lower_bound(Interval(-mpmath.inf, 0), 1, 1, target=target, model_mass="0.5", corrected="no")
+    with pytest.raises(TypeError, match="corrected must be True or False"):
+        kl_lower_bound_two_gaussians(-2, 2, 1, 1, "0.3", corrected=0)

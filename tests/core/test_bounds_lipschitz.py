@@ -252,3 +252,47 @@ def test_corollary3_rejects_bad_target():
         ot_lipschitz_constant(type("Law", (), {"pdf": None, "cdf": None})())
     with pytest.raises(ValueError, match="bounds must be two finite numbers with low < high"):
         ot_lipschitz_constant(scipy.stats.norm(), bounds=(1, -1))
+
+
+# ---------------------------------------------------------------------------
+# Regressions: float64 targets give safe lower bounds; argument checks.
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0, 3.0, 7.3])
+def test_ot_constant_of_scipy_normal_never_exceeds_sigma(sigma):
+    # T_OT(z) = m + sigma z, so Lip(T_OT) = sigma exactly; the float64 search must stay below it.
+    value, _ = ot_lipschitz_constant(scipy.stats.norm(1.0, sigma))
+    assert value <= sigma
+    assert value >= sigma * (1 - 1e-11)
+
+
+class _TwoGaussians(scipy.stats.rv_continuous):
+    """0.3 N(-1.5, 1) + 0.7 N(1.5, 1) as a scipy law (vectorised pdf, cdf and sf)."""
+
+    def _pdf(self, x):
+        return 0.3 * scipy.stats.norm.pdf(x, -1.5) + 0.7 * scipy.stats.norm.pdf(x, 1.5)
+
+    def _cdf(self, x):
+        return 0.3 * scipy.stats.norm.cdf(x, -1.5) + 0.7 * scipy.stats.norm.cdf(x, 1.5)
+
+    def _sf(self, x):
+        return 0.3 * scipy.stats.norm.sf(x, -1.5) + 0.7 * scipy.stats.norm.sf(x, 1.5)
+
+
+def test_ot_constant_of_float_mixture_is_below_the_mpmath_value():
+    # The same mixture through the mpmath path gives the supremum to 30 digits (checked
+    # against mpmath.ncdf elsewhere in this file); the float64 result must not exceed it.
+    exact, _ = ot_lipschitz_constant(GaussianMixture(["0.3", "0.7"], ["-1.5", "1.5"], 1))
+    wrapped = UnivariateDistribution(_TwoGaussians(name="two_gaussians")())
+    value, _ = ot_lipschitz_constant(wrapped, bounds=(-12, 12))
+    assert value <= exact
+    assert value >= exact * (1 - mpmath.mpf("1e-9"))
+
+
+def test_corollary2_rejects_matrices_and_non_boolean_sharp():
+    with pytest.raises(ValueError, match="m1 must be a scalar or a 1-D vector"):
+        lipschitz_lower_bound_two_gaussians([[0, 0], [1, 1]], [1, 2, 3, 4], 1)
+    with pytest.raises(ValueError, match="same dimension"):
+        lipschitz_lower_bound_two_gaussians([0, 0], [1, 2, 3], 1)
+    with pytest.raises(TypeError, match="sharp must be True or False"):
+        lipschitz_lower_bound_two_gaussians(0, 3, 1, sharp="no")

@@ -207,3 +207,54 @@ def test_public_names_match_all():
         "isoperimetry", "lipschitz", "tv", "kl", "optimize"
     }
     assert exported == set(bounds.__all__)
+
+
+# ---------------------------------------------------------------------------
+# Regressions: the bisecting half-space, precision of the searches, argument checks.
+# ---------------------------------------------------------------------------
+
+def test_half_space_search_finds_the_bisecting_half_space():
+    # (1/2)[N(-100, 1) + N(100, 1)] with L = 1e6: by symmetry the best ray is (-inf, 0]. The
+    # reference is model-free Theorem 4 at t = 0 and the radius of maximize_tv_two_gaussians,
+    # from mpmath.ncdf at 100 digits; the half-space search must reach it.
+    weights, means, sigmas, lip, dps = ["0.5", "0.5"], [-100, 100], [1, 1], "1e6", 100
+    target = GaussianMixture.two_gaussians(-100, 100, 1)
+    r = maximize_tv_two_gaussians(-100, 100, 1, lip).radius
+
+    def mass(a, b):
+        return mixture_mass(weights, means, sigmas, a, b, dps=dps)
+
+    bisecting = _reference_model_free(weights, means, sigmas, lip, mass(-mpmath.inf, 0), mass(0, r), mass(-r, 0), r, r, dps)
+    result = maximize_tv_over_half_spaces(lip, target=target)
+    assert result.region.offset == 0
+    assert result.value >= bisecting * (1 - mpmath.mpf("1e-25"))
+
+
+def test_radius_search_value_is_the_bound_at_the_returned_radius_at_high_precision():
+    # The search runs at low precision; the value must still be the bound at the returned radius to 300 digits.
+    result = maximize_tv_two_gaussians(-3, 3, 1, 5, dps=300)
+    r = result.radius
+    weights, means, sigmas = ["0.5", "0.5"], [-3, 3], [1, 1]
+    with mpmath.workdps(400):
+        expected = shell_bound("0.5", r, 5, dps=400) - mixture_mass(weights, means, sigmas, 0, r, dps=400)
+    assert_close(result.value, expected, mpmath.mpf("1e-298"))
+    # And it is at least Corollary 6 (its radius is one of those searched).
+    assert result.value >= tv_lower_bound_two_gaussians(-3, 3, 1, 5, dps=300)
+
+
+@pytest.mark.parametrize("radius_range", [(1, 2, 3), 5, (0, 1), (1, mpmath.inf), "ab"])
+def test_radius_range_must_be_a_positive_increasing_pair(radius_range):
+    with pytest.raises(ValueError, match="radius_range"):
+        maximize_tv_over_radius(Interval(0, 1), 1, target=_two_peaks(), radius_range=radius_range)
+
+
+def test_optimizers_check_target_set_and_grid_points():
+    target = _two_peaks()
+    with pytest.raises(TypeError, match="target must be a measure from isobounds.measures"):
+        maximize_tv_over_radius(Interval(0, 1), 1, target=None)
+    with pytest.raises(TypeError, match="target must be a measure from isobounds.measures"):
+        maximize_kl_over_radius(Interval(0, 1), 1, target="nu", model_mass="0.5")
+    with pytest.raises(TypeError, match="A must be a set from isobounds.sets"):
+        maximize_tv_over_radius((0, 1), 1, target=target)
+    numpy_points = maximize_tv_over_intervals(8, target=target, grid_points=np.int64(5))
+    assert numpy_points.value == maximize_tv_over_intervals(8, target=target, grid_points=5).value

@@ -287,3 +287,58 @@ def test_dps_keyword_raises_precision():
         ) / 2
     assert_close(value, expected, mpmath.mpf("1e-48"))
     assert_close(tv_lower_bound_disconnected("0.6", 4, 3, dps=50), shell_bound("0.6", 4, 6, dps=200), mpmath.mpf("1e-48"))
+
+
+# ---------------------------------------------------------------------------
+# Regressions: Corollary 6 for nearly equal means, argument checks.
+# ---------------------------------------------------------------------------
+
+def _corollary6_reference(D, s, L, dps):
+    """Corollary 6 as the plain difference of mpmath.ncdf values at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        D, s, L = mpmath.mpf(D), mpmath.mpf(s), mpmath.mpf(L)
+        gain = mpmath.ncdf(D / (4 * s * L)) - mpmath.mpf(1) / 2
+        shell = (mpmath.ncdf(D * (2 * s + 1) / (4 * s * s)) - mpmath.ncdf(D * (2 * s - 1) / (4 * s * s))) / 2
+        return gain - shell
+
+
+@pytest.mark.parametrize("D, s, L", [("1e-300", 1, 1), ("1e-300", 1, 2), ("1e-20", "0.7", "0.7"), ("0.01", 1, 1)])
+def test_corollary6_raw_value_keeps_its_digits_for_close_means(D, s, L):
+    # The two terms are about D phi(0) / (4 s) and cancel at first order when L = s; with
+    # s = L = 1 the value is phi(0) D^3 / 32 (about 1.2467e-902 for D = 1e-300), so a
+    # reference by subtraction needs more than 900 + 30 digits: 1300 are used.
+    value = tv_lower_bound_two_gaussians(0, D, s, L, clip=False)
+    expected = _corollary6_reference(D, s, L, dps=1300)
+    assert expected != 0
+    assert_close(value, expected, REL_30)
+
+
+def test_corollary6_small_separation_matches_series():
+    # Second route: Phi(x) - 1/2 = phi(0) (x - x^3 / 6 + ...) gives phi(0) D^3 / 32 for s = L = 1.
+    value = tv_lower_bound_two_gaussians(0, "1e-3000", 1, 1, clip=False)
+    with mpmath.workdps(60):
+        expected = mpmath.npdf(0) * mpmath.mpf("1e-3000") ** 3 / 32
+    assert_close(value, expected, REL_30)
+
+
+def test_bound_flags_must_be_booleans():
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        tv_lower_bound_two_gaussians(0, 3, 1, 1, clip="x")
+    with pytest.raises(TypeError, match="clip must be True or False"):
+        tv_lower_bound(Interval(-mpmath.inf, 0), 1, 1, target=_target_1d(), clip=1)
+    with pytest.raises(TypeError, match="return_subset must be True or False"):
+        tv_lower_bound_disconnected("0.3", 2, 1, return_subset="yes")
+
+
+def test_tv_lower_bound_rejects_non_measures_and_non_sets():
+    with pytest.raises(TypeError, match=r"target must be a measure from isobounds.measures \(an object with .mass"):
+        tv_lower_bound(Interval(-mpmath.inf, 0), 1, 1, target=None)
+    with pytest.raises(TypeError, match="A must be a set from isobounds.sets"):
+        tv_lower_bound([0, 1], 1, 1, target=_target_1d())
+
+
+def test_disconnected_accepts_zero_dimensional_arrays():
+    # A 0-d array is a scalar: the same two-piece bound as the plain numbers.
+    expected = tv_lower_bound_disconnected("0.3", 2, 1)
+    assert tv_lower_bound_disconnected(np.array(0.3), np.array(2.0), 1) == tv_lower_bound_disconnected(0.3, 2.0, 1)
+    assert_close(tv_lower_bound_disconnected(np.array(0.3), 2, 1), expected, mpmath.mpf("1e-15"))

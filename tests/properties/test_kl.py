@@ -10,7 +10,7 @@ the published formula exceeds the exact divergence.
 import mpmath
 import numpy as np
 from scipy import special
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from isobounds.bounds import kl_lower_bound, kl_lower_bound_two_gaussians
