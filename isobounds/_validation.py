@@ -103,7 +103,7 @@ def check_array(name, x, allow_inf=False):
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         what = "NaN" if allow_inf else "NaN or infinite values"
-        raise ValueError(f"{name} must not contain {what}, got {name}[{_fmt(index)}]={array[index]}")
+        raise ValueError(f"{name} must not contain {what}, got {_entry(name, index)}={array[index]}")
     return array
 
 
@@ -113,9 +113,12 @@ def check_probability_array(name, x):
     bad = (array < 0) | (array > 1)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must contain probabilities in [0, 1], got {name}[{_fmt(index)}]={array[index]}")
+        raise ValueError(f"{name} must contain probabilities in [0, 1], got {_entry(name, index)}={array[index]}")
     return array
 
 
-def _fmt(index):
-    return ", ".join(str(i) for i in index)
+def _entry(name, index):
+    """Name of one array entry, ``p[2, 0]``, or ``p`` itself for a 0-d array."""
+    if not index:
+        return name
+    return f"{name}[{', '.join(str(i) for i in index)}]"

@@ -130,7 +130,7 @@ def _shifted_mass(x, c):
 
 def _check_theorem1_args(p, r, lip):
     p = check_probability_array("p", p)
-    r = check_array("r", r, allow_inf=True)
+    r = check_array("r", r)
     lip = check_array("lip", lip, allow_inf=True)
     if (r < 0).any():
         raise ValueError(f"r must be nonnegative, got r={r[r < 0].flat[0]}")
@@ -147,7 +147,7 @@ def extension_mass_lower_bound(p, r, lip):
     ----------
     p : array_like in [0, 1]
         Model mass ``rho(A)`` of the set.
-    r : array_like, >= 0 (inf allowed)
+    r : array_like, finite and >= 0
         Radius of the extension ``A_r``.
     lip : array_like, > 0
         Lipschitz constant of the generator.
@@ -180,5 +180,4 @@ def shell_mass_lower_bound(p, r, lip):
         x = np.where(p <= 0.5, sc.ndtri(p), -sc.ndtri(1.0 - p))
 
     beta = _shifted_mass(x, c)
-    beta = np.where(p == 0, 0.0, np.where(p == 1, 0.0, beta))
-    return np.where(np.isinf(c) & (p > 0), 1.0 - p, beta)
+    return np.where(p == 0, 0.0, np.where(p == 1, 0.0, beta))

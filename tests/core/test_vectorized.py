@@ -27,8 +27,13 @@ def test_shell_mass_matches_mpmath(p, r, lip):
 
 
 def test_shell_mass_edge_values():
-    beta = vectorized.shell_mass_lower_bound([0.0, 1.0, 0.4, 0.4], [1.0, 1.0, 0.0, np.inf], [1.0, 1.0, 1.0, 1.0])
-    np.testing.assert_array_equal(beta, [0.0, 0.0, 0.0, 0.6])
+    beta = vectorized.shell_mass_lower_bound([0.0, 1.0, 0.4], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(beta, [0.0, 0.0, 0.0])
+
+
+def test_infinite_radius_rejected_like_scalar_path():
+    with pytest.raises(ValueError, match="r must not contain NaN or infinite values, got r=inf"):
+        vectorized.shell_mass_lower_bound(0.4, np.inf, 1.0)
 
 
 def test_extension_mass_matches_mpmath():
