@@ -22,6 +22,14 @@ measured distance in one PASS or FAIL row.
 - Theorem 1 (mass between the modes): ``rho([-m/2, m/2]) >= beta(A, m)`` for
   ``A = (-inf, -m/2]`` and for ``A = [m/2, inf)``; the larger is reported.
 
+Every reported bound is a value of the core library (``isobounds.tv_lower_bound``,
+``kl_lower_bound``, ``tv_lower_bound_two_gaussians``,
+``kl_lower_bound_two_gaussians``, ``shell_mass_lower_bound``, with the target
+``isobounds.GaussianMixture`` and the sets ``isobounds.HalfSpace``), evaluated
+with mpmath at the arguments given. For Theorems 4 and 7 the radius is chosen
+first by the float64 formulas of ``isobounds.vectorized`` on a grid of ``r``
+(:func:`radius_grid`); the core function is then evaluated at that radius.
+
 A check passes when ``measured + tolerance >= bound``. For push-forward
 models the distances are exact and the tolerance is the quadrature error
 estimate. For score models the distances are estimates from samples and the
@@ -43,9 +51,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.special as sc
 
-from isobounds.vectorized import extension_mass_lower_bound, gaussian_mass, shell_mass_lower_bound
+import isobounds
+from isobounds import vectorized
 
-from .measure import mixture_mass
+from .measure import mixture_mass, two_mode_target
 
 __all__ = [
     "BoundSet",
@@ -110,7 +119,11 @@ class CheckRow:
 
 
 def kl_bin(a, b):
-    """Binary KL divergence ``a log(a/b) + (1-a) log((1-a)/(1-b))`` elementwise, with ``0 log 0 = 0``."""
+    """Binary KL divergence ``a log(a/b) + (1-a) log((1-a)/(1-b))`` elementwise, with ``0 log 0 = 0``.
+
+    Float64 and vectorised, for the search over the radius grid; the reported
+    bounds come from ``isobounds.kl_lower_bound`` (mpmath).
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return sc.rel_entr(a, b) + sc.rel_entr(1.0 - a, 1.0 - b)
@@ -141,6 +154,7 @@ def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=
     Returns
     -------
     BoundSet
+        Floats rounded from the ``mpmath.mpf`` values of the core functions.
     """
     if not (lip > 0 and math.isfinite(lip)):
         raise ValueError(f"lip must be a positive finite number, got lip={lip}")
@@ -152,55 +166,62 @@ def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=
             raise ValueError(f"{name} must be a probability in [0, 1], got {name}={value}")
     radii = radius_grid(m) if radii is None else np.asarray(radii, dtype=np.float64)
 
-    tv4, tv4_r = _theorem4(lip, m, (mass_left, mass_right), radii)
-    kl7, kl7_r = _theorem7(lip, m, (mass_left, mass_right), radii)
-    between = max(float(shell_mass_lower_bound(p, m, lip)) for p in (mass_below, mass_above))
+    target = two_mode_target(m)
+    # (-inf, 0] and [0, inf) with the model's masses; both have the target shell nu((0, r]).
+    sides = ((isobounds.HalfSpace(1, 0), mass_left), (isobounds.HalfSpace(-1, 0), mass_right))
+    tv4, tv4_r = _theorem4(lip, m, sides, target, radii)
+    kl7, kl7_r = _theorem7(lip, m, sides, target, radii)
+
+    between = max(float(isobounds.shell_mass_lower_bound(p, m, lip)) for p in (mass_below, mass_above))
     return BoundSet(
         tv_theorem4=tv4,
         tv_theorem4_r=tv4_r,
-        tv_corollary6=_corollary6(lip, m),
+        tv_corollary6=float(isobounds.tv_lower_bound_two_gaussians(-m, m, 1, lip)),
         kl_theorem7=kl7,
         kl_theorem7_r=kl7_r,
-        kl_corollary8=_corollary8(lip, m, mass_left),
+        kl_corollary8=float(isobounds.kl_lower_bound_two_gaussians(-m, m, 1, lip, mass_left)),
         mass_between=between,
-        target_mass_between=float(mixture_mass(-m / 2, m / 2, m)),
+        target_mass_between=float(target.mass(isobounds.Interval(-m / 2, m / 2))),
     )
 
 
-def _theorem4(lip, m, half_line_masses, radii):
+def _best_radius(grid_values, core_bound, radii):
+    """Radius of the largest grid value, and the core bound there (0 and NaN when no radius helps)."""
+    i = int(np.argmax(grid_values))
+    if not grid_values[i] > 0:
+        return 0.0, float("nan")
+    return float(core_bound(radii[i])), float(radii[i])
+
+
+def _theorem4(lip, m, sides, target, radii):
     shell = mixture_mass(0.0, radii, m)
     best, best_r = 0.0, float("nan")
-    for p in half_line_masses:
-        bracket = extension_mass_lower_bound(p, radii, lip) - min(p, 0.5) - shell
-        i = int(np.argmax(bracket))
-        if bracket[i] > best:
-            best, best_r = float(bracket[i]), float(radii[i])
+    for region, p in sides:
+        grid = vectorized.extension_mass_lower_bound(p, radii, lip) - min(p, 0.5) - shell
+
+        def core(r, region=region, p=p):
+            return isobounds.tv_lower_bound(region, r, lip, target=target, model_mass=p)
+
+        value, r = _best_radius(grid, core, radii)
+        if value > best:
+            best, best_r = value, r
     return best, best_r
 
 
-def _theorem7(lip, m, half_line_masses, radii):
+def _theorem7(lip, m, sides, target, radii):
     shell = mixture_mass(0.0, radii, m)
     best, best_r = 0.0, float("nan")
-    for p in half_line_masses:
-        beta = shell_mass_lower_bound(p, radii, lip)
-        value = np.where(beta >= shell, kl_bin(beta, shell), 0.0)
-        i = int(np.argmax(value))
-        if value[i] > best:
-            best, best_r = float(value[i]), float(radii[i])
+    for region, p in sides:
+        beta = vectorized.shell_mass_lower_bound(p, radii, lip)
+        grid = np.where(beta >= shell, kl_bin(beta, shell), 0.0)
+
+        def core(r, region=region, p=p):
+            return isobounds.kl_lower_bound(region, r, lip, target=target, model_mass=p)
+
+        value, r = _best_radius(grid, core, radii)
+        if value > best:
+            best, best_r = value, r
     return best, best_r
-
-
-def _corollary6(lip, m):
-    first = float(gaussian_mass(0.0, m / (2.0 * lip)))
-    second = 0.5 * float(gaussian_mass(m / 2.0, 1.5 * m))
-    return max(first - second, 0.0)
-
-
-def _corollary8(lip, m, mass_left):
-    lam = mass_left if mass_left <= 0.5 else 1.0 - mass_left
-    a = float(shell_mass_lower_bound(lam, m / 2.0, lip))
-    b = 0.5 * float(gaussian_mass(m / 2.0, 1.5 * m))
-    return float(kl_bin(a, b)) if a >= b else 0.0
 
 
 def run_checks(bounds, tv, kl, mass_between, tv_tolerance, kl_tolerance, mass_tolerance):

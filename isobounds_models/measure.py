@@ -1,17 +1,21 @@
 r"""Measure trained univariate generative models: Lipschitz constants, masses, TV and KL.
 
 Push-forward models (GAN generators, VAE decoders). A LeakyReLU MLP with one
-input and one output is a continuous piecewise-linear map ``g : R -> R``.
-:func:`piecewise_linear_from_layers` finds it exactly, by following every
-feature of the network as a piecewise-linear function of the latent ``z`` and
-adding a knot wherever a pre-activation changes sign (never by sampling a
-grid). The exact map gives
+input and one output is a continuous piecewise-linear map ``g : R -> R``, and
+its push-forward ``rho = g#N(0, 1)`` has exact masses and an explicit density.
+All of this is computed by :mod:`isobounds.pushforward`; this module only
+connects a torch module to it:
 
-- the exact Lipschitz constant ``max |slope|`` (:meth:`PiecewiseLinear1D.lipschitz_constant`);
-- exact masses ``rho(I) = mu(g^{-1}(I))`` of intervals under ``rho = g#N(0, 1)``;
-- the total variation and Kullback-Leibler distances to the target mixture,
-  by Gauss-Legendre quadrature between the images of the knots, where both
-  densities are smooth, with an error estimate from two quadrature orders.
+- :func:`piecewise_linear_from_module` reads the weights and the skip wiring
+  of the module (:func:`isobounds_models.networks.describe_mlp`) and returns
+  :meth:`isobounds.pushforward.PiecewiseLinearMap.from_mlp` of them, whose
+  ``lipschitz_constant()`` is the exact constant and whose ``pushforward()``
+  gives the masses ``rho.mass((a, b))``;
+- :func:`two_mode_target` is the target ``(1/2)[N(-m, s^2) + N(m, s^2)]`` as an
+  :class:`isobounds.GaussianMixture`;
+- :func:`exact_distances` returns the TV and KL of ``rho`` to that target from
+  :func:`isobounds.pushforward.tv_distance` and
+  :func:`isobounds.pushforward.kl_divergence`, each with an error estimate.
 
 The grid-slope estimate of Salmona et al., 2022 (appendix S5.1: slopes of the
 network between neighbouring points of a grid of [-10, 10]) is
@@ -39,13 +43,14 @@ import numpy as np
 import scipy.special as sc
 import torch
 
+from isobounds.measures import GaussianMixture
+from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
 
 __all__ = [
-    "LATENT_CUTOFF",
-    "PiecewiseLinear1D",
-    "piecewise_linear_from_layers",
     "piecewise_linear_from_module",
+    "two_mode_target",
+    "exact_distances",
     "grid_lipschitz",
     "mixture_log_pdf",
     "mixture_mass",
@@ -57,302 +62,82 @@ __all__ = [
     "langevin_lipschitz",
 ]
 
-LATENT_CUTOFF = 12.0
-"""Latent range ``[-12, 12]`` kept by the quadrature; N(0, 1) gives ``2 Phi(-12) ~ 3.6e-33`` to the rest."""
-
-_GAUSS_ORDER = 24
-_MAX_CELL_WIDTH = 0.25
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 # ----------------------------------------------------------------------------
-# Exact piecewise-linear maps of LeakyReLU MLPs
+# Push-forward models, measured by isobounds.pushforward
 # ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PiecewiseLinear1D:
-    """Continuous piecewise-linear map ``g : R -> R``.
-
-    Attributes
-    ----------
-    knots : numpy.ndarray, shape (K,)
-        Increasing knots ``t_1 < ... < t_K`` (``K >= 1``).
-    values : numpy.ndarray, shape (K,)
-        ``g(t_i)``.
-    left_slope, right_slope : float
-        Slopes of ``g`` on ``(-inf, t_1]`` and ``[t_K, inf)``.
-    """
-
-    knots: np.ndarray
-    values: np.ndarray
-    left_slope: float
-    right_slope: float
-
-    def __call__(self, z):
-        """Evaluate ``g`` elementwise (linear extrapolation beyond the end knots)."""
-        z = np.asarray(z, dtype=np.float64)
-        inside = np.interp(z, self.knots, self.values)
-        left = self.values[0] + self.left_slope * (z - self.knots[0])
-        right = self.values[-1] + self.right_slope * (z - self.knots[-1])
-        return np.where(z < self.knots[0], left, np.where(z > self.knots[-1], right, inside))
-
-    def slopes(self):
-        """Return the slopes of the ``K + 1`` pieces, from left to right."""
-        inner = np.diff(self.values) / np.diff(self.knots)
-        return np.concatenate([[self.left_slope], inner, [self.right_slope]])
-
-    def lipschitz_constant(self):
-        """Return the exact Lipschitz constant ``max |slope|``."""
-        return float(np.max(np.abs(self.slopes())))
-
-    def segments(self, cutoff=LATENT_CUTOFF):
-        """Return ``(z_lo, z_hi, g_lo, g_hi)`` of the pieces restricted to ``[-cutoff, cutoff]``."""
-        edges = np.concatenate([[-cutoff], self.knots[(self.knots > -cutoff) & (self.knots < cutoff)], [cutoff]])
-        image = self(edges)
-        return edges[:-1], edges[1:], image[:-1], image[1:]
-
-    def mass(self, a, b):
-        """Return ``rho([a, b]) = mu({z : a <= g(z) <= b})`` exactly, for ``rho = g#N(0, 1)``.
-
-        Each piece is affine, so the preimage of ``[a, b]`` in it is an
-        interval whose standard Gaussian mass is summed. ``a`` and ``b`` may be
-        infinite. A flat piece counts fully when its value lies in ``[a, b]``.
-        """
-        edges = np.concatenate([[-np.inf], self.knots, [np.inf]])
-        slopes = self.slopes()
-        z_ref = np.concatenate([[self.knots[0]], self.knots])
-        g_ref = np.concatenate([[self.values[0]], self.values])
-
-        flat = slopes == 0.0
-        safe = np.where(flat, 1.0, slopes)
-        with np.errstate(invalid="ignore"):
-            za = z_ref + (a - g_ref) / safe
-            zb = z_ref + (b - g_ref) / safe
-        lo = np.maximum(edges[:-1], np.minimum(za, zb))
-        hi = np.minimum(edges[1:], np.maximum(za, zb))
-        inside_flat = flat & (g_ref >= a) & (g_ref <= b)
-        lo = np.where(flat, np.where(inside_flat, edges[:-1], 0.0), lo)
-        hi = np.where(flat, np.where(inside_flat, edges[1:], 0.0), hi)
-        return float(np.sum(gaussian_mass(lo, np.maximum(lo, hi))))
-
-    def atom_mass(self, cutoff=LATENT_CUTOFF):
-        """Return the latent mass of the flat pieces (atoms of ``rho``)."""
-        z_lo, z_hi, g_lo, g_hi = self.segments(cutoff)
-        flat = g_lo == g_hi
-        return float(np.sum(gaussian_mass(z_lo[flat], z_hi[flat])))
-
-    def pdf(self, x, cutoff=LATENT_CUTOFF):
-        """Return the density of the continuous part of ``g#N(0, 1)`` at ``x`` (sum over preimages)."""
-        x = np.asarray(x, dtype=np.float64)
-        order = np.argsort(x.ravel())
-        density = np.zeros(x.size)
-        density[order] = _sorted_pushforward_pdf(self, x.ravel()[order], cutoff)
-        return density.reshape(x.shape)
-
-    def distances(self, m, sigma=1.0, order=_GAUSS_ORDER):
-        """Return exact TV and KL of ``g#N(0, 1)`` to ``(1/2)[N(-m, sigma^2) + N(m, sigma^2)]``.
-
-        Returns
-        -------
-        dict
-            ``tv``, ``kl`` (``inf`` when ``rho`` has atoms), and ``tv_error``,
-            ``kl_error``: the difference between Gauss-Legendre orders
-            ``order`` and ``order // 2`` on the same cells plus the latent mass
-            beyond ``|z| = 12``, an estimate of the quadrature error.
-
-        Notes
-        -----
-        Both densities are smooth between consecutive images of the knots,
-        so the real line is cut there and into cells at most 0.25 wide. The
-        cells are cut again at every crossing of the two densities, found by
-        sampling each cell at 9 points and bisecting. Each cell then gets a Gauss-Legendre rule on a
-        smooth integrand. NOTE: two crossings closer than an eighth of a cell
-        are missed; the error estimate then grows, because ``|p_rho - p_nu|``
-        has a kink inside that cell.
-        """
-        cells = _split_at_crossings(self, _quadrature_cells(self, m, sigma), m, sigma)
-        fine = _integrate_distances(self, cells, m, sigma, order)
-        coarse = _integrate_distances(self, cells, m, sigma, max(order // 2, 2))
-        atoms = self.atom_mass()
-        tail = 2.0 * sc.ndtr(-LATENT_CUTOFF)
-        tv = fine["tv"] + 0.5 * atoms
-        kl = math.inf if atoms > 0 else fine["kl"]
-        return {
-            "tv": min(tv, 1.0),
-            "kl": kl,
-            "tv_error": float(abs(fine["tv"] - coarse["tv"]) + tail),
-            "kl_error": float(abs(fine["kl"] - coarse["kl"]) + tail),
-        }
-
-
-def piecewise_linear_from_layers(layers, negative_slope, inputs=None, adds=None):
-    """Build the exact piecewise-linear map of a one-input, one-output LeakyReLU MLP.
+def piecewise_linear_from_module(module):
+    """Return the exact piecewise-linear map of an exported one-run LeakyReLU MLP.
 
     Parameters
     ----------
-    layers : list of (weight, bias)
-        Linear layers, weight in the ``(out_features, in_features)`` layout of
-        ``torch.nn.Linear``; the first layer has one input and the last one
-        output.
-    negative_slope : float
-        LeakyReLU slope on negative inputs (0 gives ReLU).
-    inputs, adds : list of list of int, optional
-        Skip wiring: with ``f_0`` the input and ``f_k`` the output of layer
-        ``k``, layer ``k`` computes ``W_k concat(a(f_j), j in inputs[k-1]) + b_k
-        + sum(f_j, j in adds[k-1])``, where ``a`` is the LeakyReLU and
-        ``a(f_0) = f_0``. ``None`` means a plain MLP.
+    module : nn.Sequential or SkipMLP
+        ``nn.Linear`` layers separated by ``nn.LeakyReLU``, with one input and
+        one output, as exported by :func:`isobounds_models.networks.export_mlp`
+        (plain, resnet or densenet wiring).
 
     Returns
     -------
-    PiecewiseLinear1D
-        The network as a function of its input, exact up to float64 rounding.
-    """
-    n_layers = len(layers)
-    if n_layers == 0:
-        raise ValueError("layers must contain at least one (weight, bias) pair, got an empty list")
-    if inputs is None:
-        inputs = [[k] for k in range(n_layers)]
-    if adds is None:
-        adds = [[] for _ in range(n_layers)]
-    if len(inputs) != n_layers or len(adds) != n_layers:
-        raise ValueError(
-            f"inputs and adds must have one entry per layer ({n_layers}), got {len(inputs)} and {len(adds)}"
-        )
-    weights = [np.asarray(w, dtype=np.float64) for w, _ in layers]
-    biases = [np.asarray(b, dtype=np.float64) for _, b in layers]
-    if weights[0].shape[1] != 1 or weights[-1].shape[0] != 1:
-        raise ValueError(
-            "the network must have one input and one output, got first weight of shape "
-            f"{weights[0].shape} and last weight of shape {weights[-1].shape}"
-        )
+    isobounds.pushforward.PiecewiseLinearMap
+        :meth:`~isobounds.pushforward.PiecewiseLinearMap.from_mlp` of the
+        module's float64 weights, with the wiring of
+        :func:`isobounds_models.networks.describe_mlp`.
 
-    # Each feature is stored by its values at the knots and its two end slopes.
-    state = _FeatureState(np.zeros(1), [np.zeros((1, 1))], [np.ones(1)], [np.ones(1)])
-    activated = [0]
-    for k in range(n_layers):
-        state.apply_linear(weights[k], biases[k], inputs[k], adds[k], activated)
-        if k < n_layers - 1:
-            state.add_sign_changes(len(state.values) - 1)
-            activated.append(state.activate(len(state.values) - 1, negative_slope))
-
-    values = state.values[-1][:, 0]
-    return _deduplicate(state.knots, values, float(state.left[-1][0]), float(state.right[-1][0]))
-
-
-def piecewise_linear_from_module(module):
-    """Build the exact piecewise-linear map of an exported one-run MLP.
-
-    ``module`` is an ``nn.Sequential`` of ``nn.Linear`` and ``nn.LeakyReLU`` or
-    a skip network, as exported by :func:`isobounds_models.networks.export_mlp`.
+    Raises
+    ------
+    TypeError
+        For a module that is neither an ``nn.Sequential`` nor a ``SkipMLP``.
+    ValueError
+        For a network without exactly one input and one output.
     """
     from .networks import describe_mlp
 
     description = describe_mlp(module)
-    inputs = description["inputs"] if description["skip"] != "plain" else None
-    adds = description["adds"] if description["skip"] != "plain" else None
-    return piecewise_linear_from_layers(description["layers"], description["negative_slope"], inputs, adds)
+    weights = [weight for weight, _ in description["layers"]]
+    biases = [bias for _, bias in description["layers"]]
+    return PiecewiseLinearMap.from_mlp(weights, biases, description["negative_slope"],
+                                       inputs=description["inputs"], adds=description["adds"])
 
 
-class _FeatureState:
-    """Features of an MLP as piecewise-linear functions of its input.
+def two_mode_target(m, sigma=1.0):
+    """Return the target ``(1/2)[N(-m, sigma^2) + N(m, sigma^2)]`` as an :class:`isobounds.GaussianMixture`.
 
-    ``values[s]`` has shape ``(K, width)`` (values at the knots) and
-    ``left[s]``, ``right[s]`` are the end slopes of slot ``s``. ``raw[j]`` is the
-    slot of ``f_j`` (before the activation).
+    Parameters
+    ----------
+    m : float
+        Half distance between the modes, ``m >= 0`` (``m = 0`` gives ``N(0, sigma^2)``).
+    sigma : float
+        Standard deviation of both modes, ``sigma > 0``.
     """
-
-    def __init__(self, knots, values, left, right):
-        self.knots = knots
-        self.values = values
-        self.left = left
-        self.right = right
-        self.raw = [0]
-
-    def apply_linear(self, weight, bias, read, add, activated):
-        """Append the output of a linear layer reading ``activated[j]`` for ``j`` in ``read``."""
-        slots = [activated[j] for j in read]
-        x_values = np.concatenate([self.values[s] for s in slots], axis=1)
-        x_left = np.concatenate([self.left[s] for s in slots])
-        x_right = np.concatenate([self.right[s] for s in slots])
-        out_values = x_values @ weight.T + bias
-        out_left = weight @ x_left
-        out_right = weight @ x_right
-
-        for j in add:
-            out_values = out_values + self.values[self.raw[j]]
-            out_left = out_left + self.left[self.raw[j]]
-            out_right = out_right + self.right[self.raw[j]]
-
-        self.raw.append(len(self.values))
-        self.values.append(out_values)
-        self.left.append(out_left)
-        self.right.append(out_right)
-
-    def add_sign_changes(self, j):
-        """Insert a knot wherever feature ``j`` changes sign, then re-evaluate every feature there."""
-        h = self.values[j]
-        t = self.knots
-        new = []
-
-        lo, hi = h[:-1], h[1:]
-        crossing = (lo * hi) < 0
-        if crossing.any():
-            seg, unit = np.nonzero(crossing)
-            frac = lo[seg, unit] / (lo[seg, unit] - hi[seg, unit])
-            new.append(t[seg] + frac * (t[seg + 1] - t[seg]))
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            left_zero = t[0] - h[0] / self.left[j]
-            right_zero = t[-1] - h[-1] / self.right[j]
-        new.append(left_zero[np.isfinite(left_zero) & (left_zero < t[0])])
-        new.append(right_zero[np.isfinite(right_zero) & (right_zero > t[-1])])
-
-        points = np.unique(np.concatenate(new))
-        points = points[~np.isin(points, t)]
-        if points.size:
-            self._insert(points)
-
-    def _insert(self, points):
-        knots = np.concatenate([self.knots, points])
-        order = np.argsort(knots, kind="stable")
-        for i in range(len(self.values)):
-            extra = _evaluate_pl(self.knots, self.values[i], self.left[i], self.right[i], points)
-            self.values[i] = np.concatenate([self.values[i], extra])[order]
-        self.knots = knots[order]
-
-    def activate(self, j, negative_slope):
-        """Append the LeakyReLU of feature ``j`` (knots at its sign changes already) and return its slot."""
-        h = self.values[j]
-        values = np.where(h >= 0, h, negative_slope * h)
-        # No sign change lies beyond the end knots, so the slope fixes the sign there.
-        left_sign = np.where(self.left[j] != 0, -self.left[j], h[0])
-        right_sign = np.where(self.right[j] != 0, self.right[j], h[-1])
-        left = np.where(left_sign > 0, self.left[j], negative_slope * self.left[j])
-        right = np.where(right_sign > 0, self.right[j], negative_slope * self.right[j])
-        self.values.append(values)
-        self.left.append(left)
-        self.right.append(right)
-        return len(self.values) - 1
+    if not (m >= 0 and math.isfinite(m)):
+        raise ValueError(f"m must be a nonnegative finite number, got m={m}")
+    return GaussianMixture([0.5, 0.5], [-m, m], sigma)
 
 
-def _evaluate_pl(knots, values, left, right, points):
-    """Evaluate piecewise-linear features ``(K, w)`` at ``points`` (linear beyond the end knots)."""
-    index = np.clip(np.searchsorted(knots, points) - 1, 0, max(len(knots) - 2, 0))
-    if len(knots) == 1:
-        slope = np.where((points < knots[0])[:, None], left[None, :], right[None, :])
-        return values[0][None, :] + slope * (points - knots[0])[:, None]
-    t0, t1 = knots[index], knots[index + 1]
-    w = ((points - t0) / (t1 - t0))[:, None]
-    inner = (1.0 - w) * values[index] + w * values[index + 1]
-    below = values[0][None, :] + left[None, :] * (points - knots[0])[:, None]
-    above = values[-1][None, :] + right[None, :] * (points - knots[-1])[:, None]
-    return np.where((points < knots[0])[:, None], below, np.where((points > knots[-1])[:, None], above, inner))
+def exact_distances(g, m, sigma=1.0):
+    """Return the TV and KL between ``g#N(0, 1)`` and :func:`two_mode_target` ``(m, sigma)``.
 
+    Parameters
+    ----------
+    g : isobounds.pushforward.PiecewiseLinearMap
+        The generator, e.g. from :func:`piecewise_linear_from_module`.
+    m, sigma : float
+        Target parameters, as in :func:`two_mode_target`.
 
-def _deduplicate(knots, values, left, right):
-    keep = np.concatenate([[True], np.diff(knots) > 0])
-    return PiecewiseLinear1D(knots[keep].copy(), values[keep].copy(), left, right)
+    Returns
+    -------
+    tuple of isobounds.pushforward.DistanceResult
+        ``(tv, kl)``, each with ``value`` and ``error`` (an estimate of the
+        absolute error). ``kl.value`` is ``inf`` when ``g`` has a flat piece
+        (an atom of the push-forward).
+    """
+    target = two_mode_target(m, sigma)
+    rho = g.pushforward()
+    return tv_distance(rho, target), kl_divergence(rho, target)
 
 
 def grid_lipschitz(function, low=-10.0, high=10.0, n_points=20_001):
@@ -367,7 +152,8 @@ def grid_lipschitz(function, low=-10.0, high=10.0, n_points=20_001):
     ----------
     function : callable
         Maps a float32 tensor of shape ``(n, 1)`` to ``(n, 1)`` (a torch module)
-        or a float64 array to an array (a :class:`PiecewiseLinear1D`).
+        or a float64 array to an array (an
+        :class:`isobounds.pushforward.PiecewiseLinearMap`).
     """
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"low and high must be finite with low < high, got low={low}, high={high}")
@@ -399,7 +185,7 @@ def _evaluate_module_float64(module, points, chunk=65_536):
 
 
 # ----------------------------------------------------------------------------
-# Target mixture and quadrature of TV and KL
+# Target mixture (vectorised, for the sample estimates and the figures)
 # ----------------------------------------------------------------------------
 
 
@@ -417,92 +203,6 @@ def mixture_mass(a, b, m, sigma=1.0):
     first = gaussian_mass((a + m) / sigma, (b + m) / sigma)
     second = gaussian_mass((a - m) / sigma, (b - m) / sigma)
     return 0.5 * (first + second)
-
-
-def _quadrature_cells(pl, m, sigma):
-    _, _, g_lo, g_hi = pl.segments()
-    reach = m + 12.0 * sigma
-    points = np.concatenate([g_lo, g_hi, [-reach, reach]])
-    points = np.unique(points)
-    widths = np.diff(points)
-    pieces = np.maximum(np.ceil(widths / _MAX_CELL_WIDTH), 1).astype(int)
-    starts = np.repeat(points[:-1], pieces)
-    steps = np.repeat(widths / pieces, pieces)
-    offsets = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    lo = starts + offsets * steps
-    return lo, lo + steps
-
-
-def _split_at_crossings(pl, cells, m, sigma, n_samples=9, n_bisections=60):
-    """Split the cells ``(lo, hi)`` at the points where ``p_rho - p_nu`` changes sign."""
-    lo, hi = cells
-    width = hi - lo
-    # Nudged ends: p_rho jumps at images of knots, which are cell ends.
-    fractions = np.linspace(1e-9, 1.0 - 1e-9, n_samples)
-    points = lo[:, None] + width[:, None] * fractions[None, :]
-    difference = _density_difference(pl, points, m, sigma)
-
-    cell, left = np.nonzero(np.sign(difference[:, :-1]) * np.sign(difference[:, 1:]) < 0)
-    if cell.size == 0:
-        return cells
-    a, b = points[cell, left], points[cell, left + 1]
-    fa = difference[cell, left]
-    for _ in range(n_bisections):
-        middle = 0.5 * (a + b)
-        fm = _density_difference(pl, middle, m, sigma)
-        same = np.sign(fm) == np.sign(fa)
-        a, fa = np.where(same, middle, a), np.where(same, fm, fa)
-        b = np.where(same, b, middle)
-    roots = 0.5 * (a + b)
-
-    edges = np.sort(np.concatenate([lo, hi[-1:], roots]))
-    return edges[:-1], edges[1:]
-
-
-def _density_difference(pl, x, m, sigma):
-    flat = x.ravel()
-    return (pl.pdf(flat) - np.exp(mixture_log_pdf(flat, m, sigma))).reshape(x.shape)
-
-
-def _sorted_pushforward_pdf(pl, x, cutoff):
-    """Push-forward density at increasing points ``x``: ``sum_i phi(z_i(x)) / |s_i|`` over the pieces."""
-    z_lo, z_hi, g_lo, g_hi = pl.segments(cutoff)
-    moving = g_lo != g_hi
-    z_lo, z_hi, g_lo, g_hi = z_lo[moving], z_hi[moving], g_lo[moving], g_hi[moving]
-    slope = (g_hi - g_lo) / (z_hi - z_lo)
-    y_min, y_max = np.minimum(g_lo, g_hi), np.maximum(g_lo, g_hi)
-
-    first = np.searchsorted(x, y_min, side="left")
-    last = np.searchsorted(x, y_max, side="right")
-    counts = last - first
-    piece = np.repeat(np.arange(slope.size), counts)
-    point = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-
-    z = z_lo[piece] + (x[point] - g_lo[piece]) / slope[piece]
-    contribution = np.exp(-0.5 * z * z - _LOG_SQRT_2PI) / np.abs(slope[piece])
-    return np.bincount(point, weights=contribution, minlength=x.size)
-
-
-def _integrate_distances(pl, cells, m, sigma, order):
-    nodes, weights = np.polynomial.legendre.leggauss(order)
-    lo, hi = cells
-    half = 0.5 * (hi - lo)
-    x = (0.5 * (hi + lo))[:, None] + half[:, None] * nodes[None, :]
-    w = half[:, None] * weights[None, :]
-
-    x_flat = x.ravel()
-    p_rho = pl.pdf(x_flat)
-    log_nu = mixture_log_pdf(x_flat, m, sigma)
-    p_nu = np.exp(log_nu)
-
-    tv = 0.5 * np.sum(w.ravel() * np.abs(p_rho - p_nu))
-    # Mass of nu outside the cells, where rho has (numerically) none.
-    outside = 1.0 - float(np.sum(w.ravel() * p_nu))
-    tv += 0.5 * max(outside, 0.0)
-    positive = p_rho > 0
-    kl_terms = np.zeros_like(p_rho)
-    kl_terms[positive] = p_rho[positive] * (np.log(p_rho[positive]) - log_nu[positive])
-    return {"tv": float(tv), "kl": float(np.sum(w.ravel() * kl_terms))}
 
 
 # ----------------------------------------------------------------------------

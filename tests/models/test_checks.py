@@ -1,9 +1,10 @@
 """Tests of isobounds_models.checks: the bounds never exceed exact distances.
 
 Independent routes: exact TV, KL and masses of random piecewise-linear
-generators (isobounds_models.measure), mpmath at 30 digits, a brute-force
-search over r with mpmath, and the monotone transport map's Lipschitz
-constant found by a dense grid.
+generators (isobounds.pushforward, through isobounds_models.measure), mpmath
+at 30 digits and a brute-force search over r with mpmath. The grid search over
+r is also compared with the core optimiser (isobounds.maximize_tv_over_radius),
+and the monotone transport map's Lipschitz constant comes from a dense grid.
 """
 
 import math
@@ -21,13 +22,23 @@ from isobounds_models.checks import (  # noqa: E402
     lipschitz_implied_by_masses,
     run_checks,
 )
-from isobounds_models.measure import mixture_log_pdf, mixture_mass, piecewise_linear_from_module  # noqa: E402
+from isobounds_models.measure import (  # noqa: E402
+    exact_distances,
+    mixture_log_pdf,
+    mixture_mass,
+    piecewise_linear_from_module,
+    two_mode_target,
+)
 from isobounds_models.networks import BatchedMLP, export_mlp  # noqa: E402
 
 
+def _mass(pl, a, b):
+    return float(pl.pushforward().mass((a, b)))
+
+
 def _bounds_of(pl, lip, m):
-    return compute_bounds(lip, m, pl.mass(-np.inf, 0.0), pl.mass(0.0, np.inf),
-                          pl.mass(-np.inf, -m / 2), pl.mass(m / 2, np.inf))
+    return compute_bounds(lip, m, _mass(pl, -np.inf, 0.0), _mass(pl, 0.0, np.inf),
+                          _mass(pl, -np.inf, -m / 2), _mass(pl, m / 2, np.inf))
 
 
 def _random_generator(seed, scale):
@@ -42,11 +53,10 @@ def _random_generator(seed, scale):
 @pytest.mark.parametrize("m", [0.0, 1.0, 3.0, 6.0])
 def test_bounds_below_exact_distances_of_random_generators(seed, m):
     pl = _random_generator(seed, scale=[0.5, 3.0, 10.0, 30.0, 80.0, 200.0][seed])
-    lip = pl.lipschitz_constant()
-    distances = pl.distances(m)
+    lip = float(pl.lipschitz_constant())
+    tv, kl = exact_distances(pl, m)
     bounds = _bounds_of(pl, lip, m)
-    rows = run_checks(bounds, distances["tv"], distances["kl"], pl.mass(-m / 2, m / 2),
-                      distances["tv_error"], distances["kl_error"], 1e-12)
+    rows = run_checks(bounds, tv.value, kl.value, _mass(pl, -m / 2, m / 2), tv.error, kl.error, 1e-12)
     for row in rows:
         assert row.passed, row.to_dict()
 
@@ -131,6 +141,25 @@ def test_theorem4_grid_search_against_brute_force():
     assert bounds.tv_theorem4 == pytest.approx(best, abs=1e-5)
 
 
+@pytest.mark.parametrize("lip,m,p", [(2.0, 3.0, 0.4), (20.0, 5.0, 0.45), (1.5, 1.0, 0.3)])
+def test_grid_radius_bounds_against_core_optimiser(lip, m, p):
+    # The grid picks r and the core function evaluates the bound there. Each fixed r gives a
+    # valid bound, so the result cannot exceed the core optimiser's value, and it agrees with it
+    # to the resolution of the grid.
+    import isobounds
+
+    target = two_mode_target(m)
+    bounds = compute_bounds(lip, m, p, 1 - p, 0.2, 0.2)
+    optimum_tv = max(float(isobounds.maximize_tv_over_radius(region, lip, target=target, model_mass=q).value)
+                     for region, q in ((isobounds.HalfSpace(1, 0), p), (isobounds.HalfSpace(-1, 0), 1 - p)))
+    optimum_kl = max(float(isobounds.maximize_kl_over_radius(region, lip, target=target, model_mass=q).value)
+                     for region, q in ((isobounds.HalfSpace(1, 0), p), (isobounds.HalfSpace(-1, 0), 1 - p)))
+    assert bounds.tv_theorem4 <= optimum_tv * (1 + 1e-12)
+    assert bounds.tv_theorem4 == pytest.approx(optimum_tv, rel=1e-4)
+    assert bounds.kl_theorem7 <= optimum_kl * (1 + 1e-12)
+    assert bounds.kl_theorem7 == pytest.approx(optimum_kl, rel=1e-3)
+
+
 def test_mass_between_bound_is_theorem1_shell():
     lip, m, below, above = 3.0, 4.0, 0.3, 0.45
     with mpmath.workdps(30):
@@ -179,6 +208,6 @@ def test_implied_lipschitz_below_exact_constant():
     for seed in range(4):
         pl = _random_generator(seed, scale=[1.0, 10.0, 50.0, 200.0][seed])
         m = 3.0
-        implied = lipschitz_implied_by_masses(m, pl.mass(-np.inf, -m / 2), pl.mass(m / 2, np.inf),
-                                              pl.mass(-m / 2, m / 2))
-        assert implied <= pl.lipschitz_constant() * (1 + 1e-9)
+        implied = lipschitz_implied_by_masses(m, _mass(pl, -np.inf, -m / 2), _mass(pl, m / 2, np.inf),
+                                              _mass(pl, -m / 2, m / 2))
+        assert implied <= float(pl.lipschitz_constant()) * (1 + 1e-9)

@@ -1,8 +1,11 @@
 """Tests of isobounds_models.measure against independent routes.
 
-Independent routes: evaluation of the torch network itself, a dense grid of
-slopes, Monte Carlo with its binomial error bar, mpmath.quad of the densities
-written in closed form, torch.autograd through the unrolled Langevin chain.
+The push-forward quantities come from isobounds.pushforward through
+piecewise_linear_from_module and exact_distances. They are checked on
+exported networks against independent routes: evaluation of the torch network
+itself, a dense grid of slopes, Monte Carlo with its binomial error bar, and
+mpmath.quad of the densities written in closed form. The score-model tools are
+checked with torch.autograd through the unrolled Langevin chain.
 """
 
 import math
@@ -14,14 +17,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from isobounds_models.measure import (  # noqa: E402
+    exact_distances,
     grid_lipschitz,
     langevin_lipschitz,
     mixture_log_pdf,
     mixture_mass,
-    piecewise_linear_from_layers,
     piecewise_linear_from_module,
     sample_distances,
     score_lipschitz_per_level,
+    two_mode_target,
 )
 from isobounds_models.networks import BACKBONE_HIDDEN, GENERATOR_HIDDEN, BatchedMLP, export_mlp  # noqa: E402
 from isobounds_models.sampling import annealed_langevin  # noqa: E402
@@ -62,7 +66,7 @@ def test_piecewise_map_equals_network(seed, skip):
 def test_exact_lipschitz_equals_dense_grid(seed, sizes, skip):
     module = _random_module(seed, sizes, skip)
     pl = piecewise_linear_from_module(module)
-    exact = pl.lipschitz_constant()
+    exact = float(pl.lipschitz_constant())
 
     # The grid covers every knot with a margin, so both end slopes are seen.
     low = min(pl.knots[0], -1.0) - 1.0
@@ -70,7 +74,7 @@ def test_exact_lipschitz_equals_dense_grid(seed, sizes, skip):
     n_points = 200_001
     dense = grid_lipschitz(module, low, high, n_points)
     spacing = (high - low) / (n_points - 1)
-    slopes = pl.slopes()
+    slopes = pl.slopes
     steepest = int(np.argmax(np.abs(slopes)))
     inner = np.diff(pl.knots)
     steepest_length = np.inf if steepest in (0, slopes.size - 1) else inner[steepest - 1]
@@ -85,19 +89,25 @@ def test_exact_lipschitz_equals_dense_grid(seed, sizes, skip):
 
 def test_pushforward_mass_matches_monte_carlo():
     pl = piecewise_linear_from_module(_random_module(5))
+    rho = pl.pushforward()
     z = np.random.default_rng(0).standard_normal(1_000_000)
     y = pl(z)
     centre = float(np.median(y))
     spread = float(np.subtract(*np.percentile(y, [75, 25])))
     for a, b in [(-np.inf, centre), (centre - spread, centre + spread / 3), (centre + spread, np.inf)]:
-        exact = pl.mass(a, b)
+        exact = float(rho.mass((a, b)))
         frequency = np.mean((y >= a) & (y <= b))
         error_bar = math.sqrt(max(exact * (1 - exact), 1e-6) / z.size)
         assert abs(frequency - exact) <= 5 * error_bar
 
 
 def _affine(scale, shift):
-    return piecewise_linear_from_layers([(np.array([[scale]]), np.array([shift]))], 0.2)
+    """The exported one-layer network z -> scale z + shift."""
+    linear = torch.nn.Linear(1, 1).double()
+    with torch.no_grad():
+        linear.weight.fill_(scale)
+        linear.bias.fill_(shift)
+    return piecewise_linear_from_module(torch.nn.Sequential(linear))
 
 
 def _quad_distances(density, m, breakpoints):
@@ -122,24 +132,29 @@ def _quad_distances(density, m, breakpoints):
 def test_exact_distances_of_affine_map_against_quadrature():
     # rho = N(0.5, 1.5^2), whose density is written in closed form for mpmath.quad.
     scale, shift, m = 1.5, 0.5, 2.0
-    distances = _affine(scale, shift).distances(m)
+    tv_exact, kl_exact = exact_distances(_affine(scale, shift), m)
 
     def density(x):
         return mpmath.npdf(x, shift, scale)
 
     tv, kl = _quad_distances(density, m, [-m, shift, m])
-    assert distances["tv"] == pytest.approx(tv, abs=1e-10)
-    assert distances["kl"] == pytest.approx(kl, abs=1e-10)
-    assert distances["tv_error"] < 1e-8
+    assert tv_exact.value == pytest.approx(tv, abs=1e-10)
+    assert kl_exact.value == pytest.approx(kl, abs=1e-10)
+    assert tv_exact.error < 1e-8
 
 
 def test_exact_distances_of_leaky_map_against_quadrature():
     # g(z) = LeakyReLU_0.2(2 z + 1) - 0.5 has density phi((x + 0.5 - 1) / 2) / 2 for x > -0.5
     # and phi(((x + 0.5) / 0.2 - 1) / 2) / 0.4 below.
-    layers = [(np.array([[2.0]]), np.array([1.0])), (np.array([[1.0]]), np.array([-0.5]))]
-    pl = piecewise_linear_from_layers(layers, 0.2)
-    assert -0.5 in pl.knots.tolist()
-    assert pl.lipschitz_constant() == 2.0
+    first, second = torch.nn.Linear(1, 1).double(), torch.nn.Linear(1, 1).double()
+    with torch.no_grad():
+        first.weight.fill_(2.0)
+        first.bias.fill_(1.0)
+        second.weight.fill_(1.0)
+        second.bias.fill_(-0.5)
+    pl = piecewise_linear_from_module(torch.nn.Sequential(first, torch.nn.LeakyReLU(0.2), second))
+    assert pl.knots.tolist() == [-0.5]
+    assert float(pl.lipschitz_constant()) == 2.0
 
     def density(x):
         if x > -0.5:
@@ -148,9 +163,9 @@ def test_exact_distances_of_leaky_map_against_quadrature():
 
     m = 3.0
     tv, kl = _quad_distances(density, m, [-m, -0.5, m])
-    distances = pl.distances(m)
-    assert distances["tv"] == pytest.approx(tv, abs=1e-9)
-    assert distances["kl"] == pytest.approx(kl, abs=1e-9)
+    tv_exact, kl_exact = exact_distances(pl, m)
+    assert tv_exact.value == pytest.approx(tv, abs=1e-9)
+    assert kl_exact.value == pytest.approx(kl, abs=1e-9)
 
 
 def test_mixture_mass_far_tail():
@@ -167,11 +182,11 @@ def test_sample_distances_against_exact():
     scale, shift, m = 1.5, 0.5, 2.0
     samples = shift + scale * np.random.default_rng(1).standard_normal(20_000)
     estimate = sample_distances(samples, m, n_bootstrap=40, seed=2)
-    smoothed = _affine(math.sqrt(scale**2 + estimate.bandwidth**2), shift).distances(m)
+    tv, kl = exact_distances(_affine(math.sqrt(scale**2 + estimate.bandwidth**2), shift), m)
 
-    assert abs(estimate.tv - smoothed["tv"]) <= 5 * estimate.tv_se
-    assert abs(estimate.kl - smoothed["kl"]) <= 5 * estimate.kl_se
-    exact_between = _affine(scale, shift).mass(-m / 2, m / 2)
+    assert abs(estimate.tv - tv.value) <= 5 * estimate.tv_se
+    assert abs(estimate.kl - kl.value) <= 5 * estimate.kl_se
+    exact_between = float(_affine(scale, shift).pushforward().mass((-m / 2, m / 2)))
     assert abs(estimate.mass_between - exact_between) <= 5 * estimate.mass_between_se
 
 
@@ -184,9 +199,13 @@ def test_sample_distances_rejects_bad_samples():
         sample_distances(np.zeros(30), -1.0)
 
 
-def test_from_layers_rejects_two_inputs():
-    with pytest.raises(ValueError, match="one input and one output"):
-        piecewise_linear_from_layers([(np.ones((1, 2)), np.zeros(1))], 0.2)
+def test_from_module_rejects_bad_networks():
+    with pytest.raises(ValueError, match="weights"):
+        piecewise_linear_from_module(torch.nn.Sequential(torch.nn.Linear(2, 1)))
+    with pytest.raises(TypeError, match="module"):
+        piecewise_linear_from_module(torch.nn.Linear(1, 1))
+    with pytest.raises(ValueError, match="m must be"):
+        two_mode_target(-1.0)
 
 
 def _gaussian_score(x, sigma):
@@ -245,35 +264,6 @@ def test_mixture_log_pdf_matches_scipy():
     x = np.linspace(-8, 8, 33)
     expected = np.log(0.5 * norm.pdf(x, -2, 1) + 0.5 * norm.pdf(x, 2, 1))
     np.testing.assert_allclose(mixture_log_pdf(x, 2.0), expected, rtol=1e-12)
-
-
-@pytest.mark.parametrize("seed,sizes,skip", [(20, (1, *GENERATOR_HIDDEN, 1), "plain"),
-                                             (21, (1, 32, 32, 32, 1), "resnet"),
-                                             (22, (1, 32, 32, 32, 1), "densenet")])
-def test_agrees_with_isobounds_pushforward(seed, sizes, skip):
-    # isobounds.pushforward builds the map and integrates the distances with its own code.
-    pushforward = pytest.importorskip("isobounds.pushforward")
-    from isobounds.measures import GaussianMixture
-    from isobounds.sets import Interval
-    from isobounds_models.networks import describe_mlp
-
-    module = _random_module(seed, sizes, skip)
-    description = describe_mlp(module)
-    weights = [w for w, _ in description["layers"]]
-    biases = [b for _, b in description["layers"]]
-    wiring = {} if skip == "plain" else {"inputs": description["inputs"], "adds": description["adds"]}
-    reference = pushforward.PiecewiseLinearMap.from_mlp(weights, biases, description["negative_slope"], **wiring)
-    pl = piecewise_linear_from_module(module)
-
-    m = 3.0
-    target = GaussianMixture([0.5, 0.5], [-m, m], 1.0)
-    distances = pl.distances(m)
-    assert pl.lipschitz_constant() == pytest.approx(float(reference.lipschitz_constant()), rel=1e-12)
-    assert distances["tv"] == pytest.approx(pushforward.tv_distance(reference, target).value, abs=1e-10)
-    assert distances["kl"] == pytest.approx(pushforward.kl_divergence(reference, target).value, rel=1e-9, abs=1e-10)
-    centre = float(np.median(pl(np.linspace(-1, 1, 11))))
-    expected_mass = float(reference.pushforward().mass(Interval(centre - 1, centre + 0.5)))
-    assert pl.mass(centre - 1, centre + 0.5) == pytest.approx(expected_mass, abs=1e-12)
 
 
 def test_langevin_selection_keeps_local_constants():
