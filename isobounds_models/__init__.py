@@ -33,7 +33,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
 from .checkpoint import atomic_save_npz, atomic_torch_save, atomic_write_json, atomic_write_text
-from .data import GaussianMixture, make_dataset, sample_gaussian_mixture, two_mode_mixture
+from .data import MixtureSpec, make_dataset, sample_gaussian_mixture, two_mode_mixture
 from .networks import (
     SkipMLP,
     count_parameters,
@@ -53,7 +53,7 @@ from .sampling import (
 from .training import MODELS, PROFILES, RunSpec, TrainedModels, TrainingConfig, resolve_device, train
 
 __all__ = [
-    "GaussianMixture",
+    "MixtureSpec",
     "two_mode_mixture",
     "sample_gaussian_mixture",
     "make_dataset",

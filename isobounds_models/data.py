@@ -24,7 +24,7 @@ import torch
 from isobounds._validation import check_array, check_nonnegative, check_positive, check_weights
 
 __all__ = [
-    "GaussianMixture",
+    "MixtureSpec",
     "two_mode_mixture",
     "sample_gaussian_mixture",
     "make_dataset",
@@ -37,8 +37,11 @@ PAPER_N_SAMPLES = 50_000
 
 
 @dataclass(frozen=True)
-class GaussianMixture:
-    """Isotropic Gaussian mixture ``sum_i w_i N(mu_i, sigma^2 I_d)``.
+class MixtureSpec:
+    """Float parameters of an isotropic Gaussian mixture ``sum_i w_i N(mu_i, sigma^2 I_d)``, for sampling in torch.
+
+    The exact measure with masses at any precision is
+    :class:`isobounds.GaussianMixture`; this record only draws training data.
 
     Parameters
     ----------
@@ -93,7 +96,7 @@ def two_mode_mixture(m, dim=1, sigma=1.0):
 
     Returns
     -------
-    GaussianMixture
+    MixtureSpec
         The target of the univariate experiment of Salmona et al., 2022 for
         ``dim = 1`` and ``sigma = 1``.
     """
@@ -101,7 +104,7 @@ def two_mode_mixture(m, dim=1, sigma=1.0):
     dim = _check_dim(dim)
     first = [-m] + [0.0] * (dim - 1)
     second = [m] + [0.0] * (dim - 1)
-    return GaussianMixture((0.5, 0.5), (tuple(first), tuple(second)), sigma)
+    return MixtureSpec((0.5, 0.5), (tuple(first), tuple(second)), sigma)
 
 
 def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
@@ -128,7 +131,7 @@ def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
         ``torch.multinomial`` and the Gaussian noise is drawn in float64
         before the cast, so the mixture is exact up to float32 rounding.
     """
-    mixture = weights if isinstance(weights, GaussianMixture) else GaussianMixture(tuple(weights), means, sigma)
+    mixture = weights if isinstance(weights, MixtureSpec) else MixtureSpec(tuple(weights), means, sigma)
     n = _check_count("n", n)
     generator = as_generator(generator)
 

@@ -24,14 +24,6 @@ from isobounds_models.networks import (  # noqa: E402
 from isobounds_models.sampling import ScoreFunction  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The tensors here are small, so extra threads only add synchronisation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _generators(count, seed=0):
     return [torch.Generator().manual_seed(seed + r) for r in range(count)]

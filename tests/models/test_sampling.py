@@ -16,14 +16,6 @@ from isobounds_models.sampling import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The tensors here are tiny, so extra threads only add synchronisation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _gaussian_score(mean, variance):
     """Exact score of N(mean, variance) convolved with N(0, sigma^2)."""

@@ -22,14 +22,6 @@ from isobounds_models.training import (  # noqa: E402
 MODELS = ["vae", "gan", "sgm"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The networks are small, so extra threads only add synchronisation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _tiny(**overrides):
     """A configuration of a few hundred samples and a handful of steps."""
