@@ -35,7 +35,7 @@ import math
 
 import mpmath
 import numpy as np
-from scipy.integrate import tanhsinh
+from scipy.integrate import quad, tanhsinh
 from scipy.optimize.elementwise import find_root
 from scipy.special import logsumexp
 
@@ -377,6 +377,26 @@ def tv_distance(model, target, *, grid_size=64, breaks=None, rtol=1e-12):
     return DistanceResult(value, error, crossings)
 
 
+def _integrate(integrand, lo, hi, seg, rtol):
+    """Integrate ``integrand(y, seg)`` over each ``[lo[i], hi[i]]``; return (integrals, errors).
+
+    All segments go through ``scipy.integrate.tanhsinh`` at once. A segment
+    where it did not converge or returned a non-finite error estimate is
+    integrated again alone with ``scipy.integrate.quad``, so that the
+    error estimates of the distances stay finite.
+    """
+    result = tanhsinh(integrand, lo, hi, args=(seg,), rtol=rtol)
+    integrals = np.array(result.integral, dtype=float)
+    errors = np.array(result.error, dtype=float)
+    failed = (np.asarray(result.status) != 0) | ~np.isfinite(errors) | ~np.isfinite(integrals)
+    for i in np.flatnonzero(failed):
+        def scalar(y, i=i):
+            return float(integrand(np.array([y]), np.array([seg[i]]))[0])
+
+        integrals[i], errors[i] = quad(scalar, lo[i], hi[i], epsrel=max(rtol, 1e-10), limit=200)
+    return integrals, errors
+
+
 def _split_segments(segments, crossings):
     lo, hi, probe = _split_points(segments, crossings)
     return lo, hi, segments.segment_of(probe).astype(float)
@@ -389,9 +409,9 @@ def _tv_quadrature(segments, target, crossings, atom_mass, rtol):
         model = np.exp(segments.logpdf(y, seg.astype(int)))
         return np.abs(model - np.exp(_target_logpdf(target, y)))
 
-    result = tanhsinh(integrand, lo, hi, args=(seg,), rtol=rtol)
-    value = 0.5 * (float(np.sum(result.integral)) + atom_mass)
-    return value, 0.5 * float(np.sum(result.error))
+    integrals, errors = _integrate(integrand, lo, hi, seg, rtol)
+    value = 0.5 * (float(np.sum(integrals)) + atom_mass)
+    return value, 0.5 * float(np.sum(errors))
 
 
 def kl_divergence(model, target, *, breaks=None, rtol=1e-12):
@@ -438,11 +458,11 @@ def kl_divergence(model, target, *, breaks=None, rtol=1e-12):
 
     lo, hi = segments.edges[:-1], segments.edges[1:]
     seg = np.arange(segments.count, dtype=float)
-    result = tanhsinh(integrand, lo, hi, args=(seg,), rtol=rtol)
-    if not np.isfinite(result.integral).all():
+    integrals, errors = _integrate(integrand, lo, hi, seg, rtol)
+    if not np.isfinite(integrals).all():
         return DistanceResult(math.inf, 0.0)
-    error = float(np.sum(result.error)) + _rounding_floor(segments, target, lo, hi, seg)
-    return DistanceResult(max(float(np.sum(result.integral)), 0.0), error)
+    error = float(np.sum(errors)) + _rounding_floor(segments, target, lo, hi, seg)
+    return DistanceResult(max(float(np.sum(integrals)), 0.0), error)
 
 
 def _rounding_floor(segments, target, lo, hi, seg):
@@ -459,5 +479,5 @@ def _rounding_floor(segments, target, lo, hi, seg):
             values = density * (np.abs(log_model) + np.abs(_target_logpdf(target, y)))
         return np.where(density > 0, values, 0.0)
 
-    result = tanhsinh(magnitude, lo, hi, args=(seg,), rtol=1e-3)
-    return float(8 * np.finfo(float).eps * np.sum(result.integral))
+    integrals, _ = _integrate(magnitude, lo, hi, seg, 1e-3)
+    return float(8 * np.finfo(float).eps * np.sum(integrals))
