@@ -38,6 +38,17 @@ CHECKPOINT_NAME = "checkpoint.pt"
 """File name of the latest training checkpoint inside a checkpoint folder."""
 
 
+def set_default_mode(path):
+    """Give ``path`` the mode a plain ``open`` would (0666 less the umask).
+
+    ``tempfile.mkstemp`` creates files readable by their owner only, which
+    would make results unreadable to the other users of a shared machine.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def atomic_write_bytes(path, data):
     """Write ``data`` (bytes) to ``path`` atomically; the parent folder must exist."""
     path = Path(path)
@@ -52,6 +63,7 @@ def atomic_write_bytes(path, data):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        set_default_mode(temporary)
         os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)

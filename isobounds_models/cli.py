@@ -130,12 +130,26 @@ def _validate(args):
 
         if not torch.cuda.is_available():
             return "device='cuda' was requested but torch finds no CUDA device; use --device cpu or auto"
+    if args.command in ("reproduce", "train") and not args.resume:
+        checkpoints = Path(args.out) / "checkpoints"
+        if args.command == "train":
+            checkpoints = checkpoints / args.model
+        if _has_files(checkpoints):
+            return (f"{str(checkpoints)!r} already holds checkpoints of an earlier run; pass --resume to "
+                    "continue them, or choose another folder with --out")
     return _check_writable(args.out)
+
+
+def _has_files(folder):
+    """Return whether ``folder`` exists and contains a file at any depth."""
+    return folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
 
 
 def _check_writable(folder):
     """Create ``folder`` and write a probe file in it; return a message if either fails."""
     path = Path(folder)
+    if path.exists() and not path.is_dir():
+        return f"output folder is a file: out={str(folder)!r}; choose a folder with --out"
     try:
         path.mkdir(parents=True, exist_ok=True)
         descriptor, probe = tempfile.mkstemp(prefix=".write-test-", dir=path)

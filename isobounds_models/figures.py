@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .checkpoint import set_default_mode  # noqa: E402
 from .checks import compute_bounds  # noqa: E402
 from .measure import mixture_log_pdf, mixture_mass  # noqa: E402
 
@@ -49,6 +50,7 @@ def save_figure(figure, stem):
         os.close(descriptor)
         try:
             figure.savefig(temporary, dpi=150, bbox_inches="tight")
+            set_default_mode(temporary)
             os.replace(temporary, path)
         except BaseException:
             if os.path.exists(temporary):
