@@ -93,6 +93,12 @@ def is_gaussian_mixture(target):
     return all(hasattr(target, name) for name in ("weights", "means", "sigmas"))
 
 
+def check_gaussian_mixture(target):
+    """Raise TypeError unless ``target`` is a Gaussian mixture (see :func:`is_gaussian_mixture`)."""
+    if not is_gaussian_mixture(target):
+        raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
+
+
 def _rows(means, count):
     array = np.asarray(means, dtype=object)
     if array.ndim == 1:

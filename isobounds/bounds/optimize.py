@@ -42,7 +42,7 @@ from ._common import (
     separation,
     set_mass,
 )
-from ._mixture import is_gaussian_mixture, mixture_from_target
+from ._mixture import check_gaussian_mixture, is_gaussian_mixture, mixture_from_target
 from .isoperimetry import _ShellMass
 from .kl import _corrected_kl
 from .tv import _theorem4_bracket
@@ -486,8 +486,7 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     ----------
     Salmona et al., 2022, Theorem 4.
     """
-    if not is_gaussian_mixture(target):
-        raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
+    check_gaussian_mixture(target)
 
     _radius_pair(radius_range)
 
@@ -739,8 +738,7 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     ----------
     Salmona et al., 2022, Theorem 4.
     """
-    if not is_gaussian_mixture(target):
-        raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
+    check_gaussian_mixture(target)
     _radius_pair(radius_range)
     if isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral) or grid_points < 3:
         raise ValueError(f"grid_points must be an integer >= 3, got grid_points={grid_points!r}")
