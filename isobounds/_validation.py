@@ -68,9 +68,9 @@ def check_weights(name, weights, atol=None):
     ----------
     atol : float, optional
         Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
-        weight is a float or an mpf (0.1 + 0.2 + 0.7 does not sum exactly
-        to 1, nor three copies of mpf(1)/3) and to ten units of the working
-        precision for exact weights (int, str, Fraction, sympy Rational).
+        weight is a float or an mpf, because 0.1 + 0.2 + 0.7 does not sum
+        exactly to 1, nor do three copies of mpf(1)/3. Exact weights (int,
+        str, Fraction, sympy Rational) get ten units of the working precision.
     """
     if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
         raise TypeError(f"{name} must be a sequence of probabilities, got {name}={weights!r}")

@@ -150,7 +150,7 @@ def _Phi_c_inv(q):
 def _Phi_c_inv_arb(q):
     """Return ``sqrt(2) erfcinv(2 q)`` from python-flint, or None if its ball is too wide.
 
-    The arb ball is computed with 20 extra bits; its midpoint is accepted
+    The arb ball is computed with 20 extra bits. Its midpoint is accepted
     only when the radius is below one unit in the last place of the current
     mpmath precision, so the result is as accurate as the Newton iteration.
     NOTE: ``flint.ctx.prec`` is process-global, so concurrent threads that
@@ -198,7 +198,7 @@ def _gaussian_mass(a, b):
     """Gaussian mass of ``[a, b]``; a negative number when ``a > b``.
 
     When ``a`` and ``b`` lie on the same side of 0 and are close, the
-    difference of the two tails loses ``log10(tail / mass)`` digits; the
+    difference of the two tails loses ``log10(tail / mass)`` digits. The
     kernel measures that loss on a first pass and recomputes with as many
     extra digits.
     """
@@ -330,10 +330,11 @@ def Phi_inv(p, *, dps=None):
 
     Notes
     -----
-    Uses ``Phi_inv(p) = -Phi_c_inv(p)``; the root of ``log Phi_c(x) = log p``
+    Uses ``Phi_inv(p) = -Phi_c_inv(p)``. The root of ``log Phi_c(x) = log p``
     is found by Newton's method from the double-precision value of
-    ``scipy.special.ndtri_exp(log p)``, so ``p = 1e-300`` and even
-    ``p = 1e-100000`` are handled with full relative precision.
+    ``scipy.special.ndtri_exp(log p)``, or taken from python-flint's
+    ``erfcinv`` when that is installed. So ``p = 1e-300`` and even
+    ``p = 1e-100000`` keep full relative precision.
 
     Examples
     --------

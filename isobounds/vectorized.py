@@ -9,12 +9,13 @@ return the same array.
 
 NOTE: double precision underflows: ``Phi(x)`` is 0 below ``x ~ -38.5`` and
 ``shell_mass_lower_bound`` is 0 once ``r / lip`` is below about 1e-308.
-Conditioning also costs digits in the tails: the quantile ``x = ndtri(p)``
+Conditioning also costs digits in the tails. The quantile ``x = ndtri(p)``
 carries a relative error of one rounding, which ``Phi`` amplifies by
-``x^2`` (``extension_mass_lower_bound`` at ``p = 1e-300`` is good to about
-2e-13), and the difference ``Phi(x + c) - p`` by a further ``1 / (c |x|)``
-(``shell_mass_lower_bound`` at ``p = 1e-100``, ``c = 1e-4`` is good to about
-2e-11). Use the scalar (mpmath) functions when those digits matter.
+``x^2``: ``extension_mass_lower_bound`` at ``p = 1e-300`` is good to about
+2e-13. The difference ``Phi(x + c) - p`` amplifies it by a further
+``1 / (c |x|)``: ``shell_mass_lower_bound`` at ``p = 1e-100``, ``c = 1e-4``
+is good to about 2e-11. Use the scalar (mpmath) functions when those digits
+matter.
 
 References
 ----------

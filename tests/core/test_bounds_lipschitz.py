@@ -279,7 +279,7 @@ class _TwoGaussians(scipy.stats.rv_continuous):
         return 0.3 * scipy.stats.norm.sf(x, -1.5) + 0.7 * scipy.stats.norm.sf(x, 1.5)
 
 
-def test_ot_constant_of_float_mixture_is_below_the_mpmath_value():
+def test_ot_constant_float_mixture_below_mpmath():
     # The same mixture through the mpmath path gives the supremum to 30 digits (checked
     # against mpmath.ncdf elsewhere in this file); the float64 result must not exceed it.
     exact, _ = ot_lipschitz_constant(GaussianMixture(["0.3", "0.7"], ["-1.5", "1.5"], 1))

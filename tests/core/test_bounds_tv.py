@@ -303,7 +303,7 @@ def _corollary6_reference(D, s, L, dps):
 
 
 @pytest.mark.parametrize("D, s, L", [("1e-300", 1, 1), ("1e-300", 1, 2), ("1e-20", "0.7", "0.7"), ("0.01", 1, 1)])
-def test_corollary6_raw_value_keeps_its_digits_for_close_means(D, s, L):
+def test_corollary6_raw_close_means(D, s, L):
     # The two terms are about D phi(0) / (4 s) and cancel at first order when L = s; with
     # s = L = 1 the value is phi(0) D^3 / 32 (about 1.2467e-902 for D = 1e-300), so a
     # reference by subtraction needs more than 900 + 30 digits: 1300 are used.
@@ -330,7 +330,7 @@ def test_bound_flags_must_be_booleans():
         tv_lower_bound_disconnected("0.3", 2, 1, return_subset="yes")
 
 
-def test_tv_lower_bound_rejects_non_measures_and_non_sets():
+def test_tv_bound_rejects_bad_kinds():
     with pytest.raises(TypeError, match=r"target must be a measure from isobounds.measures \(an object with .mass"):
         tv_lower_bound(Interval(-mpmath.inf, 0), 1, 1, target=None)
     with pytest.raises(TypeError, match="A must be a set from isobounds.sets"):
