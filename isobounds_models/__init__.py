@@ -24,7 +24,9 @@ Modules: :mod:`~isobounds_models.data` (Gaussian mixtures),
 :mod:`~isobounds_models.batched` (batched layers),
 :mod:`~isobounds_models.training` (configuration and training loop),
 :mod:`~isobounds_models.sampling` (Langevin dynamics, differentiable in its
-injected noise), :mod:`~isobounds_models.checkpoint` (atomic writes).
+injected noise), :mod:`~isobounds_models.checkpoint` (atomic writes),
+:mod:`~isobounds_models.memory` (allocator settings that make CPU training
+faster; call ``keep_freed_memory()`` before training from your own script).
 
 References
 ----------
@@ -34,6 +36,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 
 from .checkpoint import atomic_save_npz, atomic_torch_save, atomic_write_json, atomic_write_text
 from .data import MixtureSpec, make_dataset, sample_gaussian_mixture, two_mode_mixture
+from .memory import keep_freed_memory
 from .networks import (
     SkipMLP,
     count_parameters,
@@ -80,4 +83,5 @@ __all__ = [
     "atomic_torch_save",
     "atomic_write_json",
     "atomic_write_text",
+    "keep_freed_memory",
 ]

@@ -62,6 +62,7 @@ __all__ = [
     "kl_bin",
     "radius_grid",
     "compute_bounds",
+    "bound_curves",
     "run_checks",
     "lipschitz_implied_by_masses",
 ]
@@ -183,6 +184,42 @@ def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=
         mass_between=between,
         target_mass_between=float(target.mass(isobounds.Interval(-m / 2, m / 2))),
     )
+
+
+def bound_curves(ms, lips):
+    """Return the balanced two-mode bounds of Corollaries 6 and 8 against ``L``, one row per ``(m, L)``.
+
+    The target is ``(1/2)[N(-m, 1) + N(m, 1)]`` and the model is balanced
+    (``lam = 1/2`` in Corollary 8), the setting of Figure S3 of Salmona et
+    al., 2022.
+
+    Parameters
+    ----------
+    ms : sequence of float
+        Half distances between the modes, each ``m > 0``.
+    lips : sequence of float
+        Lipschitz constants, each ``L > 0``.
+
+    Returns
+    -------
+    list of dict
+        Keys ``m``, ``lipschitz``, ``tv_bound_corollary6`` and
+        ``kl_bound_corollary8`` (floats), ``m`` varying slowest.
+    """
+    rows = []
+    for m in ms:
+        if not (m > 0 and math.isfinite(m)):
+            raise ValueError(f"every m must be a positive finite number, got m={m}")
+        for lip in lips:
+            if not (lip > 0 and math.isfinite(lip)):
+                raise ValueError(f"every lip must be a positive finite number, got lip={lip}")
+            rows.append({
+                "m": float(m),
+                "lipschitz": float(lip),
+                "tv_bound_corollary6": float(isobounds.tv_lower_bound_two_gaussians(-m, m, 1, lip)),
+                "kl_bound_corollary8": float(isobounds.kl_lower_bound_two_gaussians(-m, m, 1, lip, 0.5)),
+            })
+    return rows
 
 
 def _best_radius(grid_values, core_bound, radii):

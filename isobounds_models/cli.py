@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .memory import keep_freed_memory
+
 __all__ = ["main", "build_parser"]
 
 _MODELS = ("vae", "gan", "sgm")
@@ -96,6 +98,7 @@ def main(argv=None):
         parser.error(problem)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    keep_freed_memory()
     started = time.perf_counter()
     if args.command == "reproduce":
         rows = _reproduce(args)

@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .checkpoint import set_default_mode  # noqa: E402
-from .checks import compute_bounds  # noqa: E402
 from .measure import mixture_log_pdf, mixture_mass  # noqa: E402
 
 __all__ = [
@@ -160,14 +159,17 @@ def figure_epochs(curves, stem):
     return save_figure(figure, stem)
 
 
-def figure_bounds(stem, ms=(1, 2, 3, 5, 7, 10)):
-    """TV (Corollary 6) and corrected KL (Corollary 8, ``lam = 1/2``) bounds against ``L`` (Figure S3)."""
-    lips = np.logspace(0, 4, 120)
+def figure_bounds(curves, stem):
+    """TV (Corollary 6) and corrected KL (Corollary 8, ``lam = 1/2``) bounds against ``L`` (Figure S3).
+
+    ``curves`` holds the rows of :func:`isobounds_models.checks.bound_curves`.
+    """
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for m in ms:
-        bounds = [compute_bounds(float(lip), float(m), 0.5, 0.5, 0.5, 0.5) for lip in lips]
-        axes[0].plot(lips, [b.tv_corollary6 for b in bounds], label=f"m = {m}")
-        axes[1].plot(lips, [b.kl_corollary8 for b in bounds], label=f"m = {m}")
+    for m in sorted({row["m"] for row in curves}):
+        rows = sorted((row for row in curves if row["m"] == m), key=lambda row: row["lipschitz"])
+        lips = [row["lipschitz"] for row in rows]
+        axes[0].plot(lips, [row["tv_bound_corollary6"] for row in rows], label=f"m = {m:g}")
+        axes[1].plot(lips, [row["kl_bound_corollary8"] for row in rows], label=f"m = {m:g}")
     for axis, title in zip(axes, ["TV lower bound (Corollary 6)", "KL lower bound (Corollary 8, corrected)"]):
         axis.set_xscale("log")
         axis.set_xlabel("Lipschitz constant L")

@@ -278,17 +278,18 @@ class BatchedScoreNet(nn.Module):
         """Return the score at the ladder's levels ``levels`` (integer tensor ``(R, B)``), shape ``(R, B, d)``.
 
         Equal to ``forward(x, sigma_ladder[levels])``, but the embedding and
-        its terms in layers 2 and 3 are computed once per level and then
-        gathered, which removes their per-sample cost from training.
+        its terms in layers 2 and 3 are computed once per level, which removes
+        their per-sample cost from training. Each sample then picks its
+        level's row by a product with its one-hot level vector. The product
+        is exact (one term is nonzero) and, on CPU, its backward pass is
+        several times faster than that of ``torch.gather``.
         """
         runs = self.layer_1.runs
         sigmas = geometric_sigmas(self.sigma_max, self.sigma_min, self.n_levels)
         sigmas = sigmas.to(dtype=x.dtype, device=x.device).expand(runs, self.n_levels)
         bias_2, bias_3 = self.embedding_biases(self.embed(sigmas))
-        index = levels.unsqueeze(-1)
-        bias_2 = torch.gather(bias_2, 1, index.expand(-1, -1, bias_2.shape[-1]))
-        bias_3 = torch.gather(bias_3, 1, index.expand(-1, -1, bias_3.shape[-1]))
-        return self.forward_biased(x, bias_2, bias_3)
+        one_hot = F.one_hot(levels, self.n_levels).to(x.dtype)
+        return self.forward_biased(x, torch.bmm(one_hot, bias_2), torch.bmm(one_hot, bias_3))
 
     def forward_embedded(self, x, embedding):
         """Return the score for a precomputed embedding ``e`` of shape ``(R, B, 64)`` or ``(R, 1, 64)``."""

@@ -85,6 +85,8 @@ def markdown_report(rows, title="report", metadata=None):
     lines = [f"# {title}", ""]
     if metadata and "wall_time_s" in metadata:
         lines += [f"Wall time: {metadata['wall_time_s']} s.", ""]
+    if metadata and metadata.get("note"):
+        lines += [metadata["note"], ""]
     columns = [(key, header) for key, header in TABLE_COLUMNS if any(key in row for row in rows)]
     lines.append("| " + " | ".join(header for _, header in columns) + " |")
     lines.append("|" + "---|" * len(columns))

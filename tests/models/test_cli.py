@@ -1,10 +1,13 @@
 """Tests of the isobounds-models command line: invalid input gets a clear message."""
 
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from scipy.stats import norm
 
 torch = pytest.importorskip("torch")
 
@@ -86,8 +89,30 @@ def test_module_entry_point_help():
         assert command in result.stdout
 
 
-def test_reproduce_bounds_writes_figures(tmp_path, capsys):
+def test_reproduce_bounds_outputs(tmp_path, capsys):
     assert main(["reproduce", "bounds", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "figureS3_bounds.png").stat().st_size > 0
     assert (tmp_path / "figureS3_bounds.pdf").stat().st_size > 0
     assert (tmp_path / "report.json").read_text().strip() == "[]"
+    assert "bounds.json" in (tmp_path / "report.md").read_text()
+
+    curves = json.loads((tmp_path / "bounds.json").read_text())
+    assert {row["m"] for row in curves} == {1, 2, 3, 5, 7, 10}
+    assert len(curves) == 6 * 121
+    for row in curves[::37]:
+        tv, kl = _balanced_corollaries(row["m"], row["lipschitz"])
+        assert row["tv_bound_corollary6"] == pytest.approx(tv, rel=1e-9, abs=1e-12)
+        assert row["kl_bound_corollary8"] == pytest.approx(kl, rel=1e-7, abs=1e-12)
+    assert any(row["tv_bound_corollary6"] > 0.1 for row in curves)
+
+
+def _balanced_corollaries(m, lip):
+    """Corollaries 6 and 8 (corrected, lam = 1/2) for (1/2)[N(-m, 1) + N(m, 1)], in scipy float64.
+
+    With D = 2m and s = 1: TV >= [Phi(m / (2L)) - 1/2] - b, and KL >= kl_bin(a || b)
+    when a >= b, where a = Phi(m / (2L)) - 1/2 and b = (1/2)[Phi(3m/2) - Phi(m/2)].
+    """
+    a = norm.cdf(m / (2 * lip)) - 0.5
+    b = 0.5 * (norm.sf(m / 2) - norm.sf(3 * m / 2))
+    kl = a * np.log(a / b) + (1 - a) * np.log((1 - a) / (1 - b)) if a >= b else 0.0
+    return max(a - b, 0.0), kl

@@ -188,6 +188,26 @@ def test_batched_run_equals_run_alone(model):
     assert np.allclose(batched.sample(1, 200, seed=0), alone.sample(0, 200, seed=0), rtol=1e-2, atol=1e-2)
 
 
+def test_adam_falls_back_without_fused_kernel(monkeypatch):
+    from isobounds_models.training import _VAETask
+
+    adam = torch.optim.Adam
+
+    def adam_without_fused(parameters, fused=None, **options):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be on a supported device")
+        return adam(parameters, **options)
+
+    config = _tiny()
+    fused = _VAETask(config, 1, torch.device("cpu")).optimizers["vae"]
+    monkeypatch.setattr(torch.optim, "Adam", adam_without_fused)
+    fallback = _VAETask(config, 1, torch.device("cpu")).optimizers["vae"]
+    assert fallback.defaults["foreach"] is True
+    assert not fallback.defaults["fused"]
+    assert fallback.defaults["lr"] == fused.defaults["lr"]
+    assert fallback.defaults["betas"] == fused.defaults["betas"]
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_same_seed_same_weights(model):
     first = train(model, ms=[3.0], seeds=[2], config=_tiny(epochs=2), progress=False)
