@@ -5,6 +5,8 @@ object) with a message that names the argument, shows its value and states
 the allowed range, and returns the value converted to ``mpmath.mpf``.
 """
 
+import collections.abc
+
 import mpmath
 import numpy as np
 
@@ -17,6 +19,8 @@ __all__ = [
     "check_probability",
     "check_real",
     "check_weights",
+    "check_ordered_weights",
+    "reject_unordered",
     "check_array",
     "check_probability_array",
 ]
@@ -87,6 +91,76 @@ def check_weights(name, weights, atol=None):
 
     # Float weights such as (0.1, 0.2, 0.7) miss 1 by a rounding error;
     # dividing by their sum keeps every mass computed from them within [0, 1].
+    return [value / total for value in values]
+
+
+def reject_unordered(name, x, expected):
+    """Raise TypeError when ``x`` is a mapping, a set or a dict view.
+
+    Iterating over a dict yields its keys and a set has no order, so neither
+    can be matched to components by position. ``expected`` describes what
+    is allowed, for the message (``"a sequence of k probabilities"``).
+    """
+    unordered = (collections.abc.Mapping, collections.abc.Set, collections.abc.MappingView)
+    if isinstance(x, unordered):
+        raise TypeError(
+            f"{name} must be {expected} in component order (a list, tuple or 1-D array), "
+            f"got a {type(x).__name__}: {name}={x!r}"
+        )
+
+
+def _sum_digits(total):
+    """Significant digits that show how ``total`` differs from 1.
+
+    At least 17, and three more than the position of the first digit that
+    differs from 1, at most the working precision: a sum of
+    ``1 + 1e-30`` is shown as ``1.000000000000000000000000000001``.
+    """
+    deviation = abs(total - 1)
+    if deviation == 0:
+        return 17
+    return max(17, min(mpmath.mp.dps, int(-mpmath.log10(deviation)) + 3))
+
+
+def check_ordered_weights(name, weights, atol=None):
+    """Check mixture weights matched to components by position; return them rescaled to sum 1.
+
+    Same rules and result as :func:`check_weights`, with three more checks.
+    Mappings, sets and dict views raise TypeError, because a dict would be
+    read through its keys. So do 0-d arrays and arrays of more than one
+    dimension. A sum that misses 1 is printed with enough digits to show the
+    difference (see :func:`_sum_digits`), next to the allowed deviation.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    weights : sequence of reals in [0, 1]
+        One weight per component, in component order.
+    atol : float, optional
+        Allowed deviation of the sum from 1; the default is that of
+        :func:`check_weights`.
+    """
+    expected = "a sequence of probabilities in [0, 1]"
+    reject_unordered(name, weights, expected)
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+        raise TypeError(f"{name} must be {expected}, got {name}={weights!r}")
+    if isinstance(weights, np.ndarray) and weights.ndim != 1:
+        raise TypeError(f"{name} must be {expected}, got an array of shape {weights.shape}: {name}={weights!r}")
+    if len(weights) == 0:
+        raise ValueError(f"{name} must contain at least one weight, got an empty {name}")
+    values = [check_probability(f"{name}[{i}]", w) for i, w in enumerate(weights)]
+    if atol is None:
+        inexact = (float, np.floating, mpmath.mpf)
+        has_inexact = any(isinstance(w, inexact) for w in np.ravel(np.asarray(weights, dtype=object)))
+        atol = 1e-12 if has_inexact else 10 * mpmath.eps
+    total = mpmath.fsum(values)
+    if abs(total - 1) > atol:
+        allowed = mpmath.nstr(mpmath.mpf(atol), 3)
+        raise ValueError(
+            f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, _sum_digits(total))}, "
+            f"which differs from 1 by {mpmath.nstr(total - 1, 3)} (allowed deviation: {allowed})"
+        )
     return [value / total for value in values]
 
 

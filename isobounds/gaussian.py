@@ -7,11 +7,13 @@ lists and tuples are dispatched to the float64 functions of
 
 Every function is evaluated on the side of the distribution where it does
 not cancel: the upper tail :math:`\Phi_c(x) = \Phi(-x)` never goes through
-``1 - Phi(x)``, :math:`\Phi^{-1}(p)` is found by Newton's method on
-:math:`\log \Phi` instead of ``erfinv(2p - 1)`` (which returns :math:`-\infty`
-for ``p = 1e-300`` at 50 digits), and :math:`\Phi(b) - \Phi(a)` is a
-difference of two lower or two upper tails, with extra digits when the two
-terms are close.
+``1 - Phi(x)``; in the tails (``p < 1/4`` or ``p > 3/4``)
+:math:`\Phi^{-1}(p)` is found by Newton's method on :math:`\log \Phi`
+instead of ``erfinv(2p - 1)`` (which returns :math:`-\infty` for
+``p = 1e-300`` at 50 digits), while in the central range it is
+``sqrt(2) erfinv(2p - 1)``, with ``p - 1/2`` formed in one rounding; and
+:math:`\Phi(b) - \Phi(a)` is a difference of two lower or two upper tails,
+with extra digits when the two terms are close.
 
 References
 ----------
@@ -113,24 +115,89 @@ def _log_Phi(x):
     return mpmath.log1p(-_lower_tail(x))
 
 
-def _Phi_c_inv(q):
-    """Solve ``Phi_c(x) = q`` by Newton's method on ``log Phi_c``.
+# Central range of Phi_c_inv: q in [1/4, 3/4], where x = Phi_c_inv(q) lies in
+# about [-0.674, 0.674] and 1/2 - q is computed with a single rounding.
+_CENTRAL_LOW = mpmath.mpf(0.25)
+_CENTRAL_HIGH = mpmath.mpf(0.75)
+_HALF = mpmath.mpf(0.5)
+_HALF_SQRT_PI = 0.886226925452758  # sqrt(pi) / 2 in float64
 
-    The float64 starting point ``-ndtri_exp(log q)`` exists for every q whose
-    logarithm is a finite double (q > 10**-(10**307)), and each Newton step on
-    the logarithm doubles the number of correct digits.
+
+def _Phi_c_inv(q):
+    """Return the ``x`` with ``Phi_c(x) = q``, for ``0 <= q <= 1``.
+
+    In the central range ``1/4 <= q <= 3/4`` the root is computed from
+    ``d = 1/2 - q`` by :func:`_half_erf_inv`. The subtraction rounds once,
+    and is exact when ``q`` has no more bits than the working precision.
+    So ``d`` and ``x`` keep full relative precision even for
+    ``q = 1/2 - 1e-60``. In the tails it is found from ``log q`` by
+    :func:`_tail_quantile`; ``q > 3/4`` uses ``Phi_c_inv(q) = -Phi_c_inv(1 - q)``.
     """
     if q == 0:
         return mpmath.inf
     if q == 1:
         return -mpmath.inf
+    if _CENTRAL_LOW <= q <= _CENTRAL_HIGH:
+        return _half_erf_inv(_HALF - q)
     if q > 0.5:
-        return -_Phi_c_inv(1 - q)
-    if q == 0.5:
-        return mpmath.mpf(0)
+        return -_tail_quantile(1 - q)
+    return _tail_quantile(q)
 
+
+def _half_erf_inv(d):
+    """Return the ``x`` with ``Phi(x) - 1/2 = erf(x / sqrt(2)) / 2 = d``, for ``|d| <= 1/4``.
+
+    That is ``x = sqrt(2) erfinv(2 d)``, taken from python-flint's ``erfinv``
+    when it is installed and accurate enough, else found by Newton's method
+    on ``erf(x / sqrt(2)) / 2 - d``, whose derivative is ``phi(x)``. The
+    residual and ``x`` both have the size of ``d``, so each step keeps full
+    relative precision, unlike Newton on ``log Phi_c``, whose residual
+    ``log q - log Phi_c(x)`` cancels near ``q = 1/2``.
+    """
+    if d == 0:
+        return mpmath.mpf(0)
     if flint is not None:
-        x = _Phi_c_inv_arb(q)
+        x = _arb_scaled_inverse(d, "erfinv")
+        if x is not None:
+            return x
+
+    x = _half_erf_inv_start(d)
+    sqrt2 = mpmath.sqrt(2)
+    tolerance = mpmath.eps * 4
+    for _ in range(_MAX_NEWTON_STEPS):
+        step = (d - mpmath.erf(x / sqrt2) / 2) / _phi(x)
+        x += step
+        if abs(step) <= tolerance * abs(x):
+            return x
+    raise ArithmeticError(f"Phi_c_inv failed to converge in the central range, for 1/2 - q={mpmath.nstr(d, 20)}")
+
+
+def _half_erf_inv_start(d):
+    """Return a starting point for :func:`_half_erf_inv`, accurate to float64 for any ``|d| <= 1/4``.
+
+    ``sqrt(2) erfinv(2 d) = sqrt(2 pi) d r(2 d)`` with
+    ``r(y) = erfinv(y) / (y sqrt(pi) / 2)`` near 1. ``r`` is taken from
+    ``scipy.special.erfinv`` in float64; below ``1e-300``, where ``2 d``
+    would be a subnormal double, ``r = 1`` to double precision.
+    """
+    y = float(2 * d)
+    ratio = 1.0
+    if abs(y) > 1e-300:
+        ratio = float(sc.erfinv(y)) / (y * _HALF_SQRT_PI)
+    return mpmath.sqrt(2 * mpmath.pi) * d * ratio
+
+
+def _tail_quantile(q):
+    """Solve ``Phi_c(x) = q`` for ``0 < q < 1/4`` by Newton's method on ``log Phi_c``.
+
+    The float64 starting point ``-ndtri_exp(log q)`` exists for every q whose
+    logarithm is a finite double (q > 10**-(10**307)), and each Newton step on
+    the logarithm doubles the number of correct digits. ``x`` is above 0.67
+    here, so the absolute error of one unit of ``log q`` in the residual is
+    also a relative error of about one unit in ``x``.
+    """
+    if flint is not None:
+        x = _arb_scaled_inverse(q, "erfcinv")
         if x is not None:
             return x
 
@@ -147,19 +214,24 @@ def _Phi_c_inv(q):
     raise ArithmeticError(f"Phi_c_inv did not converge for q={mpmath.nstr(q, 20)}")
 
 
-def _Phi_c_inv_arb(q):
-    """Return ``sqrt(2) erfcinv(2 q)`` from python-flint, or None if its ball is too wide.
+def _arb_scaled_inverse(value, method):
+    """Return ``sqrt(2) f(2 value)`` from python-flint, or None if its ball is too wide.
 
-    The arb ball is computed with 20 extra bits. Its midpoint is accepted
-    only when the radius is below one unit in the last place of the current
-    mpmath precision, so the result is as accurate as the Newton iteration.
+    ``f`` is the arb method named ``method`` (``"erfcinv"`` for the tails,
+    ``"erfinv"`` for the central range). ``2 value`` is exact, and the ball
+    is computed with 20 extra bits. Its midpoint is accepted only when the
+    radius is below one unit in the last place of the current mpmath
+    precision, so the result is as accurate as the Newton iteration.
     NOTE: ``flint.ctx.prec`` is process-global, so concurrent threads that
     also use python-flint may see it changed for the duration of the call.
     """
     saved = flint.ctx.prec
     flint.ctx.prec = mpmath.mp.prec + 20
     try:
-        ball = (2 * flint.arb((int(q.man), int(q.exp)))).erfcinv() * flint.arb(2).sqrt()
+        # mpf.man is the unsigned mantissa.
+        mantissa = -int(value.man) if value < 0 else int(value.man)
+        argument = flint.arb((mantissa, int(value.exp) + 1))
+        ball = getattr(argument, method)() * flint.arb(2).sqrt()
         man, exp = ball.mid().man_exp()
         rad_man, rad_exp = ball.rad().man_exp()
     finally:
@@ -330,11 +402,20 @@ def Phi_inv(p, *, dps=None):
 
     Notes
     -----
-    Uses ``Phi_inv(p) = -Phi_c_inv(p)``. The root of ``log Phi_c(x) = log p``
-    is found by Newton's method from the double-precision value of
+    Uses ``Phi_inv(p) = -Phi_c_inv(p)``. For ``p < 1/4`` (and ``1 - p``
+    when ``p > 3/4``) the root of ``log Phi_c(x) = log p`` is found by
+    Newton's method from the double-precision value of
     ``scipy.special.ndtri_exp(log p)``, or taken from python-flint's
     ``erfcinv`` when that is installed. So ``p = 1e-300`` and even
-    ``p = 1e-100000`` keep full relative precision.
+    ``p = 1e-100000`` keep full relative precision. For
+    ``1/4 <= p <= 3/4`` the result is ``sqrt(2) erfinv(2p - 1)`` (python-flint,
+    or Newton's method on ``erf``), with ``p - 1/2`` formed in one rounding,
+    so ``p = 1/2 - 1e-60`` keeps full relative precision as well.
+
+    NOTE: a ``fractions.Fraction`` is converted to the working precision
+    before ``p - 1/2`` is formed, so a Fraction within one unit of that
+    precision of 1/2 becomes 1/2 and gives 0. Decimal strings and ``mpf``
+    values keep all their digits.
 
     Examples
     --------
@@ -351,7 +432,10 @@ def Phi_c_inv(q, *, dps=None):
     r"""Inverse of the upper tail: the ``x`` with :math:`\Phi_c(x) = q`.
 
     Computed from ``q`` itself, never from ``1 - q``, so that
-    ``Phi_c_inv("1e-300")`` is about 37.05 to full precision.
+    ``Phi_c_inv("1e-300")`` is about 37.05 to full precision, and from
+    ``1/2 - q`` in the central range ``[1/4, 3/4]``, so that
+    ``Phi_c_inv("0.5000000000000000000000000000000000001")`` is about
+    ``-2.5e-37`` to full precision.
 
     Parameters
     ----------

@@ -16,7 +16,13 @@ __all__ = [
     "check_flag",
     "check_target",
     "check_region",
-    "golden_section", "evaluate", "is_array", "round_to", "separation", "check_means", "check_dimensions", "set_mass"]
+    "golden_section", "evaluate", "settle", "is_array", "round_to", "separation", "check_means", "check_dimensions",
+    "set_mass"]
+
+# settle() first re-evaluates with this many more digits, and raises the
+# precision at most this many times before it calls a value zero.
+_SETTLE_CHECK_DIGITS = 8
+_MAX_SETTLE_RAISES = 4
 
 
 def reject_booleans(name, x):
@@ -70,6 +76,81 @@ def evaluate(compute, dps):
     with workdps(dps + GUARD_DIGITS):
         result = compute()
     return round_to(result, dps)
+
+
+def settle(f):
+    """Evaluate ``f()`` at rising precision until two successive values agree; return the last one.
+
+    ``f()`` returns ``(value, scale)`` or ``(value, scale, result)``:
+    ``value`` is a difference of terms whose largest magnitude is ``scale``,
+    and ``result`` (default ``value``) is what the caller wants back.
+
+    A bound that is a small difference of large terms (``beta - shell``
+    when the model fits the target closely, ``a - b`` in the KL bounds)
+    loses about ``log10(scale / |value|)`` digits. When the true difference
+    is 0, its computed value is rounding noise of either sign, or an exact 0
+    when the terms round to the same number. ``f`` is evaluated
+    at the working precision and again with more digits: at least
+    :data:`_SETTLE_CHECK_DIGITS` more, and as many more as the digits lost.
+    The result is returned once two successive nonzero values agree to all
+    but the last ``GUARD_DIGITS / 2`` working digits. ``scale = 0`` means the
+    difference is exactly 0.
+
+    ``f`` must compute everything from its exact inputs at the current
+    precision (no mass or quantile rounded at a lower precision may be
+    captured), or the values agree while carrying the same error.
+
+    NOTE: sets and mixtures store their parameters as converted when they
+    were created. A parameter given as a decimal string that binary cannot
+    hold exactly (an offset of "2.2", a weight of "1e-30") keeps that
+    rounding at every precision, so a bound that is exactly 0 in theory can
+    settle at a value of the size of that rounding (about 1e-45 with the
+    default 30 digits).
+
+    Returns
+    -------
+    mpmath.mpf or the type of ``result``
+        The last ``result``. It is 0 when the values still disagree, or are
+        still exactly 0, after :data:`_MAX_SETTLE_RAISES` raises: the
+        difference is then zero to within the rounding of its terms at
+        about 16 times the working digits, and 0 is the bound that is
+        certain (a TV or KL divergence is never negative).
+    """
+    required_digits = mpmath.mp.dps - GUARD_DIGITS // 2
+    digits = previous_digits = mpmath.mp.dps
+    previous = None
+    for _ in range(_MAX_SETTLE_RAISES + 2):
+        with workdps(digits):
+            value, scale, *result = f()
+        result = result[0] if result else value
+        if scale == 0:
+            return result
+        if value != 0 and previous is not None and _agree(previous, value, required_digits):
+            return result
+        lost = digits if value == 0 else int(mpmath.log10(scale / abs(value))) + 1
+        if previous is not None and value != 0:
+            lost = max(lost, previous_digits - _agreeing_digits(previous, value))
+        previous, previous_digits = value, digits
+        digits = max(digits + _SETTLE_CHECK_DIGITS, required_digits + lost + GUARD_DIGITS)
+    return mpmath.mpf(0)
+
+
+def _agree(u, v, digits):
+    """Tell whether ``u`` and ``v`` agree to ``digits`` significant digits."""
+    if u == v:
+        return True
+    if u == 0 or v == 0:
+        return False
+    return abs(u - v) <= abs(v) * mpmath.mpf(10) ** (-digits)
+
+
+def _agreeing_digits(u, v):
+    """Number of leading significant digits that ``u`` and ``v`` share (0 if either is zero or their signs differ)."""
+    if u == 0 or v == 0 or (u > 0) != (v > 0):
+        return 0
+    if u == v:
+        return mpmath.mp.dps
+    return max(0, int(-mpmath.log10(abs(u - v) / abs(v))))
 
 
 def round_to(value, dps):

@@ -25,6 +25,7 @@ from ._common import (
     evaluate,
     separation,
     set_mass,
+    settle,
 )
 from .isoperimetry import _shell_mass
 from .tv import _corollary6_terms
@@ -114,6 +115,16 @@ def _corrected_kl(beta, v, corrected):
     return _kl_bin(beta, v)
 
 
+def _corrected_kl_terms(beta, v, corrected):
+    """Return ``(beta - v, max(beta, v), kl)`` for :func:`isobounds.bounds._common.settle`.
+
+    The difference ``beta - v`` decides the condition and, when small, the
+    size of the divergence, about ``(beta - v)^2 / (2 v (1 - v))``, so it is
+    the quantity whose digits must be certain.
+    """
+    return beta - v, max(beta, v), _corrected_kl(beta, v, corrected)
+
+
 def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
     r"""Lower bound on :math:`d_{KL}(g\#N(0, I_p) \| \nu)` from one set and one radius.
 
@@ -150,7 +161,11 @@ def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
         :math:`\mathrm{kl}(\beta \| v)` for every case, to demonstrate the
         erratum. Never use it as a bound.
     dps : int, optional
-        Significant digits of the result.
+        Significant digits of the result. When :math:`\beta` is close to
+        ``v`` their difference, which decides both the condition
+        :math:`\beta \ge v` and the size of the result, is computed with as
+        many more digits as the cancellation takes; a difference that is zero
+        to within rounding gives 0.
 
     Returns
     -------
@@ -169,13 +184,16 @@ def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
     check_target(target)
     check_region(A)
 
-    def compute():
+    def bound():
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
         rho = check_probability("model_mass", model_mass)
-        check_dimensions(A, target)
         v = set_mass(target, A.shell(radius))
-        return _corrected_kl(_shell_mass(rho, c), v, corrected)
+        return _corrected_kl_terms(_shell_mass(rho, c), v, corrected)
+
+    def compute():
+        check_dimensions(A, target)
+        return settle(bound)
 
     return evaluate(compute, dps)
 
@@ -232,7 +250,7 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=
 
     corrected = check_flag("corrected", corrected)
 
-    def compute():
+    def bound():
         D = separation(m1, m2)
         s = check_positive("sigma", sigma)
         L = check_positive("lip", lip)
@@ -240,6 +258,6 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=
         lam = min(lam, 1 - lam)
         a = _shell_mass(lam, D / (4 * s * L))
         _, b = _corollary6_terms(D, s, L)
-        return _corrected_kl(a, b, corrected)
+        return _corrected_kl_terms(a, b, corrected)
 
-    return evaluate(compute, dps)
+    return evaluate(lambda: settle(bound), dps)

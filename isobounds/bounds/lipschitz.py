@@ -19,7 +19,7 @@ import numpy as np
 import scipy.optimize
 import scipy.special as sc
 
-from .._precision import workdps
+from .._precision import GUARD_DIGITS, workdps
 from .._validation import check_positive, check_probability
 from ..gaussian import _isoperimetric_profile, _Phi, _phi, _Phi_c_inv, _Phi_inv
 from ._common import check_flag, evaluate, golden_section, separation
@@ -51,8 +51,57 @@ def _check_weight(weight):
 
 
 def _closed_form(D, s, lam):
+    """Return the bound of Corollary 2, ``s exp(D^2 / (8 s^2) - Phi_inv(lam)^2 / 2)``."""
     x = _Phi_inv(lam)
     return s * mpmath.exp(D * D / (8 * s * s) - x * x / 2)
+
+
+# Exponent terms below 2**_TOLERATED_EXPONENT_BITS (about 1e5) cost at most half of
+# the guard digits, so the working precision is kept for them.
+_TOLERATED_EXPONENT_BITS = int(GUARD_DIGITS / 2 * math.log2(10))
+
+
+def _exponent_guard_digits(D, s, lam):
+    """Return the extra digits that keep ``exp(D^2 / (8 s^2) - Phi_inv(lam)^2 / 2)`` at full relative precision.
+
+    A relative error ``e`` in ``D``, ``s`` or in the exponent's terms is an
+    absolute error of about ``2 E e`` in the exponent, so a relative error
+    ``2 E e`` in the result, with ``E`` the larger term. So ``log10(E)``
+    more digits are needed, as :func:`isobounds.gaussian._phi` adds
+    ``2 log2 |x|`` bits to ``exp(-x^2 / 2)``. Returns 0 when ``E`` is below
+    ``2**_TOLERATED_EXPONENT_BITS``, whose loss the guard digits absorb.
+
+    ``log2 E`` is estimated from binary exponents only, to within a few
+    bits: ``D^2 / (8 s^2)`` by ``2 (mag(D) - mag(s))``, and
+    ``Phi_inv(lam)^2 / 2`` by its bound ``-log(q) <= (1 - mag(q)) log(2)``
+    with ``q = min(lam, 1 - lam)``, which is true because
+    ``Phi_c(x) <= exp(-x^2 / 2) / 2`` for ``x >= 0``.
+
+    NOTE: the cost grows with the exponent. ``D / s = 1e1000`` needs
+    about 2000 more digits, and every argument is converted again at them.
+    """
+    separation_bits = 2 * (mpmath.mag(D) - mpmath.mag(s)) if D else 0
+    quantile_bits = max(1 - mpmath.mag(min(lam, 1 - lam)), 1).bit_length()
+    bits = max(separation_bits, quantile_bits)
+    if bits <= _TOLERATED_EXPONENT_BITS:
+        return 0
+    return int(bits * math.log10(2)) + 2
+
+
+def _with_exponent_guard(parse, form):
+    """Evaluate ``form(*parse())`` with :func:`_exponent_guard_digits` more digits.
+
+    ``parse`` converts the arguments and is called again at the raised
+    precision, so that decimal strings such as ``"1e-4"`` get the extra
+    digits too: the rounding of ``s`` itself is multiplied by the exponent.
+    """
+    D, s, lam = parse()
+    extra = _exponent_guard_digits(D, s, lam)
+    if extra == 0:
+        return form(D, s, lam)
+    with workdps(mpmath.mp.dps + extra):
+        value = form(*parse())
+    return +value
 
 
 def _bisecting_half_space_form(D, s, lam):
@@ -112,15 +161,11 @@ def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=0.5, sharp=False, 
 
     sharp = check_flag("sharp", sharp)
 
-    def compute():
-        D = separation(m1, m2)
-        s = check_positive("sigma", sigma)
-        lam = _check_weight(weight)
-        if sharp:
-            return _bisecting_half_space_form(D, s, lam)
-        return _closed_form(D, s, lam)
+    def parse():
+        return separation(m1, m2), check_positive("sigma", sigma), _check_weight(weight)
 
-    return evaluate(compute, dps)
+    form = _bisecting_half_space_form if sharp else _closed_form
+    return evaluate(lambda: _with_exponent_guard(parse, form), dps)
 
 
 # ---------------------------------------------------------------------------

@@ -41,11 +41,12 @@ from ._common import (
     golden_section,
     separation,
     set_mass,
+    settle,
 )
 from ._mixture import check_gaussian_mixture, is_gaussian_mixture, mixture_from_target
-from .isoperimetry import _ShellMass
-from .kl import _corrected_kl
-from .tv import _theorem4_bracket
+from .isoperimetry import _shell_mass, _ShellMass
+from .kl import _corrected_kl, _corrected_kl_terms
+from .tv import _model_free_side_terms, _theorem4_bracket, _theorem4_terms
 
 __all__ = [
     "OptimizedBound",
@@ -71,6 +72,9 @@ _SEARCH_DPS = 20
 # of the best one are re-scored at _SEARCH_DPS digits: the float64 scores use a
 # discrete radius grid, whose error is about 1e-3 relative.
 _FLOAT_SCORE_TOLERANCE = 1e-2
+
+# A float64 bracket below this is rounding noise of its O(1) terms, not a positive bound.
+_FLOAT_BRACKET_NOISE = 1e-12
 
 # Directions whose best grid score is within this relative distance of the
 # best direction's have their offset refined (the refinement gains far less).
@@ -128,17 +132,23 @@ def _log_radius_grid(r_low, r_high):
     return list(mpmath.linspace(mpmath.log(r_low), mpmath.log(r_high), count))
 
 
-def _maximize_over_radius(f, r_low, r_high):
+def _maximize_over_radius(f, r_low, r_high, terms=None):
     """Maximise ``f(r)`` over ``[r_low, r_high]`` on a log-spaced grid; return ``(value, r)``.
 
     The search runs at :data:`_SEARCH_DPS` digits (at most the working
-    precision); ``value`` is ``f(r)`` evaluated once at the working
-    precision, so it is exactly the bound of the returned radius.
+    precision); ``value`` is the bound at the returned radius, evaluated at
+    the working precision. With ``terms`` (a function of ``r`` returning
+    ``(difference, scale[, result])`` from exact inputs, see
+    :func:`isobounds.bounds._common.settle`) that evaluation takes as many
+    more digits as the cancellation in the bound needs; otherwise it is
+    ``f(r)``.
     """
     with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
         _, log_r = _maximize_on_grid(lambda t: f(mpmath.exp(t)), _log_radius_grid(r_low, r_high))
         r = mpmath.exp(log_r)
-    return f(r), r
+    if terms is None:
+        return f(r), r
+    return settle(lambda: terms(r)), r
 
 
 def _default_radius_range(L, masses, lengths):
@@ -213,7 +223,7 @@ def _side_over_radius(region, L, target, radius_range):
     def bracket(r):
         return beta(r / L) - set_mass(target, region.shell(r))
 
-    return _maximize_over_radius(bracket, low, high)
+    return _maximize_over_radius(bracket, low, high, lambda r: _model_free_side_terms(region, r, r / L, target))
 
 
 def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=None, dps=None):
@@ -276,7 +286,11 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
         def bracket(r):
             return _theorem4_bracket(rho, nu, r / L, set_mass(target, A.shell(r)))
 
-        value, r = _maximize_over_radius(bracket, low, high)
+        def terms(r):
+            rho_now = check_probability("model_mass", model_mass)
+            return _theorem4_terms(rho_now, set_mass(target, A), r / L, set_mass(target, A.shell(r)))
+
+        value, r = _maximize_over_radius(bracket, low, high, terms)
         return max(value, mpmath.mpf(0)), r
 
     return _result(compute, dps, A)
@@ -323,7 +337,11 @@ def maximize_kl_over_radius(A, lip, *, target, model_mass, radius_range=None, dp
         def bound(r):
             return _corrected_kl(beta(r / L), set_mass(target, A.shell(r)), True)
 
-        return _maximize_over_radius(bound, low, high)
+        def terms(r):
+            rho_now = check_probability("model_mass", model_mass)
+            return _corrected_kl_terms(_shell_mass(rho_now, r / L), set_mass(target, A.shell(r)), True)
+
+        return _maximize_over_radius(bound, low, high, terms)
 
     return _result(compute, dps, A)
 
@@ -415,7 +433,13 @@ def maximize_tv_two_gaussians(m1, m2, sigma, lip, *, dps=None):
             shell = (_gaussian_mass((D / 2 - r) / s, (D / 2 + r) / s)) / 2
             return beta(r / L) - shell
 
-        value, r = _maximize_over_radius(bracket, low, high)
+        def terms(r):
+            D_now, s_now, L_now = separation(m1, m2), check_positive("sigma", sigma), check_positive("lip", lip)
+            shell = (_gaussian_mass((D_now / 2 - r) / s_now, (D_now / 2 + r) / s_now)) / 2
+            beta_now = _shell_mass(mpmath.mpf(1) / 2, r / L_now)
+            return beta_now - shell, max(beta_now, shell)
+
+        value, r = _maximize_over_radius(bracket, low, high, terms)
         return max(value, mpmath.mpf(0)), r
 
     return _result(compute, dps, None)
@@ -699,9 +723,10 @@ def _best_interval_candidates(mixture, L, grid_points):
         candidates = [(mpmath.mpf(float(found.x[0])), mpmath.mpf(float(found.x[1])))]
     else:
         candidates = [(mpmath.mpf(float(a[best])), mpmath.mpf(float(b[best])))]
-    if values[best] <= 0:
-        # No float64 bound is positive (underflow for huge lip or far modes), so
-        # intervals from far outside the means to each midpoint are tried at full precision.
+    if values[best] <= _FLOAT_BRACKET_NOISE:
+        # No float64 bound is clearly positive (underflow for huge lip or far modes, or
+        # rounding noise), so intervals from far outside the means to each midpoint are
+        # tried at full precision.
         far = 60 * max(mixture.sigmas)
         low, high = min(mixture.means) - far, max(mixture.means) + far
         for t in _midpoints(mixture):

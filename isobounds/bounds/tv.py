@@ -23,9 +23,9 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_probability,
-    check_weights,
+    check_ordered_weights,
 )
-from ..gaussian import _gaussian_mass
+from ..gaussian import _gaussian_mass, _Phi_inv
 from ._common import (
     check_dimensions,
     check_flag,
@@ -34,6 +34,7 @@ from ._common import (
     evaluate,
     separation,
     set_mass,
+    settle,
 )
 from .isoperimetry import _shell_mass
 
@@ -64,17 +65,28 @@ _MAX_SERIES_TERMS = 200
 
 def _model_free_side(region, r, c, target):
     """sup-free bracket for one side: beta(nu(S), r / L) - nu(S_r minus S)."""
+    return _model_free_side_terms(region, r, c, target)[0]
+
+
+def _model_free_side_terms(region, r, c, target):
+    """Return the bracket of :func:`_model_free_side` and the largest magnitude among its terms."""
     mass = set_mass(target, region)
     shell = set_mass(target, region.shell(r))
-    return _shell_mass(mass, c) - shell
+    beta = _shell_mass(mass, c)
+    return beta - shell, max(abs(beta), shell)
 
 
 def _theorem4_bracket(rho, nu, c, shell):
     """alpha(rho, c) - min(rho, nu) - shell, with alpha - rho taken as the cancellation-free beta."""
+    return _theorem4_terms(rho, nu, c, shell)[0]
+
+
+def _theorem4_terms(rho, nu, c, shell):
+    """Return the bracket of :func:`_theorem4_bracket` and the largest magnitude among its terms."""
     beta = _shell_mass(rho, c)
     if rho <= nu:
-        return beta - shell
-    return beta + (rho - nu) - shell
+        return beta - shell, max(abs(beta), shell)
+    return beta + (rho - nu) - shell, max(abs(beta), shell, nu)
 
 
 def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
@@ -119,7 +131,11 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
         Return ``max(bracket, 0)``. ``clip=False`` returns the raw bracket,
         which may be negative (then the bound is the trivial 0).
     dps : int, optional
-        Significant digits of the result.
+        Significant digits of the result. The bracket is a difference of
+        terms that can cancel (a model close to the target); it is computed
+        with as many more digits as the cancellation takes, and a bracket
+        that is zero to within the rounding of its terms is returned as 0
+        (see :func:`isobounds.bounds._common.settle`).
 
     Returns
     -------
@@ -140,20 +156,22 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
     check_target(target)
     check_region(A, ("shell", "dim") if model_mass is not None else ("shell", "complement", "dim"))
 
-    def compute():
+    def bracket():
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
-        check_dimensions(A, target)
         if model_mass is not None:
             rho = check_probability("model_mass", model_mass)
             nu = set_mass(target, A)
             shell = set_mass(target, A.shell(radius))
-            value = _theorem4_bracket(rho, nu, c, shell)
-        else:
-            value = min(
-                _model_free_side(A, radius, c, target),
-                _model_free_side(A.complement(), radius, c, target),
-            )
+            return _theorem4_terms(rho, nu, c, shell)
+        return min(
+            _model_free_side_terms(A, radius, c, target),
+            _model_free_side_terms(A.complement(), radius, c, target),
+        )
+
+    def compute():
+        check_dimensions(A, target)
+        value = settle(bracket)
         return max(value, mpmath.mpf(0)) if clip else value
 
     return evaluate(compute, dps)
@@ -184,9 +202,28 @@ def _two_pieces(weight, distance, lip):
     w = check_probability("weights", weight)
     D = check_positive("distances", distance)
     L = check_positive("lip", lip)
-    lam = max(w, 1 - w)
     subset = (0,) if w >= 1 - w else (1,)
-    return _shell_mass(lam, D / (2 * L)), subset, D
+    return _complement_shell_mass(min(w, 1 - w), D / (2 * L)), subset, D
+
+
+def _complement_shell_mass(q, c):
+    """Return beta(1 - q, c) = Phi(c + Phi_inv(1 - q)) - (1 - q) from the small mass ``q``.
+
+    By symmetry it is the Gaussian mass of ``[x - c, x]`` with
+    ``x = Phi_inv(q)``, so a ``q`` of 1e-300 keeps its digits instead of
+    vanishing in ``1 - q``. ``x - c`` is rounded with
+    ``log10(|x| / c)`` extra digits, as in :class:`isobounds.bounds.isoperimetry._ShellMass`.
+    """
+    if q == 0 or c == 0:
+        return mpmath.mpf(0)
+    digits = mpmath.mp.dps
+    with workdps(digits + 3):
+        x = _Phi_inv(q)
+    extra = max(0, int(mpmath.log10(max(1, abs(x)) / c))) + 3
+    with workdps(digits + extra):
+        x = _Phi_inv(q)
+        mass = _gaussian_mass(x - c, x)
+    return +mass
 
 
 def _check_distance_matrix(distances, count):
@@ -312,7 +349,7 @@ def _many_pieces(weights, distances, lip):
     the union of components whose mass is nearest to 1/2.
     """
     L = check_positive("lip", lip)
-    lam_values = check_weights("weights", weights)
+    lam_values = check_ordered_weights("weights", weights)
     count = len(lam_values)
     if count < 2:
         raise ValueError(f"weights must describe at least 2 pieces, got {count}")

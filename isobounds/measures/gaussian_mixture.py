@@ -24,10 +24,11 @@ import scipy.special as sc
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import (
     check_finite,
+    check_ordered_weights,
     check_positive,
     check_probability,
     check_real,
-    check_weights,
+    reject_unordered,
 )
 from ..gaussian import _gaussian_mass, _Phi, _phi
 from ..sets import (
@@ -71,8 +72,20 @@ def _parse_means(means):
 
 
 def _parse_sigmas(sigma, k):
+    """Return one positive finite mpf per component from a scalar or a sequence of k.
+
+    A 0-d numpy array counts as a scalar, like a numpy scalar or a float.
+    """
+    reject_unordered("sigma", sigma, f"a positive number or a sequence of k={k} positive numbers")
+    if isinstance(sigma, np.ndarray) and sigma.ndim == 0:
+        sigma = sigma[()]
     if _is_scalar(sigma):
         return (check_positive("sigma", sigma),) * k
+    if isinstance(sigma, np.ndarray) and sigma.ndim != 1:
+        raise ValueError(
+            f"sigma must be a scalar or a 1-D sequence with one entry per component (k={k}), "
+            f"got an array of shape {sigma.shape}: sigma={sigma!r}"
+        )
     if len(sigma) != k:
         raise ValueError(f"sigma must be a scalar or have one entry per component (k={k}), got {len(sigma)} entries")
     return tuple(check_positive(f"sigma[{i}]", s) for i, s in enumerate(sigma))
@@ -97,7 +110,18 @@ class GaussianMixture(Measure):
     means : list of k finite scalars (d = 1) or a (k, d) array of finite reals
         Component means.
     sigma : positive finite real, or a sequence of k of them
-        Standard deviation of each component (the same for all if a scalar).
+        Standard deviation of each component (the same for all if a scalar;
+        numpy scalars and 0-d arrays count as scalars).
+
+    Raises
+    ------
+    TypeError
+        When ``weights`` or ``sigma`` is a dict, a set or a dict view
+        (which has no component order), or ``weights`` is not a 1-D sequence.
+    ValueError
+        When a weight lies outside [0, 1], the weights do not sum to 1 (the
+        message shows the sum with enough digits to see the difference), a
+        standard deviation is not positive and finite, or the lengths differ.
 
     Attributes
     ----------
@@ -130,7 +154,7 @@ class GaussianMixture(Measure):
         with _construction_precision():
             means = _parse_means(means)
             k = len(means)
-            weights = check_weights("weights", weights)
+            weights = check_ordered_weights("weights", weights)
             if len(weights) != k:
                 raise ValueError(f"weights has {len(weights)} entries but means has {k} components")
             sigmas = _parse_sigmas(sigma, k)
