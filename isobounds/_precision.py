@@ -33,6 +33,11 @@ _working_dps = contextvars.ContextVar("isobounds_working_dps", default=DEFAULT_D
 
 _MPMATH_LOCK = threading.RLock()
 
+# Blocks of precision() still open in any thread, oldest first, and the mpmath
+# precision (in bits) from before the first of them.
+_OPEN_BLOCKS = []
+_PREC_OUTSIDE_BLOCKS = [mpmath.mp.prec]
+
 
 @contextlib.contextmanager
 def workdps(dps):
@@ -87,7 +92,10 @@ def precision(dps):
     NOTE: mpmath's precision is process-wide, so while one thread is inside
     this block, mpmath arithmetic written by the user in other threads runs
     at ``dps`` too. The functions of isobounds are unaffected: they set
-    their own precision under a lock.
+    their own precision under a lock. Blocks of several threads may overlap
+    and end in any order. ``mpmath.mp`` then takes the precision of the
+    latest block still open, and once every block has ended, the precision
+    it had before the first one began.
 
     Examples
     --------
@@ -99,13 +107,20 @@ def precision(dps):
     dps = _check_dps(dps)
     token = _working_dps.set(dps)
     with _MPMATH_LOCK:
-        saved_prec = mpmath.mp.prec
+        if not _OPEN_BLOCKS:
+            _PREC_OUTSIDE_BLOCKS[0] = mpmath.mp.prec
+        entry = [dps]
+        _OPEN_BLOCKS.append(entry)
         mpmath.mp.dps = dps
     try:
         yield dps
     finally:
         with _MPMATH_LOCK:
-            mpmath.mp.prec = saved_prec
+            _OPEN_BLOCKS.remove(entry)
+            if _OPEN_BLOCKS:
+                mpmath.mp.dps = _OPEN_BLOCKS[-1][0]
+            else:
+                mpmath.mp.prec = _PREC_OUTSIDE_BLOCKS[0]
         _working_dps.reset(token)
 
 

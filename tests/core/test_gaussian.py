@@ -299,3 +299,42 @@ def test_threads_do_not_disturb_each_other():
         thread.join()
     assert wrong == []
     assert mpmath.mp.dps == 15
+
+
+def test_overlapping_precision_blocks_restore_mpmath():
+    # Thread A opens precision(50), then thread B opens precision(20), with
+    # mpmath.mp.prec set to 80 bits beforehand. A ends first and B last.
+    import threading
+
+    steps = [threading.Event() for _ in range(4)]
+    seen = {}
+
+    def block_a():
+        with isobounds.precision(50):
+            steps[0].set()
+            steps[1].wait(10)
+        seen["after A"] = mpmath.mp.dps
+        steps[2].set()
+
+    def block_b():
+        steps[0].wait(10)
+        with isobounds.precision(20):
+            steps[1].set()
+            steps[2].wait(10)
+            seen["inside B"] = mpmath.mp.dps
+        steps[3].set()
+
+    original = mpmath.mp.prec
+    mpmath.mp.prec = 80
+    try:
+        threads = [threading.Thread(target=f) for f in (block_a, block_b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert steps[3].is_set()
+        assert seen["after A"] == 20
+        assert seen["inside B"] == 20
+        assert mpmath.mp.prec == 80
+    finally:
+        mpmath.mp.prec = original
