@@ -25,7 +25,7 @@ from .._validation import (
     check_probability,
     check_ordered_weights,
 )
-from ..gaussian import _gaussian_mass, _Phi_inv
+from ..gaussian import _gaussian_mass, _Phi_c, _Phi_inv
 from ._common import (
     check_dimensions,
     check_flag,
@@ -474,6 +474,19 @@ def _corollary6_series(D, s, L):
 
 
 def _corollary6_direct(D, s, L):
+    """Return ``(value, scale)`` of the Corollary 6 expression, from the tails when both terms are near 1/2.
+
+    For ``s < 1/2`` the lower end ``b_- = D(2s-1)/(4s^2)`` is negative, and
+    with ``a = D/(4sL)`` the expression equals
+    ``-Phi_c(a) + Phi_c(b_+)/2 + Phi_c(-b_-)/2``. When ``a >= 1`` that sum of
+    tails keeps the digits that the difference of two numbers close to 1/2
+    loses (all of them when the modes are 100 standard deviations apart).
+    """
+    a = D / (4 * s * L)
+    b_plus, b_minus = D * (2 * s + 1) / (4 * s * s), D * (2 * s - 1) / (4 * s * s)
+    if b_minus < 0 and a >= 1:
+        tails = (_Phi_c(a), _Phi_c(b_plus) / 2, _Phi_c(-b_minus) / 2)
+        return tails[1] + tails[2] - tails[0], max(tails)
     gain, target_shell = _corollary6_terms(D, s, L)
     return gain - target_shell, max(abs(gain), abs(target_shell))
 

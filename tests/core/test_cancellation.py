@@ -116,3 +116,17 @@ def test_corollary5_keeps_a_tiny_piece(weight, dps):
     value = ib.tv_lower_bound_disconnected(weight, 1, 1, dps=dps)
     assert expected > 0
     assert abs(value - expected) <= expected * mpmath.mpf(10) ** (2 - dps)
+
+
+@pytest.mark.parametrize("D, s, L, reference_dps", [(5, "0.1", "0.1", 2300), (2, "0.2", "0.2", 80), (3, "0.4", "0.05", 80)])
+def test_corollary6_narrow_components(D, s, L, reference_dps):
+    # For s < 1/2 both terms of Corollary 6 are close to 1/2; the reference takes the
+    # published difference directly, with enough digits to absorb the cancellation.
+    with mpmath.workdps(reference_dps):
+        D_, s_, L_ = mpmath.mpf(D), mpmath.mpf(s), mpmath.mpf(L)
+        gain = mpmath.ncdf(D_ / (4 * s_ * L_)) - mpmath.mpf(1) / 2
+        shell = (mpmath.ncdf(D_ * (2 * s_ + 1) / (4 * s_**2)) - mpmath.ncdf(D_ * (2 * s_ - 1) / (4 * s_**2))) / 2
+        expected = gain - shell
+    value = ib.tv_lower_bound_two_gaussians(0, D, s, L, clip=False)
+    assert expected != 0
+    assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -28
