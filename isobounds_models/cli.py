@@ -7,12 +7,19 @@ Examples::
     isobounds-models train --model gan --m 2 5 --out results/gan
     isobounds-models evaluate --model gan --out results/gan
 
-``train`` writes the trained runs to ``OUT/checkpoints/MODEL``; ``evaluate``
-reads them from there and writes ``report.json``, ``report.md`` and figures
-into ``OUT``. Invalid input (an unknown model, a negative ``m``, an output
-folder that cannot be written) stops the program with exit status 2 and a
-message naming the value. The exit status is 1 when a report row has a
-failed check, and 0 otherwise.
+``train`` writes the trained runs to ``OUT/checkpoints/MODEL/checkpoint.pt``;
+``evaluate`` reads them from there and writes ``report.json``, ``report.md``
+and figures into ``OUT``.
+
+Exit status:
+
+- 2, with a one-line message naming the value, for invalid input: an unknown
+  model, a negative ``m``, an output folder that cannot be written, a
+  checkpoint that does not match the training asked for, ``evaluate`` with no
+  trained models in ``OUT``, or a training that diverged;
+- 130 when interrupted (Ctrl-C), with a one-line message saying whether a
+  checkpoint was written and how to continue from it (``--resume``);
+- 1 when a report row has a failed check, and 0 otherwise.
 """
 
 import argparse
@@ -22,6 +29,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .memory import keep_freed_memory
@@ -32,6 +40,14 @@ _MODELS = ("vae", "gan", "sgm")
 _DEVICES = ("auto", "cpu", "cuda")
 _PROFILES = ("quick", "paper", "micro")
 _EXPERIMENTS = ("univariate", "gan-penalty", "depth", "architecture", "epochs", "bounds")
+
+_TRAINING_PROFILES = ("quick (CPU, minutes), paper (appendix settings, 10 runs, for a GPU) "
+                      "or micro (seconds, tests only); default quick")
+"""Help text of ``--profile`` for the commands that train."""
+
+_EXIT_INVALID = 2
+_EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, as shells report it."""
 
 
 def build_parser():
@@ -45,15 +61,20 @@ def build_parser():
 
     reproduce = commands.add_parser("reproduce", help="run one experiment of the paper and write its report")
     reproduce.add_argument("experiment", help=f"experiment to run, one of: {', '.join(_EXPERIMENTS)}")
-    _add_common(reproduce)
+    _add_output_options(reproduce, _TRAINING_PROFILES)
+    _add_training_options(reproduce)
 
     train = commands.add_parser("train", help="train one model kind for several m and seeds")
     _add_model_options(train)
-    _add_common(train)
+    _add_output_options(train, _TRAINING_PROFILES)
+    _add_training_options(train)
 
     evaluate = commands.add_parser("evaluate", help="measure models written by 'train' and write a report")
     evaluate.add_argument("--model", required=True, help=f"model kind to evaluate: {', '.join(_MODELS)}")
-    _add_common(evaluate)
+    _add_output_options(evaluate, "measurement settings (samples per run, bootstrap resamples, differentiated "
+                                  "Langevin trajectories) of the profile quick, paper or micro; default quick",
+                        out_help="folder given to 'train --out': the models are read from OUT/checkpoints/MODEL "
+                                 "and the report is written into OUT (default: results)")
     return parser
 
 
@@ -63,12 +84,15 @@ def _add_model_options(parser):
                         help="half distances m >= 0 between the modes (default: the profile's values)")
 
 
-def _add_common(parser):
-    parser.add_argument("--profile", default="quick",
-                        help="quick (CPU, minutes), paper (appendix settings, 10 runs, for a GPU) "
-                             "or micro (seconds, tests only); default quick")
-    parser.add_argument("--out", default="results", help="output folder, created if missing (default: results)")
+def _add_output_options(parser, profile_help, out_help="output folder, created if missing (default: results)"):
+    """Add the options of every command: ``--profile``, ``--out`` and ``--device``."""
+    parser.add_argument("--profile", default="quick", help=profile_help)
+    parser.add_argument("--out", default="results", help=out_help)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+
+
+def _add_training_options(parser):
+    """Add the options of the commands that train: ``--resume``, ``--seed`` and ``--progress``."""
     parser.add_argument("--resume", action="store_true", help="continue training from the checkpoints in OUT")
     parser.add_argument("--seed", type=int, default=None,
                         help="train one run per m with this seed instead of the profile's seeds")
@@ -85,13 +109,30 @@ def _show_progress(args):
     return sys.stderr.isatty() if args.progress is None else args.progress
 
 
+class _CommandError(Exception):
+    """Invalid input found while a command runs; :func:`main` prints it on one line and exits with status 2."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Exit status and closing line of a command that ran to the end."""
+
+    status: int
+    action: str
+    details: str
+
+    def summary(self, elapsed):
+        """Return the closing line, with the wall time ``elapsed`` in seconds."""
+        return f"{self.action} in {elapsed:.1f} s: {self.details}"
+
+
 def main(argv=None):
     """Run ``isobounds-models`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
+        return _EXIT_INVALID
 
     problem = _validate(args)
     if problem is not None:
@@ -100,17 +141,16 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     keep_freed_memory()
     started = time.perf_counter()
-    if args.command == "reproduce":
-        rows = _reproduce(args)
-    elif args.command == "train":
-        rows = _train(args)
-    else:
-        rows = _evaluate(args)
-    elapsed = time.perf_counter() - started
-
-    failed = [r for r in rows if not r.get("checks_passed", True)]
-    print(f"wrote {args.out} in {elapsed:.1f} s: {len(rows)} rows, {len(failed)} with a failed check")
-    return 1 if failed else 0
+    try:
+        outcome = _COMMANDS[args.command](args)
+    except _CommandError as error:
+        print(f"isobounds-models: error: {error}", file=sys.stderr)
+        return _EXIT_INVALID
+    except KeyboardInterrupt:
+        print(_interrupted_message(args), file=sys.stderr)
+        return _EXIT_INTERRUPTED
+    print(outcome.summary(time.perf_counter() - started))
+    return outcome.status
 
 
 def _validate(args):
@@ -126,7 +166,7 @@ def _validate(args):
         return f"profile must be one of {', '.join(_PROFILES)}, got profile={args.profile!r}"
     if args.device not in _DEVICES:
         return f"device must be one of {', '.join(_DEVICES)}, got device={args.device!r}"
-    if args.seed is not None and args.seed < 0:
+    if getattr(args, "seed", None) is not None and args.seed < 0:
         return f"seed must be a nonnegative integer, got seed={args.seed}"
     if args.device == "cuda":
         import torch
@@ -164,11 +204,29 @@ def _check_writable(folder):
     return None
 
 
+def _for_command_line(error):
+    """Return the message of ``error`` with the library's parameter names replaced by the options that set them."""
+    return str(error).replace("checkpoint_dir", "--out")
+
+
 def _reproduce(args):
     from .experiments import reproduce
 
-    return reproduce(args.experiment, profile=args.profile, out=args.out, device=args.device,
-                     resume=args.resume, seed=args.seed, progress=_show_progress(args))
+    try:
+        rows = reproduce(args.experiment, profile=args.profile, out=args.out, device=args.device,
+                         resume=args.resume, seed=args.seed, progress=_show_progress(args))
+    except (ValueError, FloatingPointError) as error:
+        raise _CommandError(_for_command_line(error)) from error
+    return _report_outcome(args, rows)
+
+
+def _report_outcome(args, rows):
+    """Return the outcome of a command that wrote ``rows`` into ``args.out``: status 1 if a check failed."""
+    if not rows:
+        return _Outcome(0, f"wrote {args.out}", "no report rows, because no model was trained (see report.md)")
+    failed = sum(not row.get("checks_passed", True) for row in rows)
+    count = f"{len(rows)} row{'s' if len(rows) > 1 else ''}"
+    return _Outcome(1 if failed else 0, f"wrote {args.out}", f"{count}, {failed} with a failed check")
 
 
 def _train(args):
@@ -180,28 +238,99 @@ def _train(args):
     config = training_config(args.profile, args.device, args.seed)
     if args.m is not None:
         config = dataclasses.replace(config, ms=tuple(args.m))
-    folder = Path(args.out) / "checkpoints" / args.model
-    trained = train(args.model, config=config, checkpoint_dir=folder, resume=args.resume, progress=_show_progress(args))
-    trained.save(folder)
-    return []
+    folder = _train_folder(args)
+    try:
+        trained = train(args.model, config=config, checkpoint_dir=folder, resume=args.resume,
+                        progress=_show_progress(args))
+    except (ValueError, FloatingPointError) as error:
+        raise _CommandError(_for_command_line(error)) from error
+    return _train_outcome(args, trained, folder)
+
+
+def _train_folder(args):
+    """Return the checkpoint folder of ``train``: ``OUT/checkpoints/MODEL``."""
+    return Path(args.out) / "checkpoints" / args.model
+
+
+def _train_outcome(args, trained, folder):
+    """Return the outcome of ``train``: what was trained, where it is, and the command that measures it."""
+    from .checkpoint import checkpoint_path
+
+    runs = len(trained.runs)
+    ms = ", ".join(f"{m:g}" for m in trained.config.ms)
+    seeds = ", ".join(str(seed) for seed in trained.config.seeds)
+    profile = "" if args.profile == "quick" else f" --profile {args.profile}"
+    return _Outcome(
+        0,
+        f"trained {runs} {args.model} run{'s' if runs > 1 else ''}",
+        f"m = {ms}; seeds {seeds}; {trained.epochs_completed} epochs; checkpoint {checkpoint_path(folder)}; "
+        f"measure with 'isobounds-models evaluate --model {args.model} --out {args.out}{profile}'",
+    )
 
 
 def _evaluate(args):
+    from .checkpoint import checkpoint_path
     from .experiments import evaluate_trained, experiment_settings
     from .figures import figure_samples, figure_univariate
     from .report import write_report
     from .training import TrainedModels
 
-    folder = Path(args.out) / "checkpoints" / args.model
-    if not (folder / "checkpoint.pt").is_file():
-        raise SystemExit(f"isobounds-models: error: no trained models in {str(folder)!r}; "
-                         f"run 'isobounds-models train --model {args.model} --out {args.out}' first")
+    folder = _train_folder(args)
+    if not checkpoint_path(folder).is_file():
+        raise _CommandError(f"no trained models in {str(folder)!r}; "
+                            f"run 'isobounds-models train --model {args.model} --out {args.out}' first")
     settings = experiment_settings(args.profile, args.device)
-    trained = TrainedModels.load(folder, device=settings.training.device)
-    rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "evaluate"})
+    try:
+        trained = TrainedModels.load(folder, device=settings.training.device)
+        rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "evaluate"})
+    except ValueError as error:
+        raise _CommandError(str(error)) from error
     samples = {(row["model"], row["m"], row["seed"]): draw for row, draw in zip(rows, draws)}
     out = Path(args.out)
     figure_samples(samples, out / f"samples_{args.model}")
     figure_univariate(rows, out / f"lipschitz_distances_{args.model}")
     write_report(rows, out, title=f"evaluate --model {args.model}")
-    return rows
+    return _report_outcome(args, rows)
+
+
+_COMMANDS = {"reproduce": _reproduce, "train": _train, "evaluate": _evaluate}
+
+
+def _interrupted_message(args):
+    """Return the one line printed after Ctrl-C: what was kept and how to continue."""
+    if args.command == "evaluate":
+        return (f"isobounds-models: interrupted; the report in {args.out!r} is missing or from an earlier run; "
+                "rerun the same command to measure again")
+    folder = _train_folder(args) if args.command == "train" else Path(args.out) / "checkpoints"
+    latest = _latest_checkpoint(folder)
+    if latest is None:
+        return (f"isobounds-models: interrupted before any checkpoint was written in {str(folder)!r}; "
+                "rerun the same command to start again")
+    epoch = _checkpoint_epoch(latest)
+    latest_text = repr(str(latest)) + ("" if epoch is None else f", {epoch}")
+    if args.command == "train":
+        resume_from = f"the checkpoint {latest_text}"
+    else:
+        resume_from = f"the checkpoints in {str(folder)!r} (the latest: {latest_text})"
+    return f"isobounds-models: interrupted; rerun the same command with --resume to continue from {resume_from}"
+
+
+def _latest_checkpoint(folder):
+    """Return the most recently written checkpoint file in ``folder`` or its subfolders, or ``None``."""
+    from .checkpoint import CHECKPOINT_NAME
+
+    if not folder.is_dir():
+        return None
+    paths = [path for path in folder.rglob(CHECKPOINT_NAME) if path.is_file()]
+    return max(paths, key=lambda path: path.stat().st_mtime, default=None)
+
+
+def _checkpoint_epoch(path):
+    """Return "epoch E of N" for the checkpoint file ``path``, or ``None`` when it cannot be read."""
+    from .checkpoint import load_checkpoint
+
+    try:
+        state = load_checkpoint(path.parent)
+        return f"epoch {int(state['epoch'])} of {int(state['config']['epochs'])}"
+    except Exception:  # noqa: BLE001 - the message is complete without the epoch, so any read failure is ignored.
+        return None

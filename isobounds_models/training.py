@@ -488,6 +488,13 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
     Returns
     -------
     TrainedModels
+
+    Raises
+    ------
+    FloatingPointError
+        When an epoch ends with a non-finite loss or weight in any run (the
+        training diverged). The message names the runs ``(m, seed)`` and the
+        epoch; that epoch is not written to the checkpoint.
     """
     _check_choice("model", model, MODELS)
     config = TrainingConfig.profile("quick") if config is None else config
@@ -513,6 +520,7 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
     for epoch in tqdm(range(start, config.epochs), desc=f"train {model}", disable=not progress,
                       initial=start, total=config.epochs):
         epoch_losses = _train_epoch(task, data, train_generators, config)
+        _check_finite(model, runs, epoch + 1, epoch_losses, task.networks, config.lr)
         for name, values in epoch_losses.items():
             history[name].append(values)
         trained.epochs_completed = epoch + 1
@@ -525,6 +533,31 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
     trained.epochs_completed = max(start, config.epochs)
     trained.history = _history_arrays(history, len(runs))
     return trained
+
+
+def _check_finite(model, runs, epoch, losses, networks, lr):
+    """Raise ``FloatingPointError`` naming the runs whose loss or weights are not finite after ``epoch``.
+
+    Every parameter of the batched networks has the run as its first
+    dimension; a parameter without it marks all runs when it is not finite.
+    """
+    diverged = np.zeros(len(runs), dtype=bool)
+    for values in losses.values():
+        diverged |= ~np.isfinite(values)
+    for network in networks.values():
+        for parameter in network.parameters():
+            finite = torch.isfinite(parameter.detach())
+            if parameter.dim() >= 1 and parameter.shape[0] == len(runs):
+                diverged |= ~finite.reshape(len(runs), -1).all(1).cpu().numpy()
+            elif not bool(finite.all()):
+                diverged[:] = True
+    if not diverged.any():
+        return
+    pairs = ", ".join(f"(m={runs[i].m:g}, seed={runs[i].seed})" for i in np.flatnonzero(diverged))
+    raise FloatingPointError(
+        f"{model} training diverged in epoch {epoch}: the loss or the weights of the runs {pairs} are not "
+        f"finite, and epoch {epoch} was not saved; use a smaller learning rate (lr={lr:g} now) or a smaller m"
+    )
 
 
 def _train_epoch(task, data, generators, config):

@@ -75,10 +75,10 @@ def test_read_only_output_folder(capsys, tmp_path):
 
 
 def test_evaluate_without_training_message(capsys, tmp_path):
-    with pytest.raises(SystemExit) as raised:
-        main(["evaluate", "--model", "gan", "--out", str(tmp_path)])
-    assert "no trained models" in str(raised.value.code)
-    assert "isobounds-models train --model gan" in str(raised.value.code)
+    assert main(["evaluate", "--model", "gan", "--out", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("isobounds-models: error: no trained models")
+    assert "isobounds-models train --model gan" in message
 
 
 def test_module_entry_point_help():
@@ -94,7 +94,12 @@ def test_reproduce_bounds_outputs(tmp_path, capsys):
     assert (tmp_path / "figureS3_bounds.png").stat().st_size > 0
     assert (tmp_path / "figureS3_bounds.pdf").stat().st_size > 0
     assert (tmp_path / "report.json").read_text().strip() == "[]"
-    assert "bounds.json" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "bounds.json" in report
+    assert "lam = 1/2 in Corollary 8" in report
+    for absent in ("|", "rho(mid)", "L grid", "Checks:"):
+        assert absent not in report
+    assert "no report rows" in capsys.readouterr().out
 
     curves = json.loads((tmp_path / "bounds.json").read_text())
     assert {row["m"] for row in curves} == {1, 2, 3, 5, 7, 10}
