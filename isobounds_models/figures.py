@@ -102,6 +102,10 @@ def figure_univariate(rows, stem):
         _errorbar(axes[2], ms, stats["kl_bound"], color, f"{label} bound", linestyle="--")
         _errorbar(axes[3], ms, stats["mass_between"], color, label)
         _errorbar(axes[3], ms, stats["mass_between_bound"], color, f"{label} bound", linestyle="--")
+        for axis, name in ((axes[1], "tv_estimator_floor"), (axes[2], "kl_estimator_floor")):
+            # Sampled distances: what the estimator gives for a perfect sampler.
+            floors = [[r.get(name) for r in rows if r["model"] == model and r["m"] == m] for m in ms]
+            _errorbar(axis, ms, floors, color, f"{label}: estimator on target samples", linestyle=":")
 
     grid = np.linspace(0, max(r["m"] for r in rows) if rows else 1, 200)
     axes[0].plot(grid, np.exp(grid**2 / 2), color="black", lw=1, label="needed to fit: exp(m^2/2)")
