@@ -26,6 +26,7 @@ from .. import vectorized
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array, check_positive, check_real
 from ..gaussian import _gaussian_mass
+from ..measures._base import _check_sample_size, _generator
 
 __all__ = ["PushforwardMeasure", "as_intervals"]
 
@@ -264,9 +265,17 @@ class PushforwardMeasure:
         return np.exp(self.logpdf(y))
 
     def sample(self, n, rng=None):
-        """Draw ``n`` samples ``g(Z)``, ``Z ~ N(0, s^2)``, as a float64 array."""
-        rng = np.random.default_rng(rng)
-        return self._g(rng.standard_normal(int(n)) * self._scale)
+        """Draw ``n`` samples ``g(Z)``, ``Z ~ N(0, s^2)``, as a float64 array.
+
+        Parameters
+        ----------
+        n : int, >= 0
+            Number of samples.
+        rng : numpy.random.Generator, int seed or None
+        """
+        n = _check_sample_size(n)
+        rng = _generator(rng)
+        return self._g(rng.standard_normal(n) * self._scale)
 
 
 def _piece_preimage(lower, upper, t, v, slope, a, b, left_closed, right_closed):

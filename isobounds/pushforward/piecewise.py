@@ -44,6 +44,15 @@ class PiecewiseLinearMap:
     left_slope, right_slope : float
         Finite slopes of ``g`` on ``(-inf, t_0]`` and ``[t_{n-1}, inf)``.
 
+    Raises
+    ------
+    TypeError
+        For a slope that is not one real number (a sequence, a string, a
+        boolean) or knots and values that are not real arrays.
+    ValueError
+        For NaN or infinite entries, knots that are not strictly increasing,
+        or values of another shape than the knots.
+
     Notes
     -----
     The map is stored in float64. Its exact quantities (slopes, preimages,
@@ -74,8 +83,8 @@ class PiecewiseLinearMap:
 
         self._knots = knots.copy()
         self._values = values.copy()
-        self._left_slope = float(check_array("left_slope", left_slope))
-        self._right_slope = float(check_array("right_slope", right_slope))
+        self._left_slope = _check_scalar("left_slope", left_slope)
+        self._right_slope = _check_scalar("right_slope", right_slope)
         with np.errstate(over="ignore"):
             inner = np.diff(values) / gaps
         if not np.isfinite(inner).all():
@@ -292,7 +301,7 @@ class PiecewiseLinearMap:
         accuracy.
         """
         layers = _check_layers(weights, biases)
-        slope = float(check_array("negative_slope", negative_slope))
+        slope = _check_scalar("negative_slope", negative_slope)
         if inputs is None:
             inputs, adds = skip_wiring([w.shape for w, _ in layers], skip)
         elif adds is None:
@@ -311,6 +320,28 @@ class PiecewiseLinearMap:
         left = gain[:-1] * breaks + offset[:-1]
         right = gain[1:] * breaks + offset[1:]
         return cls(breaks, 0.5 * (left + right), gain[0], gain[-1])
+
+
+def _check_scalar(name, x):
+    """Return ``x`` as a float, or raise if it is not one finite real number.
+
+    Accepts Python and numpy real scalars and 0-d arrays. None, booleans,
+    strings, sequences and arrays of another shape raise ``TypeError``; NaN and
+    infinities raise ``ValueError``.
+    """
+    expected = f"{name} must be a finite real number (a scalar)"
+    if x is None or isinstance(x, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}")
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}") from None
+    if array.ndim != 0:
+        raise TypeError(f"{expected}, got {name}={x!r} of shape {array.shape}")
+    value = float(array)
+    if not np.isfinite(value):
+        raise ValueError(f"{expected}, got {name}={value}")
+    return value
 
 
 # ----------------------------------------------------------------------

@@ -214,7 +214,7 @@ def test_failed_tanhsinh_segments_fall_back_to_quad(monkeypatch):
 
     from isobounds.pushforward import distances
 
-    def failing_tanhsinh(f, a, b, args=(), rtol=None):
+    def failing_tanhsinh(f, a, b, args=(), **options):
         shape = np.broadcast(a, b).shape
         nan = np.full(shape, np.nan)
         return types.SimpleNamespace(integral=nan, error=nan, status=np.full(shape, -3))
