@@ -402,6 +402,9 @@ def _mixture_arrays(target):
     return weights, means[:, 0], sigmas
 
 
+_SWITCH_REACH = 100.0
+
+
 def _mixture_switches(target):
     r"""Return the points where the leading component of a 1-D Gaussian mixture changes (none for other targets).
 
@@ -433,7 +436,10 @@ def _mixture_switches(target):
             c = curvature[j] * means[j] ** 2 - curvature[i] * means[i] ** 2 + level[i] - level[j]
             roots.extend(_real_roots(a, b, c))
     roots = np.array(roots, dtype=float)
-    roots = roots[np.isfinite(roots)]
+    # Switches far outside the components (nearly equal means give roots near 1e245) sit where
+    # every density underflows, so only those within _SWITCH_REACH sigmas of a mean are kept.
+    reach = _SWITCH_REACH * sigmas.max()
+    roots = roots[np.isfinite(roots) & (roots >= means.min() - reach) & (roots <= means.max() + reach)]
     if roots.size == 0:
         return []
     logs = level - curvature * (roots[:, None] - means) ** 2

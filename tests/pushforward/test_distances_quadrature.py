@@ -490,3 +490,14 @@ def test_from_mlp_rejects_sequence_negative_slope():
 def test_sample_rejects_bad_sizes(n, error):
     with pytest.raises(error, match=r"n must be a nonnegative integer number of samples"):
         FOLD.pushforward().sample(n, 0)
+
+
+def test_nearly_equal_means_no_overflow():
+    # Means 1e-245 apart put the switch between the components near y = 1e245. The map
+    # sends all mass to [0, inf) with density phi(y) + phi(y / 19) / 19 >= phi(y) there, so
+    # TV = (1/2)(1/2 + 1/2) = 1/2 to the (numerically) standard normal target.
+    target = GaussianMixture([1 / 3, 2 / 3], [0.0, 1.28526618614e-245], 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = tv_distance(PiecewiseLinearMap([0.0], [0.0], -1.0, 19.0), target)
+    assert abs(result.value - 0.5) <= max(result.error, 1e-13)
