@@ -19,7 +19,6 @@ __all__ = [
     "check_probability",
     "check_real",
     "check_weights",
-    "check_ordered_weights",
     "reject_unordered",
     "check_array",
     "check_probability_array",
@@ -65,35 +64,6 @@ def check_probability(name, x):
     return value
 
 
-def check_weights(name, weights, atol=None):
-    """Convert mixture weights to a list of mpf in [0, 1], rescaled to sum to 1.
-
-    Parameters
-    ----------
-    atol : float, optional
-        Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
-        weight is a float or an mpf, because 0.1 + 0.2 + 0.7 does not sum
-        exactly to 1, nor do three copies of mpf(1)/3. Exact weights (int,
-        str, Fraction, sympy Rational) get ten units of the working precision.
-    """
-    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
-        raise TypeError(f"{name} must be a sequence of probabilities, got {name}={weights!r}")
-    if len(weights) == 0:
-        raise ValueError(f"{name} must contain at least one weight, got an empty {name}")
-    values = [check_probability(f"{name}[{i}]", w) for i, w in enumerate(weights)]
-    if atol is None:
-        inexact = (float, np.floating, mpmath.mpf)
-        has_inexact = any(isinstance(w, inexact) for w in np.ravel(np.asarray(weights, dtype=object)))
-        atol = 1e-12 if has_inexact else 10 * mpmath.eps
-    total = mpmath.fsum(values)
-    if abs(total - 1) > atol:
-        raise ValueError(f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, 17)}")
-
-    # Float weights such as (0.1, 0.2, 0.7) miss 1 by a rounding error;
-    # dividing by their sum keeps every mass computed from them within [0, 1].
-    return [value / total for value in values]
-
-
 def reject_unordered(name, x, expected):
     """Raise TypeError when ``x`` is a mapping, a set or a dict view.
 
@@ -122,14 +92,15 @@ def _sum_digits(total):
     return max(17, min(mpmath.mp.dps, int(-mpmath.log10(deviation)) + 3))
 
 
-def check_ordered_weights(name, weights, atol=None):
-    """Check mixture weights matched to components by position; return them rescaled to sum 1.
+def check_weights(name, weights, atol=None):
+    """Check mixture weights matched to components by position; return them as mpf rescaled to sum 1.
 
-    Same rules and result as :func:`check_weights`, with three more checks.
-    Mappings, sets and dict views raise TypeError, because a dict would be
-    read through its keys. So do 0-d arrays and arrays of more than one
-    dimension. A sum that misses 1 is printed with enough digits to show the
-    difference (see :func:`_sum_digits`), next to the allowed deviation.
+    Each weight must lie in [0, 1] and their sum must be 1 to within
+    ``atol``. Mappings, sets and dict views raise TypeError, because a dict
+    would be read through its keys. So do 0-d arrays and arrays of more
+    than one dimension. A sum that misses 1 is printed with enough digits to
+    show the difference (see :func:`_sum_digits`), next to the allowed
+    deviation.
 
     Parameters
     ----------
@@ -138,8 +109,10 @@ def check_ordered_weights(name, weights, atol=None):
     weights : sequence of reals in [0, 1]
         One weight per component, in component order.
     atol : float, optional
-        Allowed deviation of the sum from 1; the default is that of
-        :func:`check_weights`.
+        Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
+        weight is a float or an mpf, because 0.1 + 0.2 + 0.7 does not sum
+        exactly to 1, nor do three copies of mpf(1)/3. Exact weights (int,
+        str, Fraction, sympy Rational) get ten units of the working precision.
     """
     expected = "a sequence of probabilities in [0, 1]"
     reject_unordered(name, weights, expected)
@@ -161,6 +134,9 @@ def check_ordered_weights(name, weights, atol=None):
             f"{name} must sum to 1, got sum({name})={mpmath.nstr(total, _sum_digits(total))}, "
             f"which differs from 1 by {mpmath.nstr(total - 1, 3)} (allowed deviation: {allowed})"
         )
+
+    # Float weights such as (0.1, 0.2, 0.7) miss 1 by a rounding error;
+    # dividing by their sum keeps every mass computed from them within [0, 1].
     return [value / total for value in values]
 
 

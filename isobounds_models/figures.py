@@ -166,7 +166,7 @@ def figure_epochs(curves, stem):
 def figure_bounds(curves, stem):
     """TV (Corollary 6) and corrected KL (Corollary 8, ``lam = 1/2``) bounds against ``L`` (Figure S3).
 
-    ``curves`` holds the rows of :func:`isobounds_models.checks.bound_curves`.
+    ``curves`` contains the rows of :func:`isobounds_models.checks.bound_curves`.
     """
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for m in sorted({row["m"] for row in curves}):

@@ -101,20 +101,20 @@ def settle(f):
     captured), or the values agree while carrying the same error.
 
     NOTE: sets and mixtures store their parameters as converted when they
-    were created. A parameter given as a decimal string that binary cannot
-    hold exactly (an offset of "2.2", a weight of "1e-30") keeps that
-    rounding at every precision, so a bound that is exactly 0 in theory can
-    settle at a value of the size of that rounding (about 1e-45 with the
-    default 30 digits).
+    were created. A decimal string that binary cannot represent exactly (an
+    offset of "2.2", a weight of "1e-30") keeps that rounding at every
+    precision. A bound that is exactly 0 in theory can then settle at a
+    value of the size of that rounding, about 1e-45 with the default 30
+    digits.
 
     Returns
     -------
     mpmath.mpf or the type of ``result``
         The last ``result``. It is 0 when the values still disagree, or are
-        still exactly 0, after :data:`_MAX_SETTLE_RAISES` raises: the
+        still exactly 0, after :data:`_MAX_SETTLE_RAISES` raises. The
         difference is then zero to within the rounding of its terms at
-        about 16 times the working digits, and 0 is the bound that is
-        certain (a TV or KL divergence is never negative).
+        roughly 16 times the working digits. So 0 is the bound that is
+        certain, because a TV or KL divergence is never negative.
     """
     required_digits = mpmath.mp.dps - GUARD_DIGITS // 2
     digits = previous_digits = mpmath.mp.dps
@@ -145,7 +145,7 @@ def _agree(u, v, digits):
 
 
 def _agreeing_digits(u, v):
-    """Number of leading significant digits that ``u`` and ``v`` share (0 if either is zero or their signs differ)."""
+    """Return how many leading significant digits ``u`` and ``v`` share (0 if either is zero or their signs differ)."""
     if u == 0 or v == 0 or (u > 0) != (v > 0):
         return 0
     if u == v:

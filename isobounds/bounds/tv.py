@@ -23,7 +23,7 @@ from .._validation import (
     check_nonnegative,
     check_positive,
     check_probability,
-    check_ordered_weights,
+    check_weights,
 )
 from ..gaussian import _gaussian_mass, _Phi_c, _Phi_inv
 from ._common import (
@@ -217,9 +217,9 @@ def _complement_shell_mass(q, c):
     if q == 0 or c == 0:
         return mpmath.mpf(0)
     digits = mpmath.mp.dps
-    with workdps(digits + 3):
-        x = _Phi_inv(q)
-    extra = max(0, int(mpmath.log10(max(1, abs(x)) / c))) + 3
+    with workdps(15):
+        rough_x = _Phi_inv(q)
+    extra = max(0, int(mpmath.log10(max(1, abs(rough_x)) / c))) + 3
     with workdps(digits + extra):
         x = _Phi_inv(q)
         mass = _gaussian_mass(x - c, x)
@@ -349,7 +349,7 @@ def _many_pieces(weights, distances, lip):
     the union of components whose mass is nearest to 1/2.
     """
     L = check_positive("lip", lip)
-    lam_values = check_ordered_weights("weights", weights)
+    lam_values = check_weights("weights", weights)
     count = len(lam_values)
     if count < 2:
         raise ValueError(f"weights must describe at least 2 pieces, got {count}")

@@ -24,7 +24,7 @@ import math
 import mpmath
 import numpy as np
 
-from .._validation import check_ordered_weights
+from .._validation import check_weights
 from ..sets import Annulus, Ball, BallComplement, HalfSpace, Interval, Slab, as_intervals
 from ._base import Measure, _check_sample_size, _construction_precision, _generator, _is_scalar, stable_difference
 
@@ -112,7 +112,7 @@ class DisconnectedSupport(Measure):
         if len(dims) > 1:
             raise ValueError(f"pieces must share one dimension, got dimensions {sorted(dims)}")
         with _construction_precision():
-            weights = check_ordered_weights("weights", weights)
+            weights = check_weights("weights", weights)
         if len(weights) != len(pieces):
             raise ValueError(f"weights has {len(weights)} entries but there are {len(pieces)} pieces")
 

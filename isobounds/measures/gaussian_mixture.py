@@ -24,7 +24,7 @@ import scipy.special as sc
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import (
     check_finite,
-    check_ordered_weights,
+    check_weights,
     check_positive,
     check_probability,
     check_real,
@@ -154,7 +154,7 @@ class GaussianMixture(Measure):
         with _construction_precision():
             means = _parse_means(means)
             k = len(means)
-            weights = check_ordered_weights("weights", weights)
+            weights = check_weights("weights", weights)
             if len(weights) != k:
                 raise ValueError(f"weights has {len(weights)} entries but means has {k} components")
             sigmas = _parse_sigmas(sigma, k)
