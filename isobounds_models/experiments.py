@@ -242,9 +242,10 @@ def _measure_score_model(trained, run, samples, evaluation):
         "lipschitz_grid": float(per_level.max()),
         "score_lipschitz_per_level": [float(v) for v in per_level],
         "sigmas": sigmas,
-        "estimator": f"kde (Silverman bandwidth {estimate.bandwidth:.3g}), {n} samples, "
-                     f"{evaluation.n_bootstrap} bootstrap resamples; biased upward, a perfect sampler "
-                     f"gets tv_estimator_floor and kl_estimator_floor",
+        "estimator": f"kde with bandwidth {estimate.bandwidth:.3g} against the target smoothed by the same "
+                     f"kernel (a lower estimate of the true distances), {n} samples, "
+                     f"{evaluation.n_bootstrap} bootstrap resamples; a perfect sampler gets "
+                     f"tv_estimator_floor and kl_estimator_floor",
         "tv": estimate.tv,
         "tv_error": estimate.tv_se,
         "tv_estimator_floor": estimate.tv_floor,

@@ -7,11 +7,13 @@ at least the keys of :data:`REQUIRED_KEYS`:
 - ``lipschitz``: exact for GAN and VAE; for score models the largest local
   Lipschitz constant of the whole Langevin sampler over the differentiated
   trajectories (a lower estimate);
-- ``tv``, ``kl``: exact for GAN and VAE, KDE estimates for score models (see
-  ``estimator``, ``tv_error``, ``kl_error``);
+- ``tv``, ``kl``: exact for GAN and VAE. For score models, KDE estimates of
+  the distances between model and target both smoothed by the kernel, which
+  are lower estimates of the true distances (see ``estimator``,
+  ``tv_error``, ``kl_error``);
 - for score models only, ``tv_estimator_floor`` and ``kl_estimator_floor``:
-  the KDE estimator applied to as many samples of the target itself, the
-  value a perfect sampler would get (the estimator's upward bias);
+  the estimator applied to as many samples of the target itself, the value
+  a perfect sampler would get (the upward bias of the sampling noise);
 - ``tv_bound``, ``kl_bound``: the largest TV and KL lower bounds (Theorem 4
   and Corollary 6; Theorem 7 and Corollary 8 corrected);
 - ``mass_between``, ``mass_between_bound``, ``target_mass_between``: ``rho``,
@@ -136,15 +138,15 @@ def estimator_notes(rows):
         return []
     models = ", ".join(sorted({row["model"] for row in estimated}))
     note = (
-        f"TV, KL of {models}: estimated, not exact: a Gaussian kernel density estimate of the model's samples "
-        "with Silverman's bandwidth, compared with the exact target density (bandwidth and sample count per row: "
-        "key estimator in report.json). The kernel widens each mode, so these TV and KL are biased upward. "
-        "TV floor, KL floor: the same estimator (same number of samples, same bandwidth rule) applied to samples "
-        "of the target itself, that is the value a perfect sampler would get. Compare the TV and KL of these rows "
-        "with them. The error bars (tv_error and kl_error in report.json, of which the checks add 3 to the "
-        "measured value as tolerance) are bootstrap standard deviations and cover sampling noise only, not this "
-        "bias. Because the bias is upward, a passed TV or KL check of these rows is weaker evidence than a passed "
-        "check of an exact row."
+        f"TV, KL of {models}: estimated, not exact. A Gaussian kernel density estimate of the model's samples "
+        "is compared with the target smoothed by the same kernel, so the columns estimate the TV and KL between "
+        "the model and the target both smoothed (bandwidth and sample count per row: key estimator in "
+        "report.json). By the data-processing inequality these lie below the true TV and KL, so a passed check "
+        "of these rows is conservative. TV floor, KL floor: the same estimator applied to as many samples of the "
+        "target itself, the value a perfect sampler would get. They measure the upward bias that sampling noise "
+        "adds, so compare the TV and KL of these rows with them. The error bars (tv_error and kl_error in "
+        "report.json, 3 of which the checks add to the measured value as tolerance) are bootstrap standard "
+        "deviations and cover sampling noise only."
     )
     return [note, ""]
 
