@@ -12,7 +12,8 @@ Examples
 
 Each subcommand prints a readable table, or JSON with ``--json``. Numbers
 are computed at ``--dps`` significant digits (default 30) and printed with
-``--digits`` of them.
+``--digits`` of them. A ``--digits`` above ``--dps`` raises the working
+precision to ``--digits``, so that every printed digit is computed.
 """
 
 import argparse
@@ -209,7 +210,8 @@ def _run_table(args):
 def build_parser():
     """Build the argument parser of the ``isobounds`` command."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dps", type=int, default=DEFAULT_DPS, help="working precision in significant digits (default 30)")
+    common.add_argument("--dps", type=_positive_int, default=DEFAULT_DPS,
+                        help="working precision in significant digits (default 30; raised to --digits if lower)")
     common.add_argument("--digits", type=_positive_int, default=10, help="significant digits printed in the table (default 10)")
     common.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
     common.add_argument(
@@ -319,6 +321,7 @@ def main(argv=None):
     """Entry point of the ``isobounds`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.dps = max(args.dps, args.digits)
     try:
         with precision(args.dps):
             rows = _evaluate(args)

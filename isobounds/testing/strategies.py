@@ -158,11 +158,15 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
         raise ValueError(f"max_pieces must be at least 2, got max_pieces={max_pieces}")
     if not max_lip > 0:
         raise ValueError(f"max_lip must be positive, got max_lip={max_lip}")
+    if not (min_gap > 0 and math.isfinite(min_gap)):
+        raise ValueError(f"min_gap must be a positive finite number, got min_gap={min_gap}")
+    if not (max_knot > 0 and math.isfinite(max_knot)):
+        raise ValueError(f"max_knot must be a positive finite number, got max_knot={max_knot}")
 
-    n_knots = draw(st.integers(min_value=1, max_value=max_pieces - 1))
-    start = draw(st.floats(min_value=-max_knot, max_value=max_knot))
-    gaps = draw(st.lists(st.floats(min_value=min_gap, max_value=2.0), min_size=n_knots - 1, max_size=n_knots - 1))
-    knots = start + np.concatenate([[0.0], np.cumsum(gaps)])
+    # At most 2 max_knot / min_gap + 1 knots fit in [-max_knot, max_knot] at the least gap.
+    max_knots = min(max_pieces - 1, int(2 * max_knot / min_gap) + 1)
+    n_knots = draw(st.integers(min_value=1, max_value=max_knots))
+    knots = _spaced_points(draw, n_knots, -max_knot, max_knot, min_gap)
 
     magnitude = st.floats(min_value=max_lip * 1e-3, max_value=max_lip * (1 - 1e-9))
     slope = st.one_of(magnitude, magnitude.map(lambda s: -s), *([st.just(0.0)] if allow_flat else []))
@@ -174,6 +178,26 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
     first = draw(st.floats(min_value=-5.0, max_value=5.0))
     values = first + np.concatenate([[0.0], np.cumsum(slopes[1:-1] * np.diff(knots))])
     return PiecewiseLinearMap(knots, values, slopes[0], slopes[-1])
+
+
+def _spaced_points(draw, n, low, high, min_gap):
+    """Draw ``n`` increasing points of ``[low, high]`` whose consecutive gaps are at least ``min_gap``.
+
+    The first point and the gaps are drawn freely (gaps up to 2). When the
+    last point would pass ``high``, the part of each gap above ``min_gap``
+    is shrunk by one common factor, so shrinking by hypothesis still moves
+    toward equal small gaps.
+    """
+    least_span = (n - 1) * min_gap
+    start = draw(st.floats(min_value=low, max_value=high - least_span))
+    gaps = np.array(draw(st.lists(st.floats(min_value=min_gap, max_value=max(2.0, min_gap)),
+                                  min_size=n - 1, max_size=n - 1)))
+    room = high - start - least_span
+    extra = gaps - min_gap
+    if extra.sum() > room:
+        extra *= room / extra.sum()
+    points = start + np.concatenate([[0.0], np.cumsum(min_gap + extra)])
+    return np.minimum(points, high)
 
 
 def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
@@ -190,9 +214,15 @@ def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
     """
     from isobounds.sets import Interval
 
+    if not (max_abs > 0 and math.isfinite(max_abs)):
+        raise ValueError(f"max_abs must be a positive finite number, got max_abs={max_abs}")
+    if not 0 <= min_length <= 2 * max_abs:
+        raise ValueError(f"min_length must lie in [0, 2 max_abs] = [0, {2 * max_abs}], got min_length={min_length}")
+
     end = st.floats(min_value=-max_abs, max_value=max_abs)
-    length = st.floats(min_value=min_length, max_value=2 * max_abs)
-    finite = st.builds(lambda a, h: Interval(a, a + h), end, length)
+    finite = st.floats(min_value=-max_abs, max_value=max_abs - min_length).flatmap(
+        lambda a: st.floats(min_value=a + min_length, max_value=max_abs).map(lambda b: Interval(a, b))
+    )
     if not allow_infinite:
         return finite
     left = end.map(lambda b: Interval(-math.inf, b))

@@ -54,6 +54,19 @@ def test_dps_controls_digits(capsys):
     assert out["lipschitz_bound"] == expected
 
 
+def test_digits_above_dps_are_computed(capsys):
+    # Printing 50 digits at the default --dps 30 used to print 20 digits that were never computed.
+    assert main(["tv", "--m1", "-3", "--m2", "3", "--sigma", "1", "--lip", "1", "--digits", "50"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    printed = lines[-1].split()[-1]
+    with mpmath.workdps(80):
+        D, s, L = mpmath.mpf(6), mpmath.mpf(1), mpmath.mpf(1)
+        gain = mpmath.ncdf(D / (4 * s * L)) - mpmath.mpf(1) / 2
+        loss = (mpmath.ncdf(-D * (2 * s - 1) / (4 * s**2)) - mpmath.ncdf(-D * (2 * s + 1) / (4 * s**2))) / 2
+        expected = mpmath.nstr(gain - loss, 50)
+    assert printed == expected
+
+
 def test_table_prints_every_m(capsys):
     assert main(["table", "--lip", "10"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -6,6 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 from hypothesis import find, given, settings
+from hypothesis.errors import NoSuchExample
 
 import isobounds.pushforward
 import isobounds.testing
@@ -59,6 +60,32 @@ def test_maps_without_flat_pieces(g):
     assert np.all(g.slopes != 0)
 
 
+def test_map_knots_stay_in_range():
+    # Before the gaps were bounded, the default max_knot = 5 gave knots up to 6 and beyond.
+    for max_knot, min_gap in ((5.0, 1e-2), (0.5, 0.3), (1e-3, 1e-4)):
+        strategy = piecewise_linear_maps(max_pieces=8, max_knot=max_knot, min_gap=min_gap)
+        with pytest.raises(NoSuchExample):
+            find(strategy, lambda g: np.abs(g.knots).max() > max_knot, settings=settings(max_examples=300))
+        with pytest.raises(NoSuchExample):
+            find(strategy, lambda g: np.diff(g.knots).min(initial=np.inf) < min_gap * (1 - 1e-9),
+                 settings=settings(max_examples=300))
+
+
+def test_map_knots_reach_range_ends():
+    assert find(piecewise_linear_maps(), lambda g: g.knots.max() >= 4.9).knots.max() <= 5.0
+    assert find(piecewise_linear_maps(), lambda g: g.knots.min() <= -4.9).knots.min() >= -5.0
+
+
+def test_interval_ends_stay_in_range():
+    # Before, a + length was unbounded: the default max_abs = 15 gave Interval(0, 16).
+    for min_length in (0.0, 3.0, 30.0):
+        strategy = intervals(max_abs=15.0, allow_infinite=False, min_length=min_length)
+        with pytest.raises(NoSuchExample):
+            find(strategy, lambda A: max(abs(A.a), abs(A.b)) > 15.0, settings=settings(max_examples=300))
+        with pytest.raises(NoSuchExample):
+            find(strategy, lambda A: A.b - A.a < min_length * (1 - 1e-12), settings=settings(max_examples=300))
+
+
 @settings(max_examples=50)
 @given(gaussian_mixtures(dim=2, max_components=4))
 def test_mixtures_are_normalised(target):
@@ -96,6 +123,10 @@ def test_package_example(g, A, r):
     lambda: lipschitz_constants(min_value=0.0),
     lambda: half_spaces(0),
     lambda: radii(max_value=-1.0),
+    lambda: piecewise_linear_maps(max_knot=0.0),
+    lambda: piecewise_linear_maps(min_gap=-1.0),
+    lambda: intervals(max_abs=math.inf),
+    lambda: intervals(max_abs=1.0, min_length=3.0),
 ])
 def test_invalid_strategy_arguments_raise(make):
     with pytest.raises(ValueError):
