@@ -44,6 +44,11 @@ def bench_alpha_array(repeat):
     return ours, bare
 
 
+def bench_huge_argument(repeat):
+    """Phi, Phi_c and log_Phi at |x| = 1e5000 and 30 digits, where x^2 / 2 is an integer of 10000 digits."""
+    return median_seconds(lambda: (isobounds.Phi("-1e5000"), isobounds.Phi_c("1e5000"), isobounds.log_Phi("-1e5000")), repeat)
+
+
 def bench_ot_lipschitz(repeat):
     from isobounds import GaussianMixture, ot_lipschitz_constant
 
@@ -62,6 +67,8 @@ def main():
     ours, bare = bench_alpha_array(args.repeat)
     ratio = ours / bare
     rows.append(("alpha on 1e6 points / bare ndtr(c + ndtri(p))", f"{ours * 1e3:.1f} ms / {bare * 1e3:.1f} ms = {ratio:.2f}x", "<= 1.5x", ratio <= 1.5))
+    huge = bench_huge_argument(args.repeat)
+    rows.append(("Phi + Phi_c + log_Phi at |x| = 1e5000, 30 digits", f"{huge * 1e3:.1f} ms", "<= 1 s", huge <= 1.0))
     ot = bench_ot_lipschitz(args.repeat)
     rows.append(("ot_lipschitz_constant, 3-component mixture", f"{ot * 1e3:.1f} ms", "<= 50 ms", ot <= 50e-3))
 

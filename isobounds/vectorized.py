@@ -7,8 +7,15 @@ cancel. :mod:`isobounds.gaussian` dispatches array input here, so
 ``isobounds.Phi(np.array([...]))`` and ``isobounds.vectorized.Phi([...])``
 return the same array.
 
-NOTE: double precision underflows: ``Phi(x)`` is 0 below ``x ~ -38.5`` and
-``shell_mass_lower_bound`` is 0 once ``r / lip`` is below about 1e-308.
+NOTE: double precision underflows. Results below 2.2e-308 are subnormal,
+with fewer significant bits, and results below 5e-324 round to 0.
+``shell_mass_lower_bound`` and ``extension_mass_lower_bound`` keep subnormal
+tails, so ``shell_mass_lower_bound`` at ``p = 1/2`` is 0 only once
+``r / lip`` is below about 1e-323. ``Phi``, ``Phi_c`` and ``gaussian_mass``
+return scipy's ``ndtr`` unchanged, which is 0 below ``x ~ -37.68`` instead
+of ``x ~ -38.47``. The float64 search of ``ot_lipschitz_constant`` divides
+such masses by a density, and a mass of one or two subnormal units would
+make that ratio wrong by a factor of 2.
 Conditioning also costs digits in the tails. The quantile ``x = ndtri(p)``
 carries a relative error of one rounding, which ``Phi`` amplifies by
 ``x^2``: ``extension_mass_lower_bound`` at ``p = 1e-300`` is good to about
@@ -49,6 +56,27 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # with five terms is exact to double precision (the first neglected term is
 # about u**5 / 120 relative to the first).
 _SERIES_THRESHOLD = 1e-3
+
+
+def _ndtr_keeping_subnormals(x):
+    """Return ``scipy.special.ndtr(x)`` with the subnormal part of the lower tail restored.
+
+    scipy's ndtr (1.17) returns 0 once ``x^2 / 2`` exceeds ``log(DBL_MAX)``
+    (about 709.78), that is for ``x < -37.677``, although ``Phi(x)`` is a
+    subnormal double down to ``x ~ -38.47``. Where it returned 0 the value
+    is taken as ``exp(log_ndtr(x))``. Its relative error, about
+    ``|log Phi(x)| * 2^-53 ~ 1e-13``, is at most a few spacings of
+    subnormals (5e-324) there, because ``Phi(x)`` is below 6e-311.
+    """
+    x = np.asarray(x)
+    values = sc.ndtr(x)
+    flushed = (values == 0) & (x > -np.inf)
+    if flushed.any():
+        values = np.array(values)
+        values[flushed] = np.exp(sc.log_ndtr(x[flushed]))
+        # ndtr returns a scalar for a 0-d input; values[()] does the same.
+        values = values[()]
+    return values
 
 
 def phi(x):
@@ -97,11 +125,16 @@ def gaussian_mass(a, b):
     """
     a = check_array("a", a, allow_inf=True)
     b = check_array("b", b, allow_inf=True)
+    return _interval_mass(a, b, sc.ndtr)
+
+
+def _interval_mass(a, b, cdf):
+    """Return the mass of :func:`gaussian_mass`, with ``cdf`` as the distribution function."""
     a, b = np.broadcast_arrays(a, b)
 
     with np.errstate(invalid="ignore"):
-        upper = sc.ndtr(-a) - sc.ndtr(-b)
-        lower = sc.ndtr(b) - sc.ndtr(a)
+        upper = cdf(-a) - cdf(-b)
+        lower = cdf(b) - cdf(a)
         middle = 0.5 * (sc.erf(b / math.sqrt(2.0)) - sc.erf(a / math.sqrt(2.0)))
 
     return np.where(a >= 0, upper, np.where(b <= 0, lower, middle))
@@ -112,10 +145,11 @@ def _shifted_mass(x, c):
 
     For small ``u = c (|x| + c)`` the mass is the Taylor series
     ``phi(x) sum_n (-1)^n He_n(x) c^(n+1) / (n+1)!`` with the probabilists'
-    Hermite polynomials He_0..He_4; otherwise it is an interval mass.
+    Hermite polynomials He_0..He_4; otherwise it is an interval mass, with
+    subnormal tails kept.
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        mass = gaussian_mass(x, x + c)
+        mass = _interval_mass(x, x + c, _ndtr_keeping_subnormals)
         x2 = x * x
         he = (1.0, x, x2 - 1.0, x * (x2 - 3.0), x2 * (x2 - 6.0) + 3.0)
         series = np.zeros_like(mass)
@@ -162,7 +196,7 @@ def extension_mass_lower_bound(p, r, lip):
     with np.errstate(invalid="ignore"):
         shift = r / lip + sc.ndtri(p)
     shift = np.where(p == 0, -np.inf, np.where(p == 1, np.inf, shift))
-    return sc.ndtr(shift)
+    return _ndtr_keeping_subnormals(shift)
 
 
 def shell_mass_lower_bound(p, r, lip):
