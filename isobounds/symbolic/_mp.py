@@ -4,9 +4,16 @@ Every kernel takes and returns ``mpmath.mpf`` at the current mpmath precision
 and works with guard bits inside. The quantile is found by Newton's method on
 ``log Phi`` in the lower tail and on ``erf`` near the median, because
 ``sqrt(2) * erfinv(2 p - 1)`` rounds ``2 p - 1`` to ``-1`` for tiny ``p``.
+Lower tails ``Phi(x)`` with ``x < -1e150`` come from
+:func:`isobounds.gaussian.Phi`, because mpmath's own ``ncdf`` and ``erfc``
+raise OverflowError below about ``-1.6e154``.
 """
 
 import mpmath
+from mpmath.libmp import prec_to_dps
+
+from .. import gaussian
+from .._precision import MAX_DPS
 
 __all__ = [
     "normal_pdf",
@@ -23,6 +30,18 @@ GUARD_BITS = 20
 _MAX_NEWTON_STEPS = 200
 _MAX_PRECISION_STEPS = 40
 
+# mpmath 1.3's erfc, behind ncdf, multiplies the square of the integer part of
+# its argument by a float to decide whether its asymptotic series converges.
+# That raises OverflowError once the square exceeds the largest double, so
+# ncdf(x) fails for x below about -1.6e154. The threshold keeps a margin.
+_NCDF_LIMIT = mpmath.mpf("1e150")
+
+# isobounds.gaussian.Phi rounds its result to a number of decimal digits.
+# Requesting 3 digits more than the current binary precision represents keeps
+# that rounding well below one unit in the last bit.
+_DECIMAL_GUARD_DIGITS = 3
+_LOG10_2 = 0.30103  # Rounded, for the decimal exponent in an error message.
+
 
 def normal_pdf(x):
     """Return the standard Gaussian density at ``x``."""
@@ -30,7 +49,28 @@ def normal_pdf(x):
 
 
 def normal_cdf(x):
-    """Return the standard Gaussian distribution function at ``x``, accurate in both tails."""
+    """Return the standard Gaussian distribution function at ``x``, accurate in both tails.
+
+    Below ``-1e150`` the lower tail is taken from :func:`isobounds.gaussian.Phi`,
+    because ``mpmath.ncdf`` raises OverflowError below about ``-1.6e154``.
+
+    NOTE: :func:`isobounds.gaussian.Phi` works with at most ``MAX_DPS``
+    (100,000) digits. The callers in :mod:`isobounds.symbolic.functions` add
+    about ``2 log10 |x|`` digits so that ``exp(-x^2 / 2)`` keeps its relative
+    precision, so ``x`` below about ``-1e50000`` raises ValueError.
+    """
+    if x < -_NCDF_LIMIT:
+        dps = prec_to_dps(mpmath.mp.prec) + _DECIMAL_GUARD_DIGITS
+        if dps > MAX_DPS:
+            # The message gives the decimal exponent, because mpmath.nstr(x) exceeds
+            # Python's limit of 4300 digits on integer string conversion here.
+            exponent = int(mpmath.mag(x) * _LOG10_2)
+            raise ValueError(
+                f"Phi(x) for x near -1e{exponent} needs {dps} significant digits, more than the "
+                f"{MAX_DPS} that isobounds.gaussian.Phi allows"
+            )
+        value = gaussian.Phi(x, dps=dps)
+        return +value
     return mpmath.ncdf(x)
 
 
@@ -45,7 +85,7 @@ def lower_quantile(p):
         x = -mpmath.sqrt(-2 * log_p)
         tolerance = 4 * mpmath.eps
         for _ in range(_MAX_NEWTON_STEPS):
-            cdf = mpmath.ncdf(x)
+            cdf = normal_cdf(x)
             step = (log_p - mpmath.log(cdf)) * cdf / mpmath.npdf(x)
             x += step
             if abs(step) <= tolerance * abs(x):
@@ -131,7 +171,7 @@ def normal_interval_mass(a, width):
     if mpmath.isinf(a):
         return mpmath.mpf(0) if mpmath.isfinite(width) or a > 0 else mpmath.mpf(1)
     if mpmath.isinf(width):
-        return mpmath.ncdf(-a)
+        return normal_cdf(-a)
 
     # Forming a + width keeps the bits of the width only with about
     # log2|a| more bits, and Phi amplifies the rounding of a + width by |a|.
@@ -155,15 +195,22 @@ def _interval_mass_and_scale(a, width):
         # The mirror interval [-high, -low] has the same mass and lies mostly below 0.
         low, high = -high, -low
     if high <= 0:
-        upper = mpmath.ncdf(high)
-        return upper - mpmath.ncdf(low), upper
+        upper = normal_cdf(high)
+        return upper - normal_cdf(low), upper
     root2 = mpmath.sqrt(2)
     mass = (mpmath.erf(high / root2) + mpmath.erf(-low / root2)) / 2
     return mass, mass
 
 
-def binary_kl_divergence(a, b):
+def binary_kl_divergence(a, b, a_complement=None, b_complement=None):
     """Return ``a log(a/b) + (1-a) log((1-a)/(1-b))`` with ``0 log 0 = 0``, for ``a, b`` in [0, 1].
+
+    ``a_complement`` and ``b_complement`` are ``1 - a`` and ``1 - b``, for a
+    caller that computed them more precisely than ``a`` and ``b``
+    (``a = 1 - 10**-300`` rounds to 1). They default to ``1 - a`` and
+    ``1 - b`` formed here. Where both parameters of a ratio exceed 1/2, its
+    logarithm is taken from the complements, as
+    ``log(a / b) = log1p((b_c - a_c) / b)``.
 
     The two terms cancel to second order when ``a`` is close to ``b``. Each
     carries an absolute rounding error of about ``(|term| + 1) * eps`` from
@@ -171,15 +218,21 @@ def binary_kl_divergence(a, b):
     recomputes with as many extra bits as were lost.
     """
     a, b = mpmath.mpf(a), mpmath.mpf(b)
-    for name, value in (("a", a), ("b", b)):
-        if not 0 <= value <= 1:
+    supplied = [None if value is None else mpmath.mpf(value) for value in (a_complement, b_complement)]
+    for name, value in (("a", a), ("b", b), ("1 - a", supplied[0]), ("1 - b", supplied[1])):
+        if value is not None and not 0 <= value <= 1:
             raise ValueError(f"{name} must be a probability in [0, 1], got {name}={mpmath.nstr(value, 15)}")
-    if a == b:
+    if a == b and supplied[0] == supplied[1]:
         return mpmath.mpf(0)
     extra = GUARD_BITS
     while True:
         with mpmath.extraprec(extra):
-            first, second = _kl_terms(a, b), _kl_terms(1 - a, 1 - b)
+            # Formed at each pass, so that a recomputation with more bits
+            # also resolves 1 - a and 1 - b of arguments with many bits.
+            a_complement = 1 - a if supplied[0] is None else supplied[0]
+            b_complement = 1 - b if supplied[1] is None else supplied[1]
+            first = _kl_term(a, b, a_complement, b_complement)
+            second = _kl_term(a_complement, b_complement, a, b)
             total = first + second
             error_scale = max(abs(first), abs(second)) + 1
         if not mpmath.isfinite(total):
@@ -190,9 +243,12 @@ def binary_kl_divergence(a, b):
         extra += lost_bits + GUARD_BITS
 
 
-def _kl_terms(a, b):
-    if a == 0:
+def _kl_term(x, y, x_complement, y_complement):
+    """Return ``x log(x / y)`` with ``0 log 0 = 0``, given ``1 - x`` and ``1 - y``."""
+    if x == 0:
         return mpmath.mpf(0)
-    if b == 0:
+    if y == 0:
         return mpmath.inf
-    return a * mpmath.log(a / b)
+    if x > 0.5 and y > 0.5:
+        return x * mpmath.log1p((y_complement - x_complement) / y)
+    return x * mpmath.log(x / y)

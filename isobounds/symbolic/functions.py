@@ -486,8 +486,14 @@ class kl_bin(_KernelFunction):
     the divergence between Bernoulli laws of parameters ``a`` and ``b`` in
     [0, 1], with :math:`0 \log 0 = 0`; never negative, zero only at
     ``a = b``. ``kl_bin(0, b)`` becomes :math:`-\log(1 - b)` and
-    ``kl_bin(1, b)`` becomes :math:`-\log b`. ``rewrite(sympy.log)`` gives the
-    formula above.
+    ``kl_bin(1, b)`` becomes :math:`-\log b`. ``kl_bin(a, 0)`` for ``a > 0``
+    and ``kl_bin(a, 1)`` for ``a < 1`` become ``sympy.oo``, as in the numeric
+    core, and so do ``kl_bin(0, 1)`` and ``kl_bin(1, 0)``.
+    ``rewrite(sympy.log)`` gives the formula above.
+
+    Numerical evaluation forms ``1 - a`` and ``1 - b`` from the exact sympy
+    arguments before rounding, so ``a = 1 - 10**-300`` keeps its complement
+    ``10**-300`` at any precision.
 
     Examples
     --------
@@ -508,9 +514,12 @@ class kl_bin(_KernelFunction):
         if a == b:
             return S.Zero
         if a.is_zero:
-            return -sympy.log(1 - b)
+            return S.Infinity if (b - 1).is_zero else -sympy.log(1 - b)
         if (a - 1).is_zero:
-            return -sympy.log(b)
+            return S.Infinity if b.is_zero else -sympy.log(b)
+        # A Bernoulli law that puts mass where the other puts none is infinitely far from it.
+        if (b.is_zero and a.is_extended_positive) or ((b - 1).is_zero and (1 - a).is_extended_positive):
+            return S.Infinity
         return None
 
     def fdiff(self, argindex=1):
@@ -536,8 +545,12 @@ class kl_bin(_KernelFunction):
         gap = _real_value(first - second, 53)
         needed = prec + _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
         a, b = (_real_value(argument, needed) for argument in self.args)
+
+        # 1 - a and 1 - b are evaluated from the sympy arguments, as in
+        # Phi_inv: rounding a = 1 - 10**-300 first would give 1 - a = 0.
+        a_complement, b_complement = (_real_value(S.One - argument, needed) for argument in self.args)
         with workprec(needed):
-            return _mp.binary_kl_divergence(a, b)
+            return _mp.binary_kl_divergence(a, b, a_complement, b_complement)
 
 
 def rewrite_with_erf(expr):

@@ -18,9 +18,11 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 import dataclasses
 import random
 
+import mpmath
 import sympy
 from sympy import S
 
+from .._precision import workdps
 from .bounds import (
     extension_mass_lower_bound,
     kl_bracket,
@@ -40,6 +42,7 @@ PROVED = "proved symbolically"
 CHECKED = "checked numerically"
 
 _DIGITS_MARGIN = 5
+_REFERENCE_GUARD_DIGITS = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +225,63 @@ def _inequality_check(sampler, topic, claim, larger, smaller, domains, reason):
     return Check(topic, claim, CHECKED, passed, f"{detail}; {reason}")
 
 
+def _bound_values_check(sampler, topic, claim, function, arguments, reference, domains, reason):
+    """Compare a bound function with an independent ``reference`` expression at random points.
+
+    The bound is evaluated in both of the ways it can be used: built once
+    from the symbolic ``arguments`` and lambdified to mpmath, and built at
+    each point from the exact values of the arguments and evaluated by
+    ``evalf``. The second way matters because the bound functions decide
+    maxima, minima and the condition of the KL bracket between numbers when
+    the bound is built. The lambdified bound and the reference are evaluated
+    with ``_REFERENCE_GUARD_DIGITS`` more digits than the check's precision.
+    """
+    symbols = list(domains)
+    evaluate_symbolic = sympy.lambdify(symbols, function(*arguments), "mpmath")
+    evaluate_reference = sympy.lambdify(symbols, reference, "mpmath")
+    worst = S.Zero
+    for point in sampler.draw(domains):
+        built_value = sampler.evaluate(function(*(argument.subs(point) for argument in arguments)), {})
+        if not built_value.is_Float and not built_value.is_zero:
+            # The bound did not evaluate to a finite number.
+            worst = S.Infinity
+            continue
+        with workdps(sampler.dps + _REFERENCE_GUARD_DIGITS):
+            values = [mpmath.mpf(point[symbol].p) / point[symbol].q for symbol in symbols]
+            expected = mpmath.mpf(evaluate_reference(*values))
+            for value in (mpmath.mpf(evaluate_symbolic(*values)), built_value._to_mpmath(mpmath.mp.prec)):
+                gap = abs(value - expected) / max(1, abs(value), abs(expected))
+                worst = max(worst, sympy.Float(gap, sampler.dps) if mpmath.isfinite(gap) else S.Infinity)
+    passed = worst <= sampler.tolerance
+    return Check(topic, claim, CHECKED, passed, (
+        f"largest |bound - reference| / max(1, |bound|, |reference|) = {sympy.Float(worst, 3)} "
+        f"(tolerance {sympy.Float(sampler.tolerance, 2)}), with the bound lambdified from symbols "
+        f"and built from numbers; {reason}"
+    ))
+
+
+# ---------------------------------------------------------------------------
+# Independent closed forms of the bounds, written with erf, erfinv and log
+# only, so that they share no code with the bound functions they check.
+# ---------------------------------------------------------------------------
+
+def _closed_Phi(x):
+    return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
+
+
+def _closed_Phi_inv(p):
+    return sympy.sqrt(2) * sympy.erfinv(2 * p - 1)
+
+
+def _closed_shell_bound(mass, r, lip):
+    """Theorem 1's beta = Phi(r/L + Phi_inv(rho(A))) - rho(A)."""
+    return _closed_Phi(r / lip + _closed_Phi_inv(mass)) - mass
+
+
+def _closed_kl(a, b):
+    return a * sympy.log(a / b) + (1 - a) * sympy.log((1 - a) / (1 - b))
+
+
 # ---------------------------------------------------------------------------
 # The checks, in the order of the results of Salmona et al. (2022).
 # ---------------------------------------------------------------------------
@@ -347,6 +407,37 @@ def _corollary_3_check(sampler):
     )
 
 
+def _theorem_4_checks(sampler):
+    # With R, S > 0, rho(A) = 1/(1 + R) covers (0, 1). nu(A) = rho(A)/(1 + S) lies
+    # below rho(A) and nu(A) = rho(A) + (1 - rho(A))/(1 + S) above it, so sympy
+    # decides min(rho(A), nu(A)) and max(0, rho(A) - nu(A)) from the assumptions.
+    R, S_, nu, v, r, L = sympy.symbols("R S nu v r L", positive=True)
+    rho = 1 / (1 + R)
+    ranges = {r: (0, 10), L: (S(1) / 10, 10), v: (0, 1)}
+    topic = "Theorem 4"
+    checks = [_identity_check(
+        sampler, topic, "model-free tv_bracket(nu(A), v, r, L) is Phi(r/L + Phi_inv(nu(A))) - nu(A) - v",
+        tv_bracket(nu, v, r, L), _closed_Phi(r / L + _closed_Phi_inv(nu)) - nu - v, {nu: (0, 1), **ranges},
+        "gaussian_mass(a, b) rewrites to Phi(b) - Phi(a), and Phi(Phi_inv(nu)) = nu",
+    )]
+    for relation, target, target_text, decided in (
+        ("rho(A) >= nu(A)", rho / (1 + S_), "rho(A)/(1 + S)", "min = nu(A)"),
+        (
+            "rho(A) < nu(A)", rho + (1 - rho) / (1 + S_), "rho(A) + (1 - rho(A))/(1 + S)",
+            "min = rho(A) and max(0, rho(A) - nu(A)) = 0",
+        ),
+    ):
+        checks.append(_identity_check(
+            sampler, topic, f"where {relation}, tv_bracket with model_mass=rho(A) is "
+            "Phi(r/L + Phi_inv(rho(A))) - min(rho(A), nu(A)) - v",
+            tv_bracket(target, v, r, L, model_mass=rho),
+            _closed_Phi(r / L + _closed_Phi_inv(rho)) - sympy.Min(rho, target) - v,
+            {R: (0, 100), S_: (0, 100), **ranges},
+            f"with rho(A) = 1/(1 + R) and nu(A) = {target_text}, R, S > 0, sympy decides {decided}",
+        ))
+    return checks
+
+
 def _corollary_5_checks(sampler):
     D, L, mu = sympy.symbols("D L mu", positive=True)
     balanced = tv_lower_bound_disconnected(S.Half, D, L)
@@ -448,6 +539,7 @@ def _theorem_7_checks(sampler):
     numerator_gap = sympy.expand(beta_symbol * (1 - v_symbol) - v_symbol * (1 - beta_symbol))
 
     return [
+        *_kl_bracket_checks(sampler),
         _identity_check(
             sampler, topic, "zeta* = log[beta (1 - v)] - log[v (1 - beta)] solves dJ/dzeta = 0, "
             "J(zeta) = zeta beta - log(1 + (e^zeta - 1) v)",
@@ -469,6 +561,65 @@ def _theorem_7_checks(sampler):
             topic, "the uncorrected formula fails: kl(0 || v) = -log(1 - v) > 0 while beta = 0 allows d_KL = 0", PROVED,
             sympy.simplify(kl_bin(0, v_symbol) + sympy.log(1 - v_symbol)) == 0,
             "kl_bin(0, v) evaluates to -log(1 - v), positive for v in (0, 1)",
+        ),
+    ]
+
+
+def _kl_bracket_checks(sampler):
+    # rho(A) = Phi(x) with x in (-3, 3) covers rho(A) in (0.0013, 0.9987) and keeps
+    # erfinv out of v, which sympy's evalf would evaluate many times per point.
+    # For s in (0, 1), v = s beta lies below beta and v = beta + (1 - beta) s above it.
+    x = sympy.Symbol("x", real=True)
+    r, L, s = sympy.symbols("r L s", positive=True)
+    rho = Phi(x)
+    beta = _closed_Phi(x + r / L) - _closed_Phi(x)
+    domains = {x: (-3, 3), r: (0, 10), L: (S(1) / 10, 10), s: (0, 1)}
+    below, above = s * beta, beta + (1 - beta) * s
+    topic = "Theorem 7"
+    return [
+        _bound_values_check(
+            sampler, topic, "where beta >= v, kl_bracket(v, r, L, rho(A)) is kl(beta || v), "
+            "beta = Phi(r/L + Phi_inv(rho(A))) - rho(A)",
+            kl_bracket, (below, r, L, rho), _closed_kl(beta, below), domains,
+            "rho(A) = Phi(x), x in (-3, 3), v = s beta with s in (0, 1)",
+        ),
+        _bound_values_check(
+            sampler, topic, "where beta < v, kl_bracket(v, r, L, rho(A)) is 0: "
+            "the corrected bound drops kl(beta || v), which the published statement keeps",
+            kl_bracket, (above, r, L, rho), S.Zero, domains,
+            "rho(A) = Phi(x), x in (-3, 3), v = beta + (1 - beta) s with s in (0, 1)",
+        ),
+    ]
+
+
+def _corollary_8_checks(sampler):
+    D, sigma, L, lam = sympy.symbols("D sigma L lambda", positive=True)
+    smaller = sympy.Min(lam, 1 - lam)
+    a = _closed_shell_bound(smaller, D / (4 * sigma), L)
+    b = (_closed_Phi(D * (2 * sigma + 1) / (4 * sigma**2)) - _closed_Phi(D * (2 * sigma - 1) / (4 * sigma**2))) / 2
+    arguments = (S.Zero, D, sigma, L, lam)
+    topic = "Corollary 8"
+
+    # a >= b here. D/(4 sigma L) >= 2 and Phi_inv(min(lambda, 1 - lambda)) > -0.68
+    # give a > Phi(1.32) - 1/2 > 0.4. sigma >= 1/2 puts the slab's lower end
+    # D(2 sigma - 1)/(4 sigma^2) at or above 0, so b <= 1/4.
+    large_a = {D: (4, 10), sigma: (S.Half, 1), L: (S(1) / 10, S.Half), lam: (S(1) / 4, S(3) / 4)}
+    # a < b here. a <= phi(0) D/(4 sigma L) < 0.001 because Phi is 1/sqrt(2 pi)-Lipschitz.
+    # The slab is at least 1/8 wide and starts in [0, 1], so b >= phi(9/8)/16 > 0.013.
+    small_a = {D: (1, 4), sigma: (S.Half, 2), L: (1000, 10000), lam: (0, 1)}
+    return [
+        _bound_values_check(
+            sampler, topic, "where a >= b, kl_lower_bound_two_gaussians is kl(a || b) with "
+            "a = Phi(D/(4 sigma L) + Phi_inv(lambda)) - lambda and the published slab mass b, "
+            "lambda exchanged for 1 - lambda above 1/2",
+            kl_lower_bound_two_gaussians, arguments, _closed_kl(a, b), large_a,
+            "D in (4, 10), sigma in (1/2, 1), L in (1/10, 1/2), lambda in (1/4, 3/4)",
+        ),
+        _bound_values_check(
+            sampler, topic, "where a < b, kl_lower_bound_two_gaussians is 0: "
+            "the corrected bound drops kl(a || b), which the published statement keeps",
+            kl_lower_bound_two_gaussians, arguments, S.Zero, small_a,
+            "D in (1, 4), sigma in (1/2, 2), L in (1000, 10000), lambda in (0, 1)",
         ),
     ]
 
@@ -500,6 +651,14 @@ def verify(dps=50, points=50, seed=0):
     Theorem 1). Corollaries 6 and 8 are checked as Theorems 4 and 7 on the
     bisecting half-space, and Theorem 7 through its optimal :math:`\zeta`
     and the erratum.
+
+    The exported :func:`tv_bracket` (with and without ``model_mass``),
+    :func:`kl_bracket` and :func:`kl_lower_bound_two_gaussians` are compared
+    with the theorems written out independently with erf, erfinv and log, on
+    both sides of each case split: :math:`\rho(A) \ge \nu(A)` and
+    :math:`\rho(A) < \nu(A)` in Theorem 4, and :math:`\beta \ge v` and
+    :math:`\beta < v` in the corrected Theorem 7 and Corollary 8, where the
+    bound must be 0.
 
     Parameters
     ----------
@@ -533,8 +692,10 @@ def verify(dps=50, points=50, seed=0):
         _concavity_check(),
         *_corollary_2_checks(sampler),
         _corollary_3_check(sampler),
+        *_theorem_4_checks(sampler),
         *_corollary_5_checks(sampler),
         *_corollary_6_and_8_checks(sampler),
+        *_corollary_8_checks(sampler),
         *_theorem_7_checks(sampler),
     ]
     return VerificationReport(tuple(checks), dps, points, seed)
