@@ -19,7 +19,9 @@ import threading
 
 import mpmath
 
-__all__ = ["DEFAULT_DPS", "GUARD_DIGITS", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec"]
+__all__ = [
+    "DEFAULT_DPS", "GUARD_DIGITS", "complement_mpf", "exact_one_minus", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec",
+]
 
 DEFAULT_DPS = 30
 """Default working precision, in significant decimal digits."""
@@ -199,3 +201,47 @@ def to_mpf(x, name):
     if mpmath.isnan(value):
         raise ValueError(f"{name} must not be NaN, got {name}=nan")
     return value
+
+
+def complement_mpf(x, value):
+    """Return ``1 - x`` rounded once to the current precision, for ``value = to_mpf(x)``.
+
+    ``to_mpf`` rounds a decimal string, a ``fractions.Fraction`` or a sympy
+    ``Rational``, so ``1 - to_mpf(x)`` loses the digits of ``x`` near 1:
+    ``"0.999...9"`` with 400 nines gives 0 at 30 digits. For those inputs the
+    complement is formed in rational arithmetic first. For the other inputs
+    ``value`` is ``x`` itself, and ``1 - value`` is formed by
+    :func:`exact_one_minus` before it is rounded. The rational path is taken only for ``value > 1/2``, where
+    the decimal exponent of ``x`` is at most its number of digits, so the
+    exact complement stays small.
+    """
+    exact = None
+    if value > 0.5:
+        if isinstance(x, str):
+            try:
+                exact = fractions.Fraction(x.strip())
+            except (ValueError, ZeroDivisionError):
+                exact = None
+        elif isinstance(x, fractions.Fraction):
+            exact = x
+        elif type(x).__module__.startswith("sympy") and getattr(x, "is_Rational", False):
+            exact = fractions.Fraction(int(x.p), int(x.q))
+    if exact is not None:
+        difference = 1 - exact
+        return mpmath.mpf(difference.numerator) / difference.denominator
+    return +exact_one_minus(value)
+
+
+_EXACT_MAG_LIMIT = -100_000
+"""Below ``2^-100000`` the exact ``1 - x`` would take over 100,000 bits, and rounding it loses nothing."""
+
+
+def exact_one_minus(value):
+    """Return ``1 - value`` for an mpf, exact unless ``|value| < 2^-100000`` (then rounded, which loses nothing).
+
+    The exact difference keeps every bit of ``value``, so a caller that
+    later raises the precision still sees the true complement.
+    """
+    if value == 0 or mpmath.mag(value) > _EXACT_MAG_LIMIT:
+        return mpmath.fsub(1, value, exact=True)
+    return 1 - value

@@ -15,7 +15,7 @@ and Corollary 8.
 
 import mpmath
 
-from .._precision import GUARD_DIGITS, workdps
+from .._precision import GUARD_DIGITS, complement_mpf, exact_one_minus, workdps
 from .._validation import check_nonnegative, check_positive, check_probability
 from ._common import (
     check_dimensions,
@@ -39,36 +39,48 @@ _MAX_PRECISION_RAISES = 4
 # Binary Kullback-Leibler divergence.
 # ---------------------------------------------------------------------------
 
-def _kl_bin_terms(a, b):
+def _kl_bin_terms(a, b, a_c, b_c):
     """Return the terms a log(a/b) and (1-a) log((1-a)/(1-b)), with 0 log 0 = 0.
 
-    Each logarithm is taken as ``log1p`` of a relative difference, so that it
+    ``a_c`` and ``b_c`` are the complements ``1 - a`` and ``1 - b``. Each
+    logarithm is taken as ``log1p`` of a relative difference, so that it
     keeps full relative precision when ``a`` is close to ``b`` (a difference
-    of two logarithms would lose ``log10(|log b| / |a - b|)`` digits).
+    of two logarithms would lose ``log10(|log b| / |a - b|)`` digits). When
+    both lie above 1/2 the difference ``a - b`` is formed as ``b_c - a_c``,
+    from the complements, which carry the digits there.
     """
-    difference = a - b
+    difference = b_c - a_c if (a > 0.5 and b > 0.5) else a - b
     first = mpmath.mpf(0) if a == 0 else a * mpmath.log1p(difference / b)
-    second = mpmath.mpf(0) if a == 1 else (1 - a) * mpmath.log1p(-difference / (1 - b))
+    second = mpmath.mpf(0) if a_c == 0 else a_c * mpmath.log1p(-difference / b_c)
     return first, second
 
 
-def _kl_bin(a, b):
+def _kl_bin(a, b, a_c=None, b_c=None):
     """Binary KL divergence at the current precision, with extra digits when the two terms cancel.
+
+    ``a_c`` and ``b_c`` are ``1 - a`` and ``1 - b`` when the caller has
+    them to more relative precision than ``a`` and ``b`` carry (see
+    :func:`isobounds._precision.complement_mpf`); by default they are
+    formed from ``a`` and ``b``.
 
     When ``a`` is close to ``b`` the result is about ``(a - b)^2 / (2 b (1 - b))``
     while each term is about ``|a - b|``, so the sum loses
     ``log10(|term| / result)`` digits. The kernel measures the loss and
     recomputes with that many more digits.
     """
-    if a == b:
+    if a_c is None:
+        a_c = exact_one_minus(a)
+    if b_c is None:
+        b_c = exact_one_minus(b)
+    if a == b and a_c == b_c:
         return mpmath.mpf(0)
-    if (b == 0 and a > 0) or (b == 1 and a < 1):
+    if (b == 0 and a > 0) or (b_c == 0 and a_c > 0):
         return mpmath.inf
 
     digits = mpmath.mp.dps
     for _ in range(_MAX_PRECISION_RAISES):
         with workdps(digits):
-            first, second = _kl_bin_terms(a, b)
+            first, second = _kl_bin_terms(a, b, a_c, b_c)
             value = first + second
         scale = max(abs(first), abs(second))
         if value > 0 and scale / value < mpmath.mpf(10) ** (digits - mpmath.mp.dps + GUARD_DIGITS // 2):
@@ -84,7 +96,10 @@ def kl_bin(a, b, *, dps=None):
     The divergence between the Bernoulli laws of parameters ``a`` and ``b``,
     with :math:`0 \log 0 = 0`. The second term uses ``log1p`` so that small
     ``a`` and ``b`` keep their digits, and extra digits are used when ``a``
-    is close to ``b``.
+    is close to ``b``. For ``a`` or ``b`` near 1 given as a decimal string,
+    a ``fractions.Fraction`` or a sympy ``Rational``, ``1 - a`` and
+    ``1 - b`` are formed exactly before rounding, so
+    ``kl_bin("0.5", 1 - Fraction(1, 10**400))`` is finite (about 459.8).
 
     Parameters
     ----------
@@ -99,7 +114,9 @@ def kl_bin(a, b, *, dps=None):
     """
 
     def compute():
-        return _kl_bin(check_probability("a", a), check_probability("b", b))
+        a_value = check_probability("a", a)
+        b_value = check_probability("b", b)
+        return _kl_bin(a_value, b_value, complement_mpf(a, a_value), complement_mpf(b, b_value))
 
     return evaluate(compute, dps)
 
