@@ -11,6 +11,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022,
 Corollaries 2 and 3.
 """
 
+import itertools
 import math
 import typing
 
@@ -29,6 +30,13 @@ __all__ = ["lipschitz_lower_bound_two_gaussians", "ot_lipschitz_constant", "OTLi
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _CANDIDATES = 4
+
+# Grid windows around the switches of the leading component: half-width in units
+# of the length over which the log ratio of the two densities changes by 1, point
+# count, and largest distance from the means in largest standard deviations.
+_SWITCH_WINDOW_WIDTHS = 60.0
+_SWITCH_WINDOW_POINTS = 1201
+_SWITCH_REACH = 1e4
 
 # The maximiser of I(F)/p is searched at this many digits; the working precision
 # only polishes it and evaluates the ratio.
@@ -205,18 +213,90 @@ def _log_ratio_slope(mixture, y):
 
 
 def _search_grid(mixture):
-    """Float64 grid covering every component to +-40 standard deviations, denser near each mean."""
+    """Build the float64 grid on which the maximum of I(F)/p is searched.
+
+    It covers every component to +-40 standard deviations, denser near each
+    mean, and adds a window around each switch of the leading component
+    (:func:`_leading_switches`). A light component leads again far in a
+    tail, about ``|log w| s^2 / D`` from the means (``w`` its weight, ``D``
+    the distance between the means), and the ratio peaks near that switch.
+    """
     _, means, sigmas = mixture.float_parameters()
     spread = 40.0 * sigmas.max()
     pieces = [np.linspace(means.min() - spread, means.max() + spread, 4001)]
     pieces += [m + s * np.linspace(-40.0, 40.0, 1601) for m, s in zip(means, sigmas)]
+    pieces += [y + half_width * np.linspace(-1.0, 1.0, _SWITCH_WINDOW_POINTS) for y, half_width in _leading_switches(mixture)]
     grid = np.unique(np.concatenate(pieces))
     distinct = np.diff(grid) > 1e-6 * sigmas.min()
     return grid[np.concatenate(([True], distinct))]
 
 
+def _log_weights(mixture):
+    """Return float64 logarithms of the weights, taken in mpmath so that weights below 1e-308 stay finite."""
+    return np.array([float(mpmath.log(w)) for w in mixture.weights])
+
+
+def _leading_switches(mixture):
+    """Return the points where the leading component of the density changes, each with the half-width of its grid window.
+
+    Components ``i`` and ``j`` have equal densities where
+    ``c_i - (y - m_i)^2 / (2 s_i^2) = c_j - (y - m_j)^2 / (2 s_j^2)``
+    with ``c = log w - log s``, a quadratic (linear for equal standard
+    deviations) in ``y``. A root is kept when no other component's density
+    exceeds those two by more than a factor ``e`` there. Across the switch
+    the log ratio of the two densities changes by 1 over ``1 / |g|``, with
+    ``g`` the difference of their log-density slopes, so the window spans
+    :data:`_SWITCH_WINDOW_WIDTHS` such lengths on each side.
+
+    NOTE: switches more than :data:`_SWITCH_REACH` of the largest standard
+    deviations beyond the means are skipped. There the float64 log ratio
+    (rounding about ``eps * z^2 / 2`` for ``z`` standard deviations) is
+    too coarse to locate the peak, whose excess over the tail limit is
+    about ``|log w| / z^2``.
+    """
+    _, means, sigmas = mixture.float_parameters()
+    curvature = 0.5 / sigmas**2
+    level = _log_weights(mixture) - np.log(sigmas)
+    reach = _SWITCH_REACH * sigmas.max()
+    switches = []
+    for i, j in itertools.combinations(range(means.size), 2):
+        # (level_i - curvature_i (y - m_i)^2) - (level_j - curvature_j (y - m_j)^2) = a y^2 + b y + c.
+        a = curvature[j] - curvature[i]
+        b = 2.0 * (curvature[i] * means[i] - curvature[j] * means[j])
+        c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
+        for y in _real_roots(a, b, c):
+            if not means.min() - reach <= y <= means.max() + reach:
+                continue
+            logs = level - curvature * (y - means) ** 2
+            if logs.max() > logs[i] + 1.0:
+                continue
+            slope = abs(2.0 * a * y + b)
+            if slope > 0:
+                switches.append((y, _SWITCH_WINDOW_WIDTHS / slope))
+    return switches
+
+
+def _real_roots(a, b, c):
+    """Return the real roots of ``a y^2 + b y + c`` in float64, by the cancellation-free form of the quadratic formula."""
+    if a == 0:
+        return [-c / b] if b != 0 else []
+    discriminant = b * b - 4.0 * a * c
+    if discriminant < 0:
+        return []
+    q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
+    if q == 0:
+        return [0.0]
+    return [q / a, c / q]
+
+
 def _log_ratio_on_grid(mixture, grid):
-    log_pdf, log_cdf, log_sf = mixture.log_pdf_cdf_sf(grid)
+    """Evaluate log(I(F)/p) on a float64 grid, from log-sum-exp sums so that no tail underflows."""
+    _, means, sigmas = mixture.float_parameters()
+    z = (grid[:, None] - means[None, :]) / sigmas[None, :]
+    log_w = _log_weights(mixture)[None, :]
+    log_pdf = sc.logsumexp(log_w - 0.5 * z * z - np.log(sigmas)[None, :] - _LOG_SQRT_2PI, axis=1)
+    log_cdf = sc.logsumexp(log_w + sc.log_ndtr(z), axis=1)
+    log_sf = sc.logsumexp(log_w + sc.log_ndtr(-z), axis=1)
     log_q = np.minimum(log_cdf, log_sf)
     x = sc.ndtri_exp(np.minimum(log_q, math.log(0.5)))
     return -0.5 * x * x - _LOG_SQRT_2PI - log_pdf
@@ -398,11 +478,16 @@ def ot_lipschitz_constant(target, *, direction=None, bounds=None, dps=None):
     because projecting is 1-Lipschitz.
 
     The supremum is found by a global search. The ratio is evaluated on a
-    float64 grid in logarithms, so no tail underflows. The best few local
-    maxima are refined at the working precision by a bracketed root of the
-    derivative (golden-section search as a fallback), and the largest wins.
-    Several local maxima (unequal weights and widths) cannot fool it unless
-    two peaks are closer than the grid step, ``sigma_min / 20``.
+    float64 grid in logarithms, so no tail underflows. The grid covers the
+    components to 40 standard deviations and a window around every point
+    where the leading component of the density changes. A light component
+    (weight ``w``) leads again about ``|log w| s^2 / D`` from the means,
+    with ``D`` the distance between the means, and the ratio peaks there
+    above its tail limit. The best few local maxima are refined at the
+    working precision by a bracketed root of the derivative (golden-section
+    search as a fallback), and the largest wins. Several local maxima
+    (unequal weights and widths) cannot fool it unless two peaks are closer
+    than the grid step, ``sigma_min / 20``.
 
     NOTE: for a law with tails heavier than Gaussian (logistic, Student)
     the ratio grows without bound in the tails, so the supremum is infinite.

@@ -296,3 +296,60 @@ def test_corollary2_rejects_matrices_and_non_boolean_sharp():
         lipschitz_lower_bound_two_gaussians([0, 0], [1, 2, 3], 1)
     with pytest.raises(TypeError, match="sharp must be True or False"):
         lipschitz_lower_bound_two_gaussians(0, 3, 1, sharp="no")
+
+
+# ---------------------------------------------------------------------------
+# Light components: the ratio peaks where such a component leads again, far in a tail.
+# ---------------------------------------------------------------------------
+
+def _reference_supremum(weights, means, sigmas, low, high, step, dps=50):
+    """Find sup_y I(F(y)) / p(y) over [low, high] by a grid of the given step and golden-section search.
+
+    Every value comes from :func:`_reference_ratio` (mpmath.ncdf at ``dps``
+    digits). The three best grid points are refined on a bracket of one step on
+    each side, with enough iterations to shrink it below 1e-30.
+    """
+    grid = [low + k * step for k in range(int((high - low) / step) + 1)]
+    values = [_reference_ratio(weights, means, sigmas, y, dps) for y in grid]
+    best_value, best_point = max(zip(values, grid))
+    ranked = sorted(range(len(grid)), key=lambda k: values[k], reverse=True)[:3]
+    golden = (mpmath.sqrt(5) - 1) / 2
+    with mpmath.workdps(dps):
+        for k in ranked:
+            a, b = mpmath.mpf(grid[k]) - step, mpmath.mpf(grid[k]) + step
+            for _ in range(170):
+                c, d = b - golden * (b - a), a + golden * (b - a)
+                if _reference_ratio(weights, means, sigmas, c, dps) >= _reference_ratio(weights, means, sigmas, d, dps):
+                    b = d
+                else:
+                    a = c
+            y = (a + b) / 2
+            value = _reference_ratio(weights, means, sigmas, y, dps)
+            if value > best_value:
+                best_value, best_point = value, y
+    return best_value, best_point
+
+
+@pytest.mark.parametrize(
+    "weights, means, expected_point",
+    [
+        ([1e-300, 1.0], [-5, 5], -69.7),
+        (["1e-8", "0.99999999"], ["-0.1", "0.1"], -104),
+        (["1e-30", "0.999999999999999999999999999999"], ["-0.5", "0.5"], -72.7),
+        # Below the float64 range: the weight's logarithm is still finite.
+        (["1e-400", "1"], [-5, 5], -92.7),
+    ],
+)
+def test_ot_constant_light_component_far_tail(weights, means, expected_point):
+    # A light component leads the density again about |log w| s^2 / D away from the means,
+    # far beyond 40 standard deviations, and I(F)/p peaks near there above the tail limit 1.
+    target = GaussianMixture(weights, means, 1)
+    value, maximiser = ot_lipschitz_constant(target)
+    means = [mpmath.mpf(m) for m in means]
+    reference, reference_point = _reference_supremum(target.weights, means, [1, 1], -150, 20, 0.5)
+    assert reference > 1 + mpmath.mpf("1e-3")
+    assert abs(reference_point - expected_point) < 1
+    assert_close(value, reference, mpmath.mpf("1e-25"))
+    assert abs(maximiser - reference_point) < 1e-6
+    # The value is the ratio at the returned maximiser.
+    assert_close(value, _reference_ratio(target.weights, means, [1, 1], maximiser), REL_30)
