@@ -4,7 +4,8 @@
 - :mod:`.lipschitz`: Corollaries 2 and 3 (Lipschitz constant needed to fit a target exactly).
 - :mod:`.tv`: Theorem 4, Corollaries 5, S11 and 6 (total variation).
 - :mod:`.kl`: Theorem 7 and Corollary 8, with their validity condition corrected (Kullback-Leibler).
-- :mod:`.optimize`: the same bounds maximised over the radius and over sets.
+- :mod:`.optimize`: the same bounds maximised over the radius.
+- :mod:`.set_search`: Theorem 4 maximised over half-spaces and intervals as well.
 
 Scalar arguments are computed with mpmath at the working precision (see
 :func:`isobounds.precision`) and every function takes ``dps=``.
@@ -29,11 +30,10 @@ from .lipschitz import (
 from .optimize import (
     OptimizedBound,
     maximize_kl_over_radius,
-    maximize_tv_over_half_spaces,
-    maximize_tv_over_intervals,
     maximize_tv_over_radius,
     maximize_tv_two_gaussians,
 )
+from .set_search import maximize_tv_over_half_spaces, maximize_tv_over_intervals
 from .tv import (
     MAX_PIECES,
     DisconnectedBound,

@@ -204,7 +204,7 @@ def test_optimizers_reject_bad_input():
 
 def test_public_names_match_all():
     exported = {name for name in dir(bounds) if not name.startswith("_")} - {
-        "isoperimetry", "lipschitz", "tv", "kl", "optimize"
+        "isoperimetry", "lipschitz", "tv", "kl", "optimize", "set_search"
     }
     assert exported == set(bounds.__all__)
 

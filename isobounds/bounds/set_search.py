@@ -1,0 +1,964 @@
+r"""Theorem 4 maximised over sets: half-spaces and intervals for Gaussian-mixture targets.
+
+:func:`maximize_tv_over_half_spaces` and :func:`maximize_tv_over_intervals`
+score many candidate sets in float64 over a grid of radii, compare the best
+few at 20 digits and evaluate the winner at the working precision with the
+radius search of :mod:`.optimize`. The returned value is the bound at the
+returned set and radius, so it is a valid bound even where the search
+misses the best set.
+
+References
+----------
+A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+Generative Models Fit Multimodal Distributions?", NeurIPS 2022, Theorem 4.
+"""
+
+import itertools
+import numbers
+
+import mpmath
+import numpy as np
+import scipy.optimize
+import scipy.special as sc
+
+from .._precision import to_mpf, workdps
+from .._validation import check_positive
+from ..sets import HalfSpace, Interval
+from ._common import evaluate
+from ._mixture import check_gaussian_mixture, mixture_from_target
+from .isoperimetry import _ShellMass
+from .optimize import (
+    _SEARCH_DPS,
+    OptimizedBound,
+    _check_radius_range,
+    _final_radius,
+    _maximize_over_radius,
+    _mixture_lengths,
+    _radius_pair,
+    _ray_sides,
+    _ray_value,
+)
+
+__all__ = ["maximize_tv_over_half_spaces", "maximize_tv_over_intervals"]
+
+# A float64 bracket below this is rounding noise of its O(1) terms, not a positive bound.
+_FLOAT_BRACKET_NOISE = 1e-12
+
+# When r / L stays below this over the radius grid, beta(p, r / L) <= r / (L sqrt(2 pi))
+# is below about 4e-11, so the float64 scores of sets are rounding noise although the
+# bound can be positive. The searches then compare their candidates at 20 digits.
+_UNDERFLOW_SHIFT = 1e-10
+
+# Float64 scores of sets: log-spaced radii of refined scores, every
+# _COARSE_RADIUS_STRIDE-th of them for coarse scores (65 radii), parabolic steps
+# refining each radius, and the largest array (in elements) built at once.
+_FLOAT_RADIUS_POINTS = 385
+_COARSE_RADIUS_STRIDE = 6
+_PARABOLIC_STEPS = 6
+_FLOAT_CHUNK_ELEMENTS = 1 << 20
+
+# Sets whose refined float64 score is within this relative distance of the best
+# are compared at 20 digits, at most _MAX_PRECISE_CANDIDATES of them.
+_FINE_SCORE_TOLERANCE = 1e-6
+_MAX_PRECISE_CANDIDATES = 4
+
+# Directions whose coarse score is within this relative distance of the best
+# direction's get their symmetric offsets scored.
+_DIRECTION_TOLERANCE = 0.2
+
+# Directions tried for half-spaces: offsets per direction, angles over a half-turn
+# in a plane, and in a span of 3 or more dimensions random directions (per
+# dimension, at most, and the seed of the generator).
+_COARSE_OFFSET_POINTS = 25
+_ANGLE_GRID_POINTS = 60
+_RANDOM_DIRECTIONS_PER_DIM = 32
+_MAX_RANDOM_DIRECTIONS = 256
+_DIRECTION_SEED = 20220527
+
+# Directions refined by Nelder-Mead when their score is within _DIRECTION_TOLERANCE
+# of the best: at most 2 in a plane, and 4 in a span of 3 or more dimensions, whose
+# sparser random directions rank the basins less reliably. Then the most
+# evaluations of Nelder-Mead per start.
+_REFINED_DIRECTIONS = 2
+_REFINED_DIRECTIONS_ABOVE_PLANE = 4
+
+# Best coarse directions scored again with refined radii to pick the starts.
+_RESCORED_DIRECTIONS = 24
+_NELDER_MEAD_EVALUATIONS = 300
+
+# Refinement starts closer than this angle (radians, 3 steps of the angle grid)
+# lie in one basin, and only the better one is refined.
+_DISTINCT_ANGLE = 3 * np.pi / _ANGLE_GRID_POINTS
+
+# _zoom_search: largest stencil, most steps, and final spacing relative to the first.
+_MAX_STENCIL_POINTS = 729
+_ZOOM_STEPS = 80
+_ZOOM_TOLERANCE = 1e-7
+
+# Two half-spaces are the same when 1 - |cos| of their normals is below
+# _SAME_DIRECTION and their offsets differ by less than _SAME_OFFSET standard deviations.
+_SAME_DIRECTION = 1e-10
+_SAME_OFFSET = 1e-5
+
+# Tail endpoints on each side of the core grid of the interval search.
+_TAIL_POINTS = 8
+
+
+def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
+    r"""Model-free Theorem 4 for a Gaussian mixture, searched over half-spaces and radii.
+
+    The half-spaces are :math:`\{x : \langle u, x \rangle \le t\}`.
+    Projected on ``u`` an isotropic Gaussian mixture is a univariate
+    mixture, so each half-space and its shells have exact masses. A
+    direction matters only through the projected means, which are those of
+    its part in the span ``S`` of the differences of the means. The
+    directions tried are:
+
+    - in one dimension, ``u = 1``;
+    - when all means are equal, the first axis, because every ``u`` gives
+      the same projection;
+    - in two dimensions, and when ``S`` is a plane, 60 directions evenly
+      spread over a half-turn of that plane (a half-space and its
+      complement give the same bound);
+    - when ``S`` has 3 or more dimensions, 32 random unit vectors of ``S``
+      per dimension (at most 256, from a fixed seed);
+    - in 3 or more dimensions, one direction orthogonal to ``S`` when there
+      is one;
+    - always the difference of every pair of means.
+
+    Each direction is scored in float64 with 25 offsets ``t`` spanning the
+    projected means plus three of the largest standard deviations on each
+    side, the midpoints of consecutive projected means and their centre, and
+    with 65 log-spaced radii. The 24 best are scored again at their best
+    offset with 385 radii, each refined by parabolic steps. Nelder-Mead
+    then refines the direction and the offset together (only the offset
+    when the direction is fixed), with those refined scores. It starts from
+    the best direction and from the best other local maximum within 20 %
+    of it, or the three best others when ``S`` has 3 or more dimensions. The refined
+    half-spaces and the differences of means scoring within 20 % of the
+    best are scored again, together with their offsets at the midpoints of
+    consecutive projected means, the centre ``(min + max) / 2`` and the
+    median. There the bound is largest for a symmetric mixture, at a kink of
+    the minimum of the two sides, which a smooth search locates only
+    roughly. The half-spaces whose float64 score is within ``1e-6`` of the
+    best (at most 4) are compared at 20 digits with both radii optimised,
+    and the winner is evaluated at the working precision.
+
+    The value is the bound at the returned half-space and radii, so it is
+    always a valid lower bound on the total variation distance. It is also
+    a lower bound on the maximum over half-spaces, equal to it when the
+    search finds the best half-space.
+
+    NOTE: the search can miss the best half-space when its basin lies
+    between the directions tried and neither refinement starts there. In
+    three or more dimensions the only direction tilted out of ``S`` is the
+    orthogonal one. When ``r / lip`` stays below ``1e-10`` over the radius
+    range (a huge ``lip``), float64 cannot rank the half-spaces, and every
+    difference of means is tried with its symmetric offsets at 20 digits,
+    which is slow for many components.
+
+    Parameters
+    ----------
+    lip : positive finite real number
+        Lipschitz constant of the generator.
+    target : Gaussian mixture
+        Any object with ``weights``, ``means`` (one row per component) and
+        ``sigmas``, such as :class:`isobounds.measures.GaussianMixture`, in
+        any dimension, with one or more components. In one dimension the
+        half-spaces are the rays :math:`(-\infty, t]`.
+    radius_range : (low, high), optional
+        Search interval for the radii.
+    dps : int, optional
+
+    Returns
+    -------
+    OptimizedBound
+        ``region`` is the maximising :class:`isobounds.sets.HalfSpace`,
+        ``radius`` the pair ``(r_A, r_B)``.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 4.
+    """
+    check_gaussian_mixture(target)
+    _radius_pair(radius_range)
+
+    def compute():
+        L = check_positive("lip", lip)
+        results = []
+        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+            for direction, t in _half_space_candidates(target, L):
+                mixture = mixture_from_target(target, direction)
+                results.append((*_ray_sides(mixture, t, L, radius_range), t, direction))
+        _, r_a, r_b, t, direction = max(results, key=lambda result: result[0])
+
+        mixture = mixture_from_target(target, direction)
+        value, r_a, r_b = _ray_value(mixture, t, L, r_a, r_b, radius_range)
+        norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
+        return max(value, mpmath.mpf(0)), (r_a, r_b), [d / norm for d in direction], t
+
+    value, radii, normal, t = evaluate(compute, dps)
+    return OptimizedBound(value, radii, HalfSpace(tuple(normal), t))
+
+
+# ---------------------------------------------------------------------------
+# Float64 scores of rays and intervals of univariate Gaussian mixtures.
+# ---------------------------------------------------------------------------
+
+def _mass_above(z, below, above, steps):
+    """Return the Gaussian mass of ``[z, z + steps]`` in float64, from ``below = Phi(z)`` and ``above = Phi(-z)``, on the tail side."""
+    end = z + steps
+    return np.where(end <= 0, sc.ndtr(end) - below, above - sc.ndtr(-end))
+
+
+def _mass_below(z, below, above, steps):
+    """Return the Gaussian mass of ``[z - steps, z]`` in float64, on the tail side."""
+    start = z - steps
+    return np.where(start >= 0, sc.ndtr(-start) - above, below - sc.ndtr(start))
+
+
+class _FloatSides:
+    """Both sides of model-free Theorem 4 for many sets of a univariate mixture, in float64.
+
+    ``brackets(radii)`` returns ``beta(mass_k, r / L) - shell_k(r)`` for the
+    set (``k = 0``) and its complement (``k = 1``) on the first axis, one
+    row per set on the second. ``radii`` has the same two leading axes, or
+    one row for all sets. Subclasses call :meth:`set_masses` and define
+    ``shells``, which maps radii in standard deviations (one per component
+    on a last axis) to the component masses of both shells.
+    """
+
+    def __init__(self, weights, sigmas, L):
+        self.weights, self.sigmas = weights, sigmas
+        # NOTE: for lip above about 1e308 the shifts r / L underflow to 0 in float64,
+        # so beta is 0 and the scores cannot rank the sets.
+        self.inverse_lip = float(1 / L)
+
+    def set_masses(self, inside, outside):
+        """Store the masses of the set and of its complement, each computed on its tail side, and their quantiles."""
+        inside, outside = np.clip(inside, 0.0, 1.0), np.clip(outside, 0.0, 1.0)
+        self.masses = np.stack((inside, outside))
+        self.complements = np.stack((outside, inside))
+        # beta(p, c) = Phi(x + c) - Phi(x) with x = Phi_inv(p), taken from the smaller of p and 1 - p.
+        with np.errstate(divide="ignore"):
+            self.quantiles = np.where(self.masses <= self.complements, sc.ndtri(self.masses), -sc.ndtri(self.complements))
+
+    def brackets(self, radii):
+        shells = (self.weights * self.shells(radii[..., None] / self.sigmas)).sum(axis=-1)
+        beta = _mass_above(self.quantiles, self.masses, self.complements, radii * self.inverse_lip)
+        return beta - shells
+
+
+class _FloatRays(_FloatSides):
+    """The rays ``(-inf, t]``: ``means`` has one row of projected means per ray, ``offsets`` one ``t`` per ray."""
+
+    def __init__(self, weights, sigmas, means, offsets, L):
+        super().__init__(weights, sigmas, L)
+        self.z = ((offsets[:, None] - means) / sigmas)[:, None, :]
+        self.below, self.above = sc.ndtr(self.z), sc.ndtr(-self.z)
+        self.set_masses((weights * self.below).sum(axis=-1), (weights * self.above).sum(axis=-1))
+
+    def shells(self, steps):
+        steps = np.broadcast_to(steps, (2,) + steps.shape[1:])
+        return np.stack((
+            _mass_above(self.z, self.below, self.above, steps[0]),
+            _mass_below(self.z, self.below, self.above, steps[1]),
+        ))
+
+
+class _FloatIntervals(_FloatSides):
+    """The intervals ``[a, b]`` of a univariate mixture (endpoints may be infinite, but not both)."""
+
+    def __init__(self, weights, sigmas, means, a, b, L):
+        super().__init__(weights, sigmas, L)
+        self.za = ((a[:, None] - means) / sigmas)[:, None, :]
+        self.zb = ((b[:, None] - means) / sigmas)[:, None, :]
+        self.half_widths = ((b - a) / 2)[:, None, None] / sigmas
+        self.below_a, self.above_a = sc.ndtr(self.za), sc.ndtr(-self.za)
+        self.below_b, self.above_b = sc.ndtr(self.zb), sc.ndtr(-self.zb)
+        inside = np.where(self.za >= 0, self.above_a - self.above_b, self.below_b - self.below_a)
+        self.set_masses((weights * inside).sum(axis=-1), (weights * (self.below_a + self.above_b)).sum(axis=-1))
+
+    def shells(self, steps):
+        steps = np.broadcast_to(steps, (2,) + steps.shape[1:])
+        outer = _mass_below(self.za, self.below_a, self.above_a, steps[0]) + _mass_above(self.zb, self.below_b, self.above_b, steps[0])
+        reach = np.minimum(steps[1], self.half_widths)
+        inner = _mass_above(self.za, self.below_a, self.above_a, reach) + _mass_below(self.zb, self.below_b, self.above_b, reach)
+        return np.stack((outer, inner))
+
+
+def _float_scores(sides, radii, refine=True):
+    """Maximise both sides of model-free Theorem 4 over the radius for every set of ``sides`` (first axis: side).
+
+    With ``refine`` both sides are evaluated on the log-spaced ``radii``,
+    and each best radius is refined by :data:`_PARABOLIC_STEPS` parabolic
+    steps in ``log r``. Each side is then the largest value evaluated, within
+    about 1e-15 of the maximum over the range in tests on random mixtures,
+    unless a peak narrower than the grid step is missed. Without it each
+    side is :func:`_parabolic_peak` on every :data:`_COARSE_RADIUS_STRIDE`-th
+    radius, good to about 1e-3, which is enough to rank sets.
+    """
+    if not refine:
+        return _parabolic_peak(sides.brackets(radii[None, None, ::_COARSE_RADIUS_STRIDE]))
+    values = sides.brackets(radii[None, None, :])
+    log_radii = np.log(radii)
+    best = values.max(axis=-1)
+    log_r = log_radii[values.argmax(axis=-1)]
+    step = np.full(log_r.shape, log_radii[1] - log_radii[0])
+    for _ in range(_PARABOLIC_STEPS):
+        trial = log_r[..., None] + step[..., None] * np.array([-1.0, 0.0, 1.0])
+        values = sides.brackets(np.exp(trial))
+        before, middle, after = values[..., 0], values[..., 1], values[..., 2]
+        best = np.maximum(best, values.max(axis=-1))
+        curvature = before - 2 * middle + after
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift = step * (before - after) / (2 * curvature)
+        bracketed = (curvature < 0) & (np.abs(shift) <= step)
+        # Without a bracketed maximum the step moves towards the larger neighbour.
+        shift = np.where(bracketed, shift, np.where(after > before, step, -step))
+        log_r = np.clip(log_r + shift, log_radii[0], log_radii[-1])
+        step = np.where(bracketed, step / 4, step)
+    final = sides.brackets(np.exp(log_r)[..., None])[..., 0]
+    return np.maximum(best, final)
+
+
+def _parabolic_peak(values):
+    """Estimate the maximum over the last axis of values on a uniform grid by the vertex of the parabola through its top three.
+
+    On a grid of step ``h`` the error of the plain maximum is of order
+    ``h^2`` at a smooth peak, and that of the vertex of order ``h^3``. At
+    the ends of the grid the plain maximum is kept.
+    """
+    count = values.shape[-1]
+    top = np.argmax(values, axis=-1)
+    middle = np.clip(top, 1, count - 2)[..., None]
+    before = np.take_along_axis(values, middle - 1, axis=-1)[..., 0]
+    peak = np.take_along_axis(values, middle, axis=-1)[..., 0]
+    after = np.take_along_axis(values, middle + 1, axis=-1)[..., 0]
+    curvature = 2 * peak - before - after
+    interior = (top == middle[..., 0]) & (curvature > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = peak + (before - after) ** 2 / (8 * curvature)
+    return np.where(interior, vertex, values.max(axis=-1))
+
+
+def _float_radius_grid(L, lengths, points=_FLOAT_RADIUS_POINTS):
+    """Return log-spaced float64 radii covering the range of :func:`_default_radius_range`, for ``lengths = (scale, extent)``."""
+    scale, extent = (mpmath.mpf(length) for length in lengths)
+    low = min(L, scale) * mpmath.mpf("1e-6")
+    high = max(min(L * 50, 100 * extent), 100 * scale)
+    return np.geomspace(float(low), float(high), points)
+
+
+def _chunks(count, size):
+    """Split ``range(count)`` into slices of ``size`` elements (the last one shorter)."""
+    return [slice(start, start + size) for start in range(0, count, size)]
+
+
+def _score_rays(mixture, means, offsets, radii, L, refine=True, both=False):
+    """Score in float64 the rays ``(-inf, t]``, given one row of projected ``means`` and one offset per ray.
+
+    The score is the smaller side, or with ``both`` the two sides (first axis).
+    """
+    weights, sigmas = mixture
+    size = max(1, _FLOAT_CHUNK_ELEMENTS // (radii.size * weights.size))
+    scores = [
+        _float_scores(_FloatRays(weights, sigmas, means[part], offsets[part], L), radii, refine)
+        for part in _chunks(len(offsets), size)
+    ]
+    scores = np.concatenate(scores, axis=1) if scores else np.zeros((2, 0))
+    return scores if both else scores.min(axis=0)
+
+
+def _score_intervals(mixture, means, a, b, radii, L, refine=True):
+    """Score in float64 the intervals ``[a, b]`` (arrays of endpoints) of the univariate mixture with these means."""
+    weights, sigmas = mixture
+    size = max(1, _FLOAT_CHUNK_ELEMENTS // (radii.size * weights.size))
+    scores = [
+        _float_scores(_FloatIntervals(weights, sigmas, means, a[part], b[part], L), radii, refine).min(axis=0)
+        for part in _chunks(len(a), size)
+    ]
+    return np.concatenate(scores) if scores else np.zeros(0)
+
+
+def _shifts_underflow(radii, L):
+    """Tell whether beta is below about 4e-11 at every radius, so that float64 scores cannot rank the sets."""
+    return radii.max() * float(1 / L) < _UNDERFLOW_SHIFT
+
+
+def _shortlist(candidates, tolerance):
+    """Select the candidates ``(score, ...)`` worth comparing at 20 digits.
+
+    Those within ``tolerance`` (relative) of the best float64 score. When
+    no float64 score is above :data:`_FLOAT_BRACKET_NOISE` (underflow for a
+    huge ``lip`` or far modes, or rounding noise) the scores cannot rank the
+    candidates, and all are kept.
+    """
+    best = max(candidate[0] for candidate in candidates)
+    if not best > _FLOAT_BRACKET_NOISE:
+        return candidates
+    return [candidate for candidate in candidates if candidate[0] >= best * (1 - tolerance)]
+
+
+# ---------------------------------------------------------------------------
+# Half-spaces of Gaussian mixtures.
+# ---------------------------------------------------------------------------
+
+def _half_space_candidates(target, L):
+    """List the half-spaces ``(direction, t)`` to compare at 20 digits, with directions as lists of mpf and offsets as mpf.
+
+    See :func:`maximize_tv_over_half_spaces` for the search. The candidates
+    are listed exact ones first (differences of means, symmetric offsets).
+    Of near-identical half-spaces only the first is kept, so that a
+    symmetric optimum is returned exactly.
+    """
+    weights, means, sigmas = _float_mixture(target)
+    mixture = (weights, sigmas)
+    dim = means.shape[1]
+    radii = _float_radius_grid(L, _lengths_of(means, sigmas))
+    exact = _mean_directions(target) if dim > 1 else [[mpmath.mpf(1)]]
+    basis, orthogonal = _direction_space(means)
+    if not exact:
+        # All means are equal: every direction gives the same projected mixture.
+        exact = [[mpmath.mpf(1)] + [mpmath.mpf(0)] * (dim - 1)]
+    exact_units = _unit_rows(exact)
+
+    trial = [exact_units]
+    if dim > 1 and basis.shape[0] > 0:
+        trial.append(_trial_directions(basis))
+    if orthogonal is not None:
+        trial.append(orthogonal[None, :])
+    trial = np.concatenate(trial)
+    coarse, coarse_offsets = _coarse_direction_scores(mixture, means, sigmas, trial, radii, L)
+
+    best = coarse.max()
+    if not best > _FLOAT_BRACKET_NOISE and _shifts_underflow(radii, L):
+        # The float64 scores cannot rank the half-spaces: every difference of means is
+        # tried with its symmetric offsets.
+        return [
+            (direction, mpmath.mpf(t))
+            for direction, unit in zip(exact, exact_units)
+            for t in _symmetric_offsets(weights, means @ unit, sigmas)
+        ]
+
+    found = []
+    if best > _FLOAT_BRACKET_NOISE:
+        # The coarse scores can be off by about 1e-3 (more where a side has narrow
+        # peaks in r), so the best of them are scored again with refined radii.
+        allowed = _local_maxima_mask(coarse, len(exact), basis.shape[0] == 2)
+        rescored = [i for i in np.argsort(coarse)[::-1] if allowed[i]][:_RESCORED_DIRECTIONS]
+        starts = np.full(coarse.shape, -np.inf)
+        starts[rescored] = _score_rays(mixture, trial[rescored] @ means.T, coarse_offsets[rescored], radii, L)
+        count = _REFINED_DIRECTIONS if basis.shape[0] <= 2 else _REFINED_DIRECTIONS_ABOVE_PLANE
+        for index in _distinct_best(starts, trial, count):
+            if not starts[index] >= starts.max() * (1 - _DIRECTION_TOLERANCE):
+                break
+            found.append(_refine_half_space(mixture, means, sigmas, radii, L, basis, trial[index], coarse_offsets[index]))
+        promising = [i for i in range(len(exact)) if coarse[i] >= best * (1 - _DIRECTION_TOLERANCE)]
+    else:
+        # The bound is at most about the rounding noise: only the best coarse direction goes on.
+        top = int(np.argmax(coarse))
+        promising = [top] if top < len(exact) else []
+        found = [] if promising else [(trial[top], coarse_offsets[top])]
+
+    # (direction as given, unit direction, offset), exact ones first.
+    candidates = []
+    for i in promising:
+        projected = means @ exact_units[i]
+        candidates += [(exact[i], exact_units[i], t) for t in _symmetric_offsets(weights, projected, sigmas)]
+        candidates.append((exact[i], exact_units[i], coarse_offsets[i]))
+    for unit, t in found:
+        direction = [mpmath.mpf(float(x)) for x in unit]
+        candidates += [(direction, unit, s) for s in _symmetric_offsets(weights, means @ unit, sigmas)]
+        candidates.append((direction, unit, t))
+
+    units = np.array([unit for _, unit, _ in candidates])
+    offsets = np.array([t for _, _, t in candidates])
+    scores = _score_rays(mixture, units @ means.T, offsets, radii, L)
+    ranked = _shortlist([(float(score), i) for i, score in enumerate(scores)], _FINE_SCORE_TOLERANCE)
+    kept = []
+    for _, i in sorted(ranked, key=lambda item: item[1]):
+        direction, unit, t = candidates[i]
+        if not any(_same_half_space(unit, t, candidates[j][1], candidates[j][2], sigmas.max()) for j in kept):
+            kept.append(i)
+    kept = sorted(kept, key=lambda i: scores[i], reverse=True)[:_MAX_PRECISE_CANDIDATES]
+    return [(candidates[i][0], mpmath.mpf(float(candidates[i][2]))) for i in kept]
+
+
+def _same_half_space(unit, t, other_unit, other_t, scale):
+    """Tell whether two half-spaces (or one and the complement of the other) nearly coincide."""
+    cosine = float(np.dot(unit, other_unit))
+    if abs(cosine) < 1 - _SAME_DIRECTION:
+        return False
+    return abs(t - np.sign(cosine) * other_t) <= _SAME_OFFSET * scale
+
+
+def _float_mixture(target):
+    """Return float64 ``(weights, means, sigmas)`` of a Gaussian mixture with means as rows, without components of weight 0."""
+    weights = np.array([float(to_mpf(w, "target.weights")) for w in np.ravel(np.asarray(target.weights, dtype=object))])
+    count = weights.size
+    rows = np.asarray(target.means, dtype=object).reshape(count, -1)
+    means = np.array([[float(to_mpf(v, "target.means")) for v in row] for row in rows])
+    sigmas = np.array([float(to_mpf(v, "target.sigmas")) for v in np.ravel(np.asarray(target.sigmas, dtype=object))])
+    sigmas = np.broadcast_to(sigmas, (count,))
+    keep = weights > 0
+    return weights[keep], means[keep], sigmas[keep]
+
+
+def _lengths_of(means, sigmas):
+    """Return ``(scale, extent)`` as :func:`_mixture_lengths` does, for float64 means (rows) and standard deviations."""
+    spread = max(float(np.linalg.norm(u - v)) for u in means for v in means)
+    return sigmas.min(), spread + 40 * sigmas.max()
+
+
+def _unit_rows(directions):
+    """Return float64 unit vectors (rows) along directions given as lists of mpf."""
+    rows = np.array([[float(x) for x in direction] for direction in directions])
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _direction_space(means):
+    """Return orthonormal rows spanning the directions searched, and a unit vector orthogonal to the differences of means.
+
+    In two dimensions the rows span the plane, so the angles tried cover
+    every direction. Otherwise they span the differences of the means. The
+    orthogonal vector is None when the rows span the whole space.
+    """
+    dim = means.shape[1]
+    _, singular, rows = np.linalg.svd(means - means[0])
+    rank = int((singular > 1e-12 * singular.max(initial=0.0)).sum()) if singular.size else 0
+    if dim == 2:
+        return (np.eye(2) if rank else np.zeros((0, 2))), None
+    if rank == 0 or rank == dim:
+        return rows[:rank], None
+    return rows[:rank], rows[rank]
+
+
+def _trial_directions(basis):
+    """Return the unit directions tried in the span of ``basis``: angles over a half-turn in a plane, random ones above."""
+    size = basis.shape[0]
+    if size == 1:
+        return basis.copy()
+    if size == 2:
+        angles = np.linspace(0.0, np.pi, _ANGLE_GRID_POINTS, endpoint=False)
+        return np.cos(angles)[:, None] * basis[0] + np.sin(angles)[:, None] * basis[1]
+    count = min(_RANDOM_DIRECTIONS_PER_DIM * size, _MAX_RANDOM_DIRECTIONS)
+    coordinates = np.random.default_rng(_DIRECTION_SEED).standard_normal((count, size))
+    coordinates /= np.linalg.norm(coordinates, axis=1, keepdims=True)
+    return coordinates @ basis
+
+
+def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
+    """Score each direction coarsely at its best offset; return the scores and those offsets.
+
+    The offsets are a grid of :data:`_COARSE_OFFSET_POINTS` spanning the
+    projected means plus three of the largest standard deviations on each
+    side, the midpoints of consecutive projected means and their centre.
+    A positive bound can be confined to a narrow range of offsets near a
+    midpoint. The crossing of the two sides next to the best offset is
+    scored too.
+    """
+    projected = directions @ means.T
+    spread = 3.0 * sigmas.max()
+    low, high = projected.min(axis=1) - spread, projected.max(axis=1) + spread
+    grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, _COARSE_OFFSET_POINTS)
+    ordered = np.sort(projected, axis=1)
+    midpoints = 0.5 * (ordered[:, 1:] + ordered[:, :-1])
+    centre = 0.5 * (ordered[:, :1] + ordered[:, -1:])
+    offsets = np.concatenate((grid, midpoints, centre), axis=1)
+    count = offsets.shape[1]
+    sides = _score_rays(mixture, np.repeat(projected, count, axis=0), offsets.ravel(), radii, L, refine=False, both=True)
+    sides = sides.reshape(2, len(directions), count)
+    scores = sides.min(axis=0)
+    rows = np.arange(len(directions))
+    best = np.argmax(scores, axis=1)
+    best_scores, best_offsets = scores[rows, best], offsets[rows, best]
+
+    # The best offset is often the kink where the two sides cross, between two grid
+    # offsets. Linear interpolation of their difference locates it, and it is scored.
+    order = np.argsort(offsets, axis=1)
+    ordered = np.take_along_axis(offsets, order, axis=1)
+    difference = np.take_along_axis(sides[0] - sides[1], order, axis=1)
+    position = np.argmax(order == best[:, None], axis=1)
+    crossings = []
+    for shift in (-1, 1):
+        other = np.clip(position + shift, 0, count - 1)
+        d0, d1 = difference[rows, position], difference[rows, other]
+        t0, t1 = ordered[rows, position], ordered[rows, other]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = t0 + (t1 - t0) * d0 / (d0 - d1)
+        crossings.append(np.where((d0 * d1 < 0) & np.isfinite(crossing), crossing, t0))
+    crossings = np.stack(crossings, axis=1)
+    crossing_scores = _score_rays(mixture, np.repeat(projected, 2, axis=0), crossings.ravel(), radii, L, refine=False)
+    crossing_scores = crossing_scores.reshape(len(directions), 2)
+    pick = np.argmax(crossing_scores, axis=1)
+    better = crossing_scores[rows, pick] > best_scores
+    best_scores = np.where(better, crossing_scores[rows, pick], best_scores)
+    best_offsets = np.where(better, crossings[rows, pick], best_offsets)
+    return best_scores, best_offsets
+
+
+def _local_maxima_mask(scores, exact_count, angle_grid):
+    """Mark the directions that may start a refinement: all except, on an angle grid, those below a neighbour.
+
+    The first ``exact_count`` scores are those of the differences of means,
+    and with ``angle_grid`` the next :data:`_ANGLE_GRID_POINTS` are the angle
+    grid over a half-turn, whose ends are neighbours.
+    """
+    mask = np.ones(scores.shape, dtype=bool)
+    if angle_grid:
+        grid = scores[exact_count:exact_count + _ANGLE_GRID_POINTS]
+        peaks = (grid >= np.roll(grid, 1)) & (grid >= np.roll(grid, -1))
+        mask[exact_count:exact_count + _ANGLE_GRID_POINTS] = peaks
+    return mask
+
+
+def _distinct_best(scores, directions, count):
+    """Return the indices of the ``count`` best-scoring directions, each more than :data:`_DISTINCT_ANGLE` from those taken before."""
+    chosen = []
+    threshold = np.cos(_DISTINCT_ANGLE)
+    for i in np.argsort(scores)[::-1]:
+        if all(abs(float(np.dot(directions[i], directions[j]))) < threshold for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _refine_half_space(mixture, means, sigmas, radii, L, basis, direction, offset):
+    """Refine a coarse optimum by Nelder-Mead on the direction and the offset together; return ``(unit direction, offset)``.
+
+    The direction is an angle in a plane, or coordinates in ``basis``
+    (normalised in the objective) when the span has 3 or more dimensions.
+    With one direction only the offset moves, by :func:`_zoom_search`. The
+    scores are those of :func:`_score_rays` with refined radii. The optimum
+    often lies on the ridge where the two sides are equal, which the
+    simplex follows better than a search along fixed axes.
+    """
+    size = basis.shape[0]
+    scale = float(sigmas.max())
+    if size < 2:
+        def scores(x):
+            return _score_rays(mixture, np.repeat((direction @ means.T)[None, :], len(x), axis=0), x[:, 0], radii, L)
+
+        x = _zoom_search(scores, np.array([offset]), np.array([0.25 * scale]), _ZOOM_TOLERANCE)
+        return direction, float(x[0])
+
+    if size == 2:
+        start = [float(np.arctan2(basis[1] @ direction, basis[0] @ direction))]
+
+        def unit(x):
+            return np.cos(x[0]) * basis[0] + np.sin(x[0]) * basis[1]
+
+    else:
+        start = list(basis @ direction)
+
+        def unit(x):
+            vector = x[:-1] @ basis
+            return vector / np.linalg.norm(vector)
+
+    def negative_score(x):
+        if size > 2 and not np.linalg.norm(x[:-1]) > 0:
+            return 1.0
+        return -float(_score_rays(mixture, (unit(x) @ means.T)[None, :], np.array([x[-1]]), radii, L)[0])
+
+    # The first simplex spans half a step of the angle grid and a tenth of the largest sigma.
+    start = np.array(start + [offset])
+    steps = [0.5 * np.pi / _ANGLE_GRID_POINTS] * (start.size - 1) + [0.1 * scale]
+    simplex = np.array([start] + [start + np.eye(start.size)[k] * step for k, step in enumerate(steps)])
+    options = {"initial_simplex": simplex, "xatol": 1e-7 * max(scale, 1.0), "fatol": 1e-13, "maxfev": _NELDER_MEAD_EVALUATIONS}
+    found = scipy.optimize.minimize(negative_score, start, method="Nelder-Mead", options=options)
+    x = found.x if found.fun <= negative_score(start) else start
+    return unit(x), float(x[-1])
+
+
+def _zoom_search(scores, start, spacing, tolerance):
+    """Maximise ``scores`` (rows of arguments to scores) around ``start`` with a shrinking stencil.
+
+    Each step scores a stencil of 5 points per axis (3 when there are more
+    than 4 axes, and at most 729 points, the rest drawn from a fixed seed)
+    around the best point so far, all at once. The spacing is halved when
+    no point of the stencil improves on the best one, or when the best one
+    lies inside the stencil. Otherwise the stencil moves to its edge point.
+    The search stops when every spacing is below ``tolerance`` times its
+    start, or after :data:`_ZOOM_STEPS` steps. No smoothness is assumed,
+    so it suits one-dimensional searches through the kink of the minimum of
+    the two sides. In more dimensions a ridge of that minimum that runs
+    across the axes can stop it early, where Nelder-Mead goes on.
+    """
+    size = start.size
+    points = 5 if size <= 4 else 3
+    stencil = np.array(list(itertools.product(np.linspace(-1.0, 1.0, points), repeat=size)))
+    if len(stencil) > _MAX_STENCIL_POINTS:
+        rows = np.random.default_rng(_DIRECTION_SEED).choice(len(stencil), _MAX_STENCIL_POINTS, replace=False)
+        stencil = np.concatenate((np.zeros((1, size)), np.eye(size), -np.eye(size), stencil[rows]))
+    x, best = start.astype(float), float(scores(start[None, :].astype(float))[0])
+    step, final = spacing.astype(float), spacing * tolerance
+    for _ in range(_ZOOM_STEPS):
+        trial = x + stencil * step
+        values = scores(trial)
+        index = int(np.argmax(values))
+        moved = values[index] > best
+        if moved:
+            x, best = trial[index], float(values[index])
+        if not moved or np.abs(stencil[index]).max() < 1:
+            step = step / 2
+        if (step <= final).all():
+            break
+    return x
+
+
+def _symmetric_offsets(weights, means, sigmas):
+    """Offsets that are optimal for symmetric mixtures: midpoints of consecutive means, the centre and the median.
+
+    For a mixture symmetric about ``c`` the two sides of the ray ``(-inf, c]``
+    are equal, and moving the offset raises one side and lowers the other,
+    so the minimum of the two is largest at ``c``, a kink that a smooth
+    one-dimensional search locates only roughly. The arguments are float64
+    arrays of a univariate mixture.
+    """
+    ordered = np.unique(means)
+    offsets = list(0.5 * (ordered[1:] + ordered[:-1]))
+    offsets.append(0.5 * (means.min() + means.max()))
+
+    def cdf_minus_half(t):
+        return float((weights * sc.ndtr((t - means) / sigmas)).sum()) - 0.5
+
+    spread = 40.0 * sigmas.max()
+    low, high = means.min() - spread, means.max() + spread
+    if cdf_minus_half(low) < 0 < cdf_minus_half(high):
+        offsets.append(scipy.optimize.brentq(cdf_minus_half, low, high, xtol=1e-14 * spread, rtol=4 * np.finfo(float).eps))
+    return offsets
+
+
+def _mean_directions(target):
+    """Return the differences of the mixture's means, one per distinct direction, as lists of mpf."""
+    rows = np.asarray(target.means, dtype=object)
+    count = len(np.ravel(np.asarray(target.weights, dtype=object)))
+    rows = rows.reshape(count, -1)
+    directions, seen = [], set()
+    for i, j in itertools.combinations(range(count), 2):
+        difference = [mpmath.mpf(b) - mpmath.mpf(a) for a, b in zip(rows[i], rows[j])]
+        if all(d == 0 for d in difference):
+            continue
+        # Opposite directions give the same pairs (half-space, complement).
+        sign = 1 if next(d for d in difference if d != 0) > 0 else -1
+        norm = mpmath.sqrt(mpmath.fsum(d * d for d in difference))
+        key = tuple(round(float(sign * d / norm), 12) for d in difference)
+        if key not in seen:
+            seen.add(key)
+            directions.append([sign * d for d in difference])
+    return directions
+
+
+def _midpoints(mixture):
+    means = sorted(mixture.means)
+    return [(a + b) / 2 for a, b in zip(means, means[1:]) if a != b]
+
+
+# ---------------------------------------------------------------------------
+# One dimension: intervals.
+# ---------------------------------------------------------------------------
+
+def _interval_brackets(mixture, a, b, L):
+    """Both sides of model-free Theorem 4 for ``A = [a, b]``, as functions of their radius, and the two masses."""
+    inside = mixture.mass(a, b)
+    outside = mixture.cdf(a) + mixture.sf(b)
+    beta_a, beta_b = _ShellMass(inside), _ShellMass(outside)
+
+    def side_a(r):
+        return beta_a(r / L) - mixture.mass(a - r, a) - mixture.mass(b, b + r)
+
+    def side_b(r):
+        half_width = (b - a) / 2
+        if r >= half_width:
+            return beta_b(r / L) - inside
+        return beta_b(r / L) - mixture.mass(a, a + r) - mixture.mass(b - r, b)
+
+    return side_a, side_b, [inside, outside]
+
+
+def _interval_sides(mixture, a, b, L, radius_range):
+    """Model-free Theorem 4 for ``A = [a, b]`` of a univariate mixture: ``(value, r_A, r_B)``."""
+    side_a, side_b, masses = _interval_brackets(mixture, a, b, L)
+    low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
+    value_a, r_a = _maximize_over_radius(side_a, low, high)
+    value_b, r_b = _maximize_over_radius(side_b, low, high)
+    return min(value_a, value_b), r_a, r_b
+
+
+def _interval_value(mixture, a, b, L, r_a, r_b, radius_range):
+    """Evaluate model-free Theorem 4 for ``[a, b]`` at the working precision, with polished radii: ``(value, r_A, r_B)``."""
+    side_a, side_b, masses = _interval_brackets(mixture, a, b, L)
+    low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
+    r_a, r_b = _final_radius(side_a, r_a, low, high), _final_radius(side_b, r_b, low, high)
+    return min(side_a(r_a), side_b(r_b)), r_a, r_b
+
+
+def _endpoint_grid(weights, means, sigmas, L, grid_points):
+    """Return the ends tried for the intervals: a uniform core grid, geometric tails and the infinities.
+
+    The core spans the means plus three of the largest standard deviations
+    ``s`` on each side, with ``grid_points`` points. An end far in a tail
+    pays off when the shells of the interval and of its complement reach no
+    mass there. So beyond the core, up to :data:`_TAIL_POINTS` ends on each
+    side are spaced by powers of 2 times ``s``. They reach out to ``8 s``
+    plus the smaller of ``8 L`` and the core's width plus ``10 s``, because
+    radii above about ``8 L`` add little to beta. The infinite ends give the
+    rays.
+    """
+    scale = sigmas.max()
+    low, high = means.min() - 3 * scale, means.max() + 3 * scale
+    reach = 8 * scale + min(8 * float(L), high - low + 10 * scale)
+    distances = scale * 2.0 ** np.arange(0, 64)
+    distances = distances[distances <= reach][:_TAIL_POINTS]
+    core = np.linspace(low, high, grid_points)
+    return np.concatenate(([-np.inf], low - distances[::-1], core, high + distances, [np.inf]))
+
+
+def _interval_candidates(mixture, L, grid_points):
+    """List the intervals ``(a, b)`` (mpf, possibly infinite) to compare at 20 digits, best float64 score first.
+
+    Every pair of grid endpoints is scored coarsely. The best finite
+    interval and the best interval with an infinite end on each side (a
+    ray) are refined by :func:`_refine_interval`. The refined intervals and
+    their starts are scored again with refined radii, and those within
+    ``1e-6`` of the best go on.
+    """
+    weights, means, sigmas = mixture.float_parameters()
+    parameters = (weights, sigmas)
+    radii = _float_radius_grid(L, _mixture_lengths(mixture))
+    grid = _endpoint_grid(weights, means, sigmas, L, grid_points)
+    a, b = np.array([(x, y) for x, y in itertools.combinations(grid, 2) if not (np.isinf(x) and np.isinf(y))]).T
+    coarse = _score_intervals(parameters, means, a, b, radii, L, refine=False)
+
+    starts = []
+    for kind in (np.isfinite(a) & np.isfinite(b), np.isinf(a), np.isinf(b)):
+        if kind.any():
+            index = int(np.flatnonzero(kind)[np.argmax(coarse[kind])])
+            starts.append((a[index], b[index]))
+    candidates = list(starts)
+    if coarse.max() > _FLOAT_BRACKET_NOISE:
+        candidates += [_refine_interval(parameters, means, sigmas, radii, L, start) for start in starts]
+    elif _shifts_underflow(radii, L):
+        # No float64 score is clearly positive because beta underflows, so the rays and
+        # the intervals from far outside the means to each midpoint are tried at 20 digits.
+        far = 60 * sigmas.max()
+        for t in _symmetric_offsets(weights, means, sigmas):
+            candidates += [(-np.inf, t), (t, np.inf), (means.min() - far, t), (t, means.max() + far)]
+
+    ends = np.array(candidates, dtype=float)
+    scores = _score_intervals(parameters, means, ends[:, 0], ends[:, 1], radii, L)
+    ranked = sorted(_shortlist([(float(score), i) for i, score in enumerate(scores)], _FINE_SCORE_TOLERANCE), reverse=True)
+    kept = []
+    for _, i in ranked:
+        if not any(_same_interval(candidates[i], candidates[j], sigmas.max()) for j in kept):
+            kept.append(i)
+    return [tuple(mpmath.mpf(float(x)) for x in candidates[i]) for i in kept[:_MAX_PRECISE_CANDIDATES]]
+
+
+def _same_interval(first, second, scale):
+    return all(x == y or abs(x - y) <= _SAME_OFFSET * scale for x, y in zip(first, second))
+
+
+def _refine_interval(mixture, means, sigmas, radii, L, start):
+    """Refine an interval ``start = (a, b)`` in float64 with refined radii; an infinite endpoint stays.
+
+    Nelder-Mead moves both ends of a finite interval. A ray moves its finite
+    end by :func:`_zoom_search`.
+    """
+    a, b = start
+    scale = float(sigmas.max())
+    if np.isinf(a) or np.isinf(b):
+        def scores(x):
+            finite = x[:, 0]
+            ends = (np.full_like(finite, a), finite) if np.isinf(a) else (finite, np.full_like(finite, b))
+            return _score_intervals(mixture, means, *ends, radii, L)
+
+        x = _zoom_search(scores, np.array([b if np.isinf(a) else a]), np.array([0.25 * scale]), _ZOOM_TOLERANCE)
+        return (a, float(x[0])) if np.isinf(a) else (float(x[0]), b)
+
+    def negative_score(x):
+        if not x[0] < x[1]:
+            return 1.0
+        return -float(_score_intervals(mixture, means, x[:1], x[1:], radii, L)[0])
+
+    start = np.array([a, b])
+    simplex = np.array([start, start + [0.25 * scale, 0.0], start + [0.0, 0.25 * scale]])
+    options = {"initial_simplex": simplex, "xatol": 1e-8 * scale, "fatol": 1e-13, "maxfev": _NELDER_MEAD_EVALUATIONS}
+    found = scipy.optimize.minimize(negative_score, start, method="Nelder-Mead", options=options)
+    if found.fun <= negative_score(start):
+        return float(found.x[0]), float(found.x[1])
+    return a, b
+
+
+def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None, dps=None):
+    r"""Model-free Theorem 4 for a univariate Gaussian mixture, searched over intervals ``[a, b]``.
+
+    The intervals include the rays :math:`(-\infty, b]` and
+    :math:`[a, \infty)`, the limits of long intervals. The endpoints are
+    located in float64. Every pair of endpoints of a grid is scored with
+    both radii (for ``[a, b]`` and for its complement) maximised over 65
+    log-spaced radii. The grid has ``grid_points`` points spanning the means
+    plus three of the largest standard deviations ``s`` on each side, up to
+    8 more on each side at ``s``, ``2 s``, ``4 s``, ... beyond them, out to
+    ``8 s`` plus the smaller of ``8 lip`` and the width of the core grid
+    plus ``10 s``, and the infinities. An end that far out leaves the shells
+    empty there, so the best end of a long interval can lie deep in a tail.
+    Nelder-Mead refines the best finite interval, and a one-dimensional
+    search the finite end of the best ray on each side, with each radius
+    refined by parabolic steps. The candidates whose float64 score is
+    within ``1e-6`` of the best (at most 4) are compared at 20 digits with
+    both radii optimised, and the winner is evaluated at the working
+    precision.
+
+    The value is the bound at the returned interval and radii, so it is a
+    valid lower bound on the total variation distance. It is also a lower
+    bound on the maximum over intervals, equal to it when the search finds
+    the best interval.
+
+    NOTE: an interval whose basin lies between the grid points, away from
+    the three refined starts, can be missed. When ``r / lip`` stays below
+    ``1e-10`` over the radius range (a huge ``lip``), float64 cannot rank
+    the intervals, and rays and long intervals ending at the midpoints of
+    the means, their centre and the median are compared at 20 digits.
+
+    Parameters
+    ----------
+    lip : positive finite real number
+    target : univariate Gaussian mixture (``weights``, ``means``, ``sigmas``)
+    grid_points : int, default 41
+        Points of the endpoint grid between the means minus and plus three
+        standard deviations; the cost grows like the square of the total
+        number of endpoints.
+    radius_range : (low, high), optional
+    dps : int, optional
+
+    Returns
+    -------
+    OptimizedBound
+        ``region`` is the maximising :class:`isobounds.sets.Interval`,
+        possibly with an infinite endpoint, and ``radius`` the pair
+        ``(r_A, r_B)``.
+
+    References
+    ----------
+    Salmona et al., 2022, Theorem 4.
+    """
+    check_gaussian_mixture(target)
+    _radius_pair(radius_range)
+    if isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral) or grid_points < 3:
+        raise ValueError(f"grid_points must be an integer >= 3, got grid_points={grid_points!r}")
+
+    def compute():
+        L = check_positive("lip", lip)
+        mixture = mixture_from_target(target)
+        candidates = _interval_candidates(mixture, L, grid_points)
+        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+            results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
+        _, r_a, r_b, a, b = max(results, key=lambda result: result[0])
+        value, r_a, r_b = _interval_value(mixture, a, b, L, r_a, r_b, radius_range)
+        return max(value, mpmath.mpf(0)), (r_a, r_b), a, b
+
+    value, radii, a, b = evaluate(compute, dps)
+    return OptimizedBound(value, radii, Interval(a, b))
