@@ -47,15 +47,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("a, b", CASES)
-@pytest.mark.parametrize("convert", [
-    lambda q: q,
-    lambda q: sympy.Rational(q.numerator, q.denominator),
-    _decimal_string,
-], ids=["fraction", "sympy", "string"])
+CONVERSIONS = {
+    "fraction": lambda q: q,
+    "sympy": lambda q: sympy.Rational(q.numerator, q.denominator),
+    "string": _decimal_string,
+}
+
+# Every case in every form, except decimal strings of fractions that have no finite expansion.
+PARAMETERS = [
+    pytest.param(a, b, convert, id=f"{name}-{index}")
+    for index, (a, b) in enumerate(CASES)
+    for name, convert in CONVERSIONS.items()
+    if convert(a) is not None and convert(b) is not None
+]
+
+
+@pytest.mark.parametrize("a, b, convert", PARAMETERS)
 def test_kl_bin_near_one_matches_exact(a, b, convert):
-    if convert(a) is None or convert(b) is None:
-        pytest.skip("no finite decimal expansion")
     expected = _reference(a, b)
     value = isobounds.kl_bin(convert(a), convert(b), dps=30)
     assert mpmath.isfinite(value)
