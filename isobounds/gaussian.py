@@ -393,6 +393,12 @@ def Phi(x, *, dps=None):
     keeps full relative precision: ``Phi(-40)`` is about ``3.66e-350``,
     far below the smallest double.
 
+    NOTE: at huge arguments the value is fast but printing it is not:
+    ``Phi("-1e5000")`` returns in milliseconds, while ``str()`` of the
+    result makes mpmath compute a power of 10 with a 10,000-digit exponent
+    (and Python refuses to print that exponent beyond 4,300 digits). Use
+    :func:`log_Phi` to see such values.
+
     Parameters
     ----------
     x : real number or array_like

@@ -28,7 +28,7 @@ network never saw). Samples of the Langevin sampler are compared with the
 target by :func:`sample_distances`, a stated KDE estimator with bootstrap
 error bars. It compares the KDE with the target smoothed by the same kernel,
 so it estimates distances between smoothed laws, which lie below the true
-ones; :func:`kde_estimator_floor` returns its value for samples of the
+ones. :func:`kde_estimator_floor` returns its value for samples of the
 target itself, the value a perfect sampler would get.
 :func:`langevin_lipschitz` measures the local Lipschitz constant of the
 whole sampler ``(z_0, z_1, ..., z_N) -> x_N`` along sampled trajectories,
@@ -300,32 +300,50 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     seed : int
         Seed of the bootstrap resamples and of the target samples of the floor.
     grid_size : int
-        Least number of grid points. The grid covers every sample and
-        ``[-m - 10 sigma, m + 10 sigma]``, with a spacing of at most ``h / 4``
-        unless that takes more than ``2^22`` points. Then the spacing is the
-        range over ``2^22`` and ``h`` is raised to 4 spacings; ``bandwidth``
-        returns the ``h`` used.
+        Least number of grid points. The grid is spaced by at most ``h / 4``
+        and covers ``[-m - 10 sigma, m + 10 sigma]`` and every sample, padded
+        by ``6 h``, as long as that takes at most ``2^22`` points. Samples
+        farther out (a sampler that diverged for a few points) are counted
+        as escaped instead, see Notes.
+
+    Raises
+    ------
+    ValueError
+        For fewer than 10 samples, samples of more than one dimension,
+        non-finite samples, invalid ``m``, ``sigma``, ``n_bootstrap`` or
+        ``seed``, and for ``m / sigma`` so large that the target alone needs
+        more than ``2^22`` grid points (about ``m / sigma > 1e5`` at 50,000
+        samples).
+
+    Notes
+    -----
+    Escaped samples. When covering every sample would take more than
+    ``2^22`` grid points, the grid covers the target and extends toward the
+    samples by the points left over. On each side of the grid, the
+    fraction ``p_out`` of samples beyond it and the smoothed target's mass
+    ``nu_out`` beyond it add ``|p_out - nu_out| / 2`` to TV and
+    ``p_out log(p_out / nu_out)`` to KL. Both are lower bounds on that
+    region's share (the triangle inequality and the log-sum inequality), so
+    the estimates stay lower estimates.
 
     Returns
     -------
     SampleDistances
     """
-    x = np.asarray(samples, dtype=np.float64).reshape(-1)
-    if x.size < 10:
-        raise ValueError(f"samples must contain at least 10 points, got {x.size}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("samples must be finite, got NaN or infinite values (the sampler diverged)")
+    x = _check_samples(samples)
     _check_target(m, sigma)
-    if n_bootstrap < 2:
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 2:
         raise ValueError(f"n_bootstrap must be an integer >= 2 (a standard deviation needs two resamples), "
-                         f"got n_bootstrap={n_bootstrap}")
+                         f"got n_bootstrap={n_bootstrap!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a nonnegative integer, got seed={seed!r}")
 
     grid, h = _kde_grid(x, m, sigma, grid_size)
-    log_nu_h = mixture_log_pdf(grid, m, math.hypot(sigma, h))
+    target = _SmoothedTarget(grid, m, math.hypot(sigma, h))
 
-    tv, kl = _kde_distances(x, grid, h, log_nu_h)
+    tv, kl = _kde_distances(x, grid, h, target)
     rng = np.random.default_rng(seed)
-    boot = np.array([_kde_distances(x[rng.integers(0, x.size, size=x.size)], grid, h, log_nu_h)
+    boot = np.array([_kde_distances(x[rng.integers(0, x.size, size=x.size)], grid, h, target)
                      for _ in range(n_bootstrap)])
     tv_floor, kl_floor, _ = kde_estimator_floor(x.size, m, sigma, seed, grid_size)
 
@@ -377,12 +395,30 @@ def kde_estimator_floor(n, m, sigma=1.0, seed=0, grid_size=4096):
     """
     x = target_samples(n, m, sigma, seed=(int(seed), _FLOOR_STREAM))
     grid, h = _kde_grid(x, m, sigma, grid_size)
-    tv, kl = _kde_distances(x, grid, h, mixture_log_pdf(grid, m, math.hypot(sigma, h)))
+    tv, kl = _kde_distances(x, grid, h, _SmoothedTarget(grid, m, math.hypot(sigma, h)))
     return tv, kl, h
 
 
 _MAX_GRID_SIZE = 2**22
-"""Most grid points of the KDE; samples spread wider than ``2^22 h / 4`` get a wider kernel instead."""
+"""Maximum number of grid points of the KDE. Samples beyond the grid's reach are counted as escaped."""
+
+_TARGET_REACH = 10.0
+"""The grid covers the target's modes by this many standard deviations (its mass beyond is below 1e-23)."""
+
+_KERNEL_REACH = 6.0
+"""Kernels are cut at this many bandwidths, and the grid is padded by as much."""
+
+
+def _check_samples(samples):
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
+        raise ValueError(f"samples must have shape (n,) or (n, 1) (one-dimensional samples), got shape {x.shape}")
+    x = x.reshape(-1)
+    if x.size < 10:
+        raise ValueError(f"samples must contain at least 10 points, got {x.size}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("samples must be finite, got NaN or infinite values (the sampler diverged)")
+    return x
 
 
 def _check_target(m, sigma):
@@ -393,44 +429,83 @@ def _check_target(m, sigma):
 
 
 def _kde_grid(x, m, sigma, grid_size):
-    """Return the evaluation grid and the bandwidth ``h``: every sample and ``[-m - 10 sigma, m + 10 sigma]``.
+    """Return the evaluation grid and the bandwidth ``h`` of :func:`sample_distances`.
 
-    The range is padded by ``6 h`` (the kernel's reach) and spaced by at most
-    ``h / 4``, so that linear binning changes the estimate far less than
-    the sampling noise does.
+    The grid is spaced by at most ``h / 4``, so that linear binning changes
+    the estimate far less than the sampling noise does. It covers the target
+    (``m + 10 sigma`` on each side) and every sample, padded by ``6 h``,
+    unless that takes more than ``2^22`` points. Then it covers the target
+    and extends toward the samples by half of the remaining points on each
+    side, and the samples beyond are escaped.
     """
     h = smoothing_bandwidth(x.size, sigma)
-    lo = min(x.min(), -m - 10 * sigma) - 6 * h
-    hi = max(x.max(), m + 10 * sigma) + 6 * h
-    size = max(int(grid_size), int(math.ceil(4 * (hi - lo) / h)) + 1)
-    if size > _MAX_GRID_SIZE:
-        size = _MAX_GRID_SIZE
-        h = 4 * (hi - lo) / (size - 1)
+    spacing = h / 4
+    pad = _KERNEL_REACH * h
+    core = m + _TARGET_REACH * sigma + pad
+    if 2 * core / spacing + 1 > _MAX_GRID_SIZE:
+        raise ValueError(
+            f"m / sigma = {m / sigma:.3g} is too large for the kernel estimator: the target alone needs more than "
+            f"2^22 grid points at the spacing h / 4 = {spacing:.3g} (h = 0.9 sigma n^(-1/5), n = {x.size})"
+        )
+
+    lo = min(x.min() - pad, -core)
+    hi = max(x.max() + pad, core)
+    if (hi - lo) / spacing + 1 > _MAX_GRID_SIZE:
+        extension = ((_MAX_GRID_SIZE - 1) * spacing - 2 * core) / 2
+        lo = max(lo, -core - extension)
+        hi = min(hi, core + extension)
+    size = max(int(grid_size), int(math.ceil((hi - lo) / spacing)) + 1)
     return np.linspace(lo, hi, size), h
 
 
-def _kde_distances(x, grid, h, log_nu_h):
-    """Return ``(tv, kl)`` between the KDE of ``x`` with bandwidth ``h`` and the density ``exp(log_nu_h)``."""
+class _SmoothedTarget:
+    """The smoothed target ``nu_h`` on a grid: its log-density there and the log-masses below and above the grid."""
+
+    def __init__(self, grid, m, scale):
+        self.log_density = mixture_log_pdf(grid, m, scale)
+        below = [sc.log_ndtr((grid[0] + m) / scale), sc.log_ndtr((grid[0] - m) / scale)]
+        above = [sc.log_ndtr(-(grid[-1] + m) / scale), sc.log_ndtr(-(grid[-1] - m) / scale)]
+        self.log_mass_below = float(sc.logsumexp(below) - math.log(2.0))
+        self.log_mass_above = float(sc.logsumexp(above) - math.log(2.0))
+
+
+def _kde_distances(x, grid, h, target):
+    """Return ``(tv, kl)`` between the KDE of ``x`` with bandwidth ``h`` and the smoothed target.
+
+    Samples within ``6 h`` of the grid's ends or beyond are escaped, with the
+    contributions stated in the Notes of :func:`sample_distances`. The grid
+    is built so that this happens only when it could not cover every sample.
+    """
     from scipy.signal import fftconvolve
 
+    pad = _KERNEL_REACH * h
+    below = x < grid[0] + pad * (1 - 1e-9)
+    above = x > grid[-1] - pad * (1 - 1e-9)
+    kept = x[~(below | above)]
+
     dx = grid[1] - grid[0]
-    position = (x - grid[0]) / dx
+    position = (kept - grid[0]) / dx
     left = np.clip(np.floor(position).astype(int), 0, grid.size - 2)
     frac = position - left
     counts = np.bincount(left, weights=1.0 - frac, minlength=grid.size)
     counts += np.bincount(left + 1, weights=frac, minlength=grid.size)
 
-    half_width = int(math.ceil(6 * h / dx))
+    half_width = int(math.ceil(_KERNEL_REACH * h / dx))
     offsets = np.arange(-half_width, half_width + 1) * dx
     kernel = np.exp(-0.5 * (offsets / h) ** 2) / (h * math.sqrt(2 * math.pi))
     p_hat = np.clip(fftconvolve(counts / x.size, kernel, mode="same"), 0.0, None)
 
-    tv = 0.5 * np.trapezoid(np.abs(p_hat - np.exp(log_nu_h)), grid)
+    tv = 0.5 * np.trapezoid(np.abs(p_hat - np.exp(target.log_density)), grid)
     positive = p_hat > 1e-300
     integrand = np.zeros_like(p_hat)
-    integrand[positive] = p_hat[positive] * (np.log(p_hat[positive]) - log_nu_h[positive])
+    integrand[positive] = p_hat[positive] * (np.log(p_hat[positive]) - target.log_density[positive])
     kl = np.trapezoid(integrand, grid)
-    return float(tv), float(kl)
+    for side, log_nu_side in ((below, target.log_mass_below), (above, target.log_mass_above)):
+        p_side = np.count_nonzero(side) / x.size
+        tv += 0.5 * abs(p_side - math.exp(log_nu_side))
+        if p_side > 0:
+            kl += p_side * (math.log(p_side) - log_nu_side)
+    return float(min(tv, 1.0)), float(kl)
 
 
 # ----------------------------------------------------------------------------

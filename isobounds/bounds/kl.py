@@ -42,17 +42,28 @@ _MAX_PRECISION_RAISES = 4
 def _kl_bin_terms(a, b, a_c, b_c):
     """Return the terms a log(a/b) and (1-a) log((1-a)/(1-b)), with 0 log 0 = 0.
 
-    ``a_c`` and ``b_c`` are the complements ``1 - a`` and ``1 - b``. Each
-    logarithm is taken as ``log1p`` of a relative difference, so that it
-    keeps full relative precision when ``a`` is close to ``b`` (a difference
-    of two logarithms would lose ``log10(|log b| / |a - b|)`` digits). When
-    both lie above 1/2 the difference ``a - b`` is formed as ``b_c - a_c``,
-    from the complements, which carry the digits there.
+    ``a_c`` and ``b_c`` are the complements ``1 - a`` and ``1 - b``. The
+    difference ``d = a - b`` is formed as ``b_c - a_c`` when both lie above
+    1/2, where the complements carry the digits. A term whose ratio is near
+    1 (``|d|`` at most half its denominator) takes its logarithm as
+    ``log1p`` of the relative difference, so that it keeps full relative
+    precision when ``a`` is close to ``b`` (a difference of two logarithms
+    would lose ``log10(|log b| / |a - b|)`` digits). Otherwise the logarithm
+    of the ratio is taken directly. That matters when ``a`` rounds to 1 while
+    its exact complement does not: ``log1p(-d / b_c)`` would then be
+    ``log1p(-1) = -inf``.
     """
     difference = b_c - a_c if (a > 0.5 and b > 0.5) else a - b
-    first = mpmath.mpf(0) if a == 0 else a * mpmath.log1p(difference / b)
-    second = mpmath.mpf(0) if a_c == 0 else a_c * mpmath.log1p(-difference / b_c)
+    first = mpmath.mpf(0) if a == 0 else a * _log_ratio(a, b, difference)
+    second = mpmath.mpf(0) if a_c == 0 else a_c * _log_ratio(a_c, b_c, -difference)
     return first, second
+
+
+def _log_ratio(x, y, difference):
+    """Return ``log(x / y)`` given ``difference = x - y``, by ``log1p`` when ``|difference| <= y / 2``."""
+    if abs(difference) <= y / 2:
+        return mpmath.log1p(difference / y)
+    return mpmath.log(x / y)
 
 
 def _kl_bin(a, b, a_c=None, b_c=None):

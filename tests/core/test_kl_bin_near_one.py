@@ -44,6 +44,10 @@ CASES = [
     (1 - Fraction(1, 10**200), 1 - Fraction(1, 10**300)),
     (1 - Fraction(2, 10**50), 1 - Fraction(1, 10**50)),
     (Fraction(3, 10), Fraction(7, 10)),
+    # a rounds to 1 at 30 digits while its exact complement does not.
+    (1 - Fraction(1, 10**50), Fraction(1, 2)),
+    (1 - Fraction(1, 10**400), Fraction(1, 2)),
+    (Fraction(1, 2), 1 - Fraction(1, 10**50)),
 ]
 
 
@@ -68,6 +72,14 @@ def test_kl_bin_near_one_matches_exact(a, b, convert):
     value = isobounds.kl_bin(convert(a), convert(b), dps=30)
     assert mpmath.isfinite(value)
     assert abs(value / expected - 1) < mpmath.mpf(10) ** -28
+
+
+def test_kl_bin_string_near_one_at_60_digits():
+    # "0.999...9" with 400 nines rounds to 1 at 60 digits; kl(a || 1/2) = log 2 + O(1e-397).
+    a = Fraction(10**400 - 1, 10**400)
+    expected = _reference(a, Fraction(1, 2))
+    value = isobounds.kl_bin("0." + "9" * 400, "0.5", dps=60)
+    assert abs(value / expected - 1) < mpmath.mpf(10) ** -58
 
 
 def test_kl_bin_closed_form_near_one():

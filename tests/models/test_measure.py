@@ -232,17 +232,31 @@ def test_sample_distances_are_lower_estimates():
     assert estimate.kl <= kl_true + 3 * estimate.kl_se + estimate.kl_floor
 
 
-def test_sample_distances_far_outlier_widens_kernel():
-    # One sample at 1e7 stretches the grid beyond 2^22 points of spacing h / 4, so the kernel is
-    # widened to 4 spacings of the 2^22-point grid and the estimate stays finite.
-    n = 1000
-    samples = np.concatenate([3.0 + np.random.default_rng(3).standard_normal(n - 1), [1e7]])
-    estimate = sample_distances(samples, 3.0, n_bootstrap=2)
-    h_default = 0.9 * n**-0.2
-    grid_range = 1e7 + 6 * h_default - (-3.0 - 10.0 - 6 * h_default)
-    assert estimate.bandwidth == pytest.approx(4 * grid_range / (2**22 - 1))
-    assert math.isfinite(estimate.tv)
-    assert math.isfinite(estimate.kl)
+def test_sample_distances_far_outlier_escapes():
+    # One sample at 1e8 is farther than a 2^22-point grid at spacing h / 4 reaches. It is
+    # counted as escaped: TV gains half its mass, KL gains p_out log(p_out / nu_out) with
+    # nu_out the target's mass beyond the grid, and the bandwidth stays the floor's.
+    n, m = 1000, 3.0
+    clean = sample_distances(np.zeros(n), m, n_bootstrap=2)
+    estimate = sample_distances(np.r_[np.zeros(n - 1), 1e8], m, n_bootstrap=2)
+    assert estimate.bandwidth == pytest.approx(0.9 * n**-0.2)
+    assert abs(estimate.tv - clean.tv) < 2.0 / n
+    assert estimate.tv > 0.9
+
+    # The grid reaches about (2^22 - 1) h / 8 beyond the target on each side, where the smoothed
+    # target's log-mass is about -edge^2 / (2 (1 + h^2)); the escaped point's share of KL is
+    # (1/n) (log(1/n) - that), over 1e6.
+    h = estimate.bandwidth
+    edge = (2**22 - 1) * h / 8
+    share = (math.log(1 / n) + edge**2 / (2 * (1 + h**2))) / n
+    assert estimate.kl == pytest.approx(clean.kl * (n - 1) / n + share, rel=0.05)
+
+
+def test_sample_distances_rejects_unresolvable_target():
+    with pytest.raises(ValueError, match="m / sigma = .* is too large"):
+        sample_distances(np.zeros(100), 1e20)
+    with pytest.raises(ValueError, match="m / sigma = .* is too large"):
+        sample_distances(np.zeros(100), 3.0, sigma=1e-200)
 
 
 def test_sample_distances_rejects_bad_samples():
@@ -254,6 +268,12 @@ def test_sample_distances_rejects_bad_samples():
         sample_distances(np.zeros(30), -1.0)
     with pytest.raises(ValueError, match="sigma must be a positive"):
         sample_distances(np.zeros(30), 1.0, sigma=0.0)
+    with pytest.raises(ValueError, match=r"shape \(n,\) or \(n, 1\)"):
+        sample_distances(np.zeros((30, 2)), 1.0)
+    with pytest.raises(ValueError, match="n_bootstrap must be an integer"):
+        sample_distances(np.zeros(30), 1.0, n_bootstrap=2.5)
+    with pytest.raises(ValueError, match="seed must be a nonnegative integer"):
+        sample_distances(np.zeros(30), 1.0, seed=None)
 
 
 def test_from_module_rejects_bad_networks():
