@@ -14,6 +14,11 @@ Each subcommand prints a readable table, or JSON with ``--json``. Numbers
 are computed at ``--dps`` significant digits (default 30) and printed with
 ``--digits`` of them. A ``--digits`` above ``--dps`` raises the working
 precision to ``--digits``, so that every printed digit is computed.
+
+NOTE: the radius printed by ``tv --optimize`` is the location of a
+maximum, which is ill-conditioned: its last three or four printed digits
+can change with ``--dps``, while the bound itself is accurate to every
+printed digit.
 """
 
 import argparse
