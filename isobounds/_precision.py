@@ -20,7 +20,7 @@ import threading
 import mpmath
 
 __all__ = [
-    "DEFAULT_DPS", "GUARD_DIGITS", "complement_mpf", "exact_one_minus", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec",
+    "DEFAULT_DPS", "GUARD_DIGITS", "exact_one_minus", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec",
 ]
 
 DEFAULT_DPS = 30
@@ -131,10 +131,25 @@ def _sympy_to_mpf(x, name):
         raise TypeError(f"{name} must be a real number, got {name}={x!r}")
     if x.is_infinite:
         return mpmath.inf if x.is_extended_positive else -mpmath.inf
+    if x.is_Rational:
+        return _fraction_to_mpf(fractions.Fraction(int(x.p), int(x.q)))
     value = x.evalf(mpmath.mp.dps + 5)
     if not hasattr(value, "_mpf_"):
         raise TypeError(f"{name} must be a real number, got {name}={x!r}")
     return mpmath.mpf(value._mpf_)
+
+
+def _fraction_to_mpf(q):
+    """Convert a fraction keeping all its digits, as :func:`_parse_decimal` does for decimal strings.
+
+    The quotient is rounded at the working precision plus the bits of the
+    denominator. So the difference between ``q`` and a number of small
+    denominator, such as ``1 - q`` near 1 or ``1/2 - q`` near 1/2, is
+    correct to the working precision: ``Fraction(1, 2) + Fraction(1, 10**60)``
+    does not become 1/2.
+    """
+    with workprec(mpmath.mp.prec + q.denominator.bit_length() + 20):
+        return mpmath.mpf(q.numerator) / q.denominator
 
 
 def _parse_decimal(text):
@@ -166,7 +181,10 @@ def to_mpf(x, name):
     ----------
     x : int, float, str, fractions.Fraction, numpy scalar, sympy number or mpf
         The value. Strings are parsed by mpmath, so ``"1e-300"`` is exact to
-        the working precision where the float ``1e-300`` is not.
+        the working precision where the float ``1e-300`` is not. Decimal
+        strings, fractions and sympy rationals keep all their digits (see
+        :func:`_parse_decimal` and :func:`_fraction_to_mpf`), so the result
+        can carry more bits than the working precision.
     name : str
         Argument name used in error messages.
 
@@ -184,7 +202,7 @@ def to_mpf(x, name):
     elif isinstance(x, numbers.Integral):
         value = mpmath.mpf(int(x))
     elif isinstance(x, fractions.Fraction):
-        value = mpmath.mpf(x.numerator) / x.denominator
+        value = _fraction_to_mpf(x)
     elif isinstance(x, float) or (isinstance(x, numbers.Real) and type(x).__module__ == "numpy"):
         value = mpmath.mpf(float(x))
     elif isinstance(x, str):
@@ -201,35 +219,6 @@ def to_mpf(x, name):
     if mpmath.isnan(value):
         raise ValueError(f"{name} must not be NaN, got {name}=nan")
     return value
-
-
-def complement_mpf(x, value):
-    """Return ``1 - x`` rounded once to the current precision, for ``value = to_mpf(x)``.
-
-    ``to_mpf`` rounds a decimal string, a ``fractions.Fraction`` or a sympy
-    ``Rational``, so ``1 - to_mpf(x)`` loses the digits of ``x`` near 1:
-    ``"0.999...9"`` with 400 nines gives 0 at 30 digits. For those inputs the
-    complement is formed in rational arithmetic first. For the other inputs
-    ``value`` is ``x`` itself, and ``1 - value`` is formed by
-    :func:`exact_one_minus` before it is rounded. The rational path is taken only for ``value > 1/2``, where
-    the decimal exponent of ``x`` is at most its number of digits, so the
-    exact complement stays small.
-    """
-    exact = None
-    if value > 0.5:
-        if isinstance(x, str):
-            try:
-                exact = fractions.Fraction(x.strip())
-            except (ValueError, ZeroDivisionError):
-                exact = None
-        elif isinstance(x, fractions.Fraction):
-            exact = x
-        elif type(x).__module__.startswith("sympy") and getattr(x, "is_Rational", False):
-            exact = fractions.Fraction(int(x.p), int(x.q))
-    if exact is not None:
-        difference = 1 - exact
-        return mpmath.mpf(difference.numerator) / difference.denominator
-    return +exact_one_minus(value)
 
 
 _EXACT_MAG_LIMIT = -100_000

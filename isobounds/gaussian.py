@@ -21,9 +21,6 @@ A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
 Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
-import fractions
-import numbers
-
 import mpmath
 import numpy as np
 import scipy.special as sc
@@ -147,14 +144,13 @@ _HALF = mpmath.mpf(0.5)
 _HALF_SQRT_PI = 0.886226925452758  # sqrt(pi) / 2 in float64
 
 
-def _Phi_c_inv(q, half_minus_q=None):
+def _Phi_c_inv(q):
     """Return the ``x`` with ``Phi_c(x) = q``, for ``0 <= q <= 1``.
 
     In the central range ``1/4 <= q <= 3/4`` the root is computed from
-    ``d = 1/2 - q`` by :func:`_half_erf_inv`. ``d`` is ``half_minus_q``
-    when given (see :func:`_exact_half_minus`), else ``1/2 - q``. That
-    subtraction rounds once, and is exact when ``q`` has no more bits than
-    the working precision. So ``d`` and ``x`` keep full relative precision
+    ``d = 1/2 - q`` by :func:`_half_erf_inv`. That subtraction rounds once,
+    from all the bits that ``q`` carries (a decimal string or a fraction
+    keeps all its digits). So ``d`` and ``x`` keep full relative precision
     even for ``q = 1/2 - 1e-60``. In the tails the root is found from
     ``log q`` by :func:`_tail_quantile`; ``q > 3/4`` uses
     ``Phi_c_inv(q) = -Phi_c_inv(1 - q)``.
@@ -164,9 +160,7 @@ def _Phi_c_inv(q, half_minus_q=None):
     if q == 1:
         return -mpmath.inf
     if _CENTRAL_LOW <= q <= _CENTRAL_HIGH:
-        if half_minus_q is None:
-            half_minus_q = _HALF - q
-        return _half_erf_inv(half_minus_q)
+        return _half_erf_inv(_HALF - q)
     if q > 0.5:
         return -_tail_quantile(1 - q)
     return _tail_quantile(q)
@@ -272,23 +266,8 @@ def _arb_scaled_inverse(value, method):
     return x
 
 
-def _Phi_inv(p, half_minus_p=None):
-    return -_Phi_c_inv(p, half_minus_p)
-
-
-def _exact_half_minus(name, q):
-    """Return ``1/2 - q`` for an exact rational ``q`` (Fraction, sympy Rational), else None.
-
-    The difference is formed in rational arithmetic before it is rounded,
-    so it keeps full relative precision even when ``q`` itself is within
-    one unit of the working precision of 1/2 and converts to exactly 1/2.
-    ``name`` is unused, and is there to match the checkers of
-    :func:`_evaluate`.
-    """
-    if not isinstance(q, numbers.Rational) or isinstance(q, numbers.Integral):
-        return None
-    offset = fractions.Fraction(1, 2) - fractions.Fraction(int(q.numerator), int(q.denominator))
-    return mpmath.mpf(offset.numerator) / offset.denominator
+def _Phi_inv(p):
+    return -_Phi_c_inv(p)
 
 
 def _isoperimetric_profile(p):
@@ -460,9 +439,9 @@ def Phi_inv(p, *, dps=None):
     ``1/4 <= p <= 3/4`` the result is ``sqrt(2) erfinv(2p - 1)`` (python-flint,
     or Newton's method on ``erf``), with ``p - 1/2`` formed in one rounding,
     so ``p = 1/2 - 1e-60`` keeps full relative precision as well. For a
-    ``fractions.Fraction`` or sympy ``Rational``, ``p - 1/2`` is formed
-    exactly before it is rounded, so ``Fraction(1, 2) + Fraction(1, 10**60)``
-    gives about ``2.5e-60`` even though ``p`` itself rounds to 1/2.
+    ``fractions.Fraction`` or sympy ``Rational``, ``p`` keeps the bits of its
+    denominator, so ``Fraction(1, 2) + Fraction(1, 10**60)`` gives about
+    ``2.5e-60`` and not 0.
 
     Examples
     --------
@@ -472,7 +451,7 @@ def Phi_inv(p, *, dps=None):
     """
     if _is_array(p):
         return vectorized.Phi_inv(p)
-    return _evaluate(_Phi_inv, [("p", p, check_probability), ("p", p, _exact_half_minus)], dps)
+    return _evaluate(_Phi_inv, [("p", p, check_probability)], dps)
 
 
 def Phi_c_inv(q, *, dps=None):
@@ -482,8 +461,9 @@ def Phi_c_inv(q, *, dps=None):
     ``Phi_c_inv("1e-300")`` is about 37.05 to full precision, and from
     ``1/2 - q`` in the central range ``[1/4, 3/4]``, so that
     ``Phi_c_inv("0.5000000000000000000000000000000000001")`` is about
-    ``-2.5e-37`` to full precision. As in :func:`Phi_inv`, ``1/2 - q`` is
-    formed exactly for a ``fractions.Fraction`` or sympy ``Rational``.
+    ``-2.5e-37`` to full precision. As in :func:`Phi_inv`, a
+    ``fractions.Fraction`` or sympy ``Rational`` keeps the bits of its
+    denominator.
 
     Parameters
     ----------
@@ -494,7 +474,7 @@ def Phi_c_inv(q, *, dps=None):
     """
     if _is_array(q):
         return vectorized.Phi_c_inv(q)
-    return _evaluate(_Phi_c_inv, [("q", q, check_probability), ("q", q, _exact_half_minus)], dps)
+    return _evaluate(_Phi_c_inv, [("q", q, check_probability)], dps)
 
 
 def isoperimetric_profile(p, *, dps=None):

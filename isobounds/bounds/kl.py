@@ -15,7 +15,7 @@ and Corollary 8.
 
 import mpmath
 
-from .._precision import GUARD_DIGITS, complement_mpf, exact_one_minus, workdps
+from .._precision import GUARD_DIGITS, exact_one_minus, workdps
 from .._validation import check_nonnegative, check_positive, check_probability
 from ._common import (
     check_dimensions,
@@ -66,23 +66,21 @@ def _log_ratio(x, y, difference):
     return mpmath.log(x / y)
 
 
-def _kl_bin(a, b, a_c=None, b_c=None):
+def _kl_bin(a, b):
     """Binary KL divergence at the current precision, with extra digits when the two terms cancel.
 
-    ``a_c`` and ``b_c`` are ``1 - a`` and ``1 - b`` when the caller has
-    them to more relative precision than ``a`` and ``b`` carry (see
-    :func:`isobounds._precision.complement_mpf`); by default they are
-    formed from ``a`` and ``b``.
+    The complements ``1 - a`` and ``1 - b`` are formed exactly
+    (:func:`isobounds._precision.exact_one_minus`), so they keep every bit
+    that ``a`` and ``b`` carry, such as the digits of a decimal string or a
+    fraction near 1.
 
     When ``a`` is close to ``b`` the result is about ``(a - b)^2 / (2 b (1 - b))``
     while each term is about ``|a - b|``, so the sum loses
     ``log10(|term| / result)`` digits. The kernel measures the loss and
     recomputes with that many more digits.
     """
-    if a_c is None:
-        a_c = exact_one_minus(a)
-    if b_c is None:
-        b_c = exact_one_minus(b)
+    a_c = exact_one_minus(a)
+    b_c = exact_one_minus(b)
     if a == b and a_c == b_c:
         return mpmath.mpf(0)
     if (b == 0 and a > 0) or (b_c == 0 and a_c > 0):
@@ -107,9 +105,8 @@ def kl_bin(a, b, *, dps=None):
     The divergence between the Bernoulli laws of parameters ``a`` and ``b``,
     with :math:`0 \log 0 = 0`. The second term uses ``log1p`` so that small
     ``a`` and ``b`` keep their digits, and extra digits are used when ``a``
-    is close to ``b``. For ``a`` or ``b`` near 1 given as a decimal string,
-    a ``fractions.Fraction`` or a sympy ``Rational``, ``1 - a`` and
-    ``1 - b`` are formed exactly before rounding, so
+    is close to ``b``. Decimal strings, fractions and sympy rationals keep
+    all their digits, and ``1 - a`` and ``1 - b`` are formed exactly, so
     ``kl_bin("0.5", 1 - Fraction(1, 10**400))`` is finite (about 459.8).
 
     Parameters
@@ -125,9 +122,7 @@ def kl_bin(a, b, *, dps=None):
     """
 
     def compute():
-        a_value = check_probability("a", a)
-        b_value = check_probability("b", b)
-        return _kl_bin(a_value, b_value, complement_mpf(a, a_value), complement_mpf(b, b_value))
+        return _kl_bin(check_probability("a", a), check_probability("b", b))
 
     return evaluate(compute, dps)
 
