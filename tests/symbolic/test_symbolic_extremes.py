@@ -28,13 +28,6 @@ from isobounds.symbolic import (
 HIGH_DPS = 800
 
 
-@pytest.fixture(autouse=True)
-def restore_mpmath_precision():
-    saved = mpmath.mp.prec
-    yield
-    mpmath.mp.prec = saved
-
-
 def to_mpf(value, dps=HIGH_DPS):
     with mpmath.workdps(dps):
         return mpmath.mpf(sympy.Float(value, dps))

@@ -16,13 +16,6 @@ from isobounds.symbolic import kl_bin
 HIGH_DPS = 1000
 
 
-@pytest.fixture(autouse=True)
-def restore_mpmath_precision():
-    saved = mpmath.mp.prec
-    yield
-    mpmath.mp.prec = saved
-
-
 def brute_force_kl(a, b):
     """The binary KL divergence of two exact Rationals, written out at 1000 digits."""
     with mpmath.workdps(HIGH_DPS):
