@@ -11,7 +11,6 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022,
 Corollaries 2 and 3.
 """
 
-import itertools
 import math
 import typing
 
@@ -24,6 +23,7 @@ from .._precision import GUARD_DIGITS, workdps
 from .._validation import check_positive, check_probability
 from ..gaussian import _isoperimetric_profile, _Phi, _phi, _Phi_c_inv, _Phi_inv
 from ._common import check_flag, evaluate, golden_section, separation
+from ..measures.gaussian_mixture import _component_crossings
 from ._mixture import is_gaussian_mixture, mixture_from_target
 
 __all__ = ["lipschitz_lower_bound_two_gaussians", "ot_lipschitz_constant", "OTLipschitzConstant"]
@@ -259,34 +259,15 @@ def _leading_switches(mixture):
     level = _log_weights(mixture) - np.log(sigmas)
     reach = _SWITCH_REACH * sigmas.max()
     switches = []
-    for i, j in itertools.combinations(range(means.size), 2):
-        # (level_i - curvature_i (y - m_i)^2) - (level_j - curvature_j (y - m_j)^2) = a y^2 + b y + c.
-        a = curvature[j] - curvature[i]
-        b = 2.0 * (curvature[i] * means[i] - curvature[j] * means[j])
-        c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
-        for y in _real_roots(a, b, c):
-            if not means.min() - reach <= y <= means.max() + reach:
-                continue
-            logs = level - curvature * (y - means) ** 2
-            if logs.max() > logs[i] + 1.0:
-                continue
-            slope = abs(2.0 * a * y + b)
-            if slope > 0:
-                switches.append((y, _SWITCH_WINDOW_WIDTHS / slope))
+    for i, _, y, slope in _component_crossings(level, curvature, means):
+        if not means.min() - reach <= y <= means.max() + reach:
+            continue
+        logs = level - curvature * (y - means) ** 2
+        if logs.max() > logs[i] + 1.0:
+            continue
+        if slope > 0:
+            switches.append((y, _SWITCH_WINDOW_WIDTHS / slope))
     return switches
-
-
-def _real_roots(a, b, c):
-    """Return the real roots of ``a y^2 + b y + c`` in float64, by the cancellation-free form of the quadratic formula."""
-    if a == 0:
-        return [-c / b] if b != 0 else []
-    discriminant = b * b - 4.0 * a * c
-    if discriminant < 0:
-        return []
-    q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
-    if q == 0:
-        return [0.0]
-    return [q / a, c / q]
 
 
 def _log_ratio_on_grid(mixture, grid):

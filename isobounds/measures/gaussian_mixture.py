@@ -15,6 +15,7 @@ standard deviations, the far component keeps its contribution (about
   In one dimension these sets are intervals.
 """
 
+import itertools
 import math
 
 import mpmath
@@ -380,3 +381,35 @@ def _as_points(x, dim):
     if array.ndim == 0 or array.shape[-1] != dim:
         raise ValueError(f"x must have its last axis of length dim={dim}, got x of shape {array.shape}")
     return array.reshape(-1, dim), array.shape[:-1]
+
+
+def _component_crossings(level, curvature, means):
+    """Yield ``(i, j, y, slope)`` for each real ``y`` where components ``i < j`` of a univariate mixture cross.
+
+    Component ``k`` has the weighted log-density
+    ``level[k] - curvature[k] (y - means[k])^2`` up to a shared constant,
+    with ``level = log w - log sigma`` and ``curvature = 1 / (2 sigma^2)``
+    (float64 arrays). Two components cross where the difference of theirs,
+    the quadratic ``a y^2 + b y + c`` (linear for equal standard
+    deviations), is 0. ``slope = |2 a y + b|`` is the rate at which the log
+    ratio of the two densities changes there.
+    """
+    for i, j in itertools.combinations(range(means.size), 2):
+        a = curvature[j] - curvature[i]
+        b = 2.0 * (curvature[i] * means[i] - curvature[j] * means[j])
+        c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
+        for y in _real_roots(a, b, c):
+            yield i, j, y, abs(2.0 * a * y + b)
+
+
+def _real_roots(a, b, c):
+    """Return the real roots of ``a y^2 + b y + c`` (of ``b y + c`` when ``a = 0``) in float64, without cancellation."""
+    if a == 0:
+        return [-c / b] if b != 0 else []
+    discriminant = b * b - 4.0 * a * c
+    if discriminant < 0:
+        return []
+    q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
+    if q == 0:
+        return [0.0]
+    return [q / a, c / q]

@@ -67,6 +67,7 @@ from scipy.optimize.elementwise import find_root
 from scipy.special import ndtr
 
 from .._validation import check_array
+from ..measures.gaussian_mixture import _component_crossings
 from .measure import PushforwardMeasure
 
 __all__ = ["DistanceResult", "tv_distance", "kl_divergence"]
@@ -428,14 +429,7 @@ def _mixture_switches(target):
     weights, means, sigmas = weights[keep], means[keep], sigmas[keep]
     curvature = 0.5 / sigmas**2
     level = np.log(weights) - np.log(sigmas)
-    roots = []
-    for i in range(weights.size):
-        for j in range(i + 1, weights.size):
-            a = curvature[j] - curvature[i]
-            b = 2.0 * (curvature[i] * means[i] - curvature[j] * means[j])
-            c = curvature[j] * means[j] ** 2 - curvature[i] * means[i] ** 2 + level[i] - level[j]
-            roots.extend(_real_roots(a, b, c))
-    roots = np.array(roots, dtype=float)
+    roots = np.array([y for _, _, y, _ in _component_crossings(level, curvature, means)], dtype=float)
     # Switches far outside the components (nearly equal means give roots near 1e245) sit where
     # every density underflows, so only those within _SWITCH_REACH sigmas of a mean are kept.
     reach = _SWITCH_REACH * sigmas.max()
@@ -446,17 +440,6 @@ def _mixture_switches(target):
     top_two = np.sort(logs, axis=1)[:, -2:]
     leading = top_two[:, 0] >= top_two[:, 1] - 1e-9 * (1.0 + np.abs(top_two[:, 1]))
     return list(roots[leading])
-
-
-def _real_roots(a, b, c):
-    """Return the real roots of ``a y^2 + b y + c`` (of ``b y + c`` when ``a = 0``), without cancellation."""
-    if a == 0:
-        return [-c / b] if b != 0 else []
-    discriminant = b * b - 4 * a * c
-    if discriminant < 0:
-        return []
-    q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
-    return [q / a, c / q] if q != 0 else [0.0]
 
 
 # ----------------------------------------------------------------------
