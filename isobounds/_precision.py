@@ -229,7 +229,7 @@ def exact_one_minus(value):
     """Return ``1 - value`` for an mpf, exact unless ``|value| < 2^-100000`` (then rounded, which loses nothing).
 
     The exact difference keeps every bit of ``value``, so a caller that
-    later raises the precision still sees the true complement.
+    later raises the precision still gets the true complement.
     """
     if value == 0 or mpmath.mag(value) > _EXACT_MAG_LIMIT:
         return mpmath.fsub(1, value, exact=True)

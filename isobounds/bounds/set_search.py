@@ -712,9 +712,9 @@ def _symmetric_offsets(weights, means, sigmas):
     """Offsets that are optimal for symmetric mixtures: midpoints of consecutive means, the centre and the median.
 
     For a mixture symmetric about ``c`` the two sides of the ray ``(-inf, c]``
-    are equal, and moving the offset raises one side and lowers the other,
-    so the minimum of the two is largest at ``c``, a kink that a smooth
-    one-dimensional search locates only roughly. The arguments are float64
+    are equal. Moving the offset raises one side and lowers the other, so
+    the minimum of the two is largest at ``c``. That maximum is a kink, which
+    a smooth one-dimensional search locates only roughly. The arguments are float64
     arrays of a univariate mixture.
     """
     ordered = np.unique(means)

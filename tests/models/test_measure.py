@@ -243,9 +243,9 @@ def test_sample_distances_far_outlier_escapes():
     assert abs(estimate.tv - clean.tv) < 2.0 / n
     assert estimate.tv > 0.9
 
-    # The grid reaches about (2^22 - 1) h / 8 beyond the target on each side, where the smoothed
-    # target's log-mass is about -edge^2 / (2 (1 + h^2)); the escaped point's share of KL is
-    # (1/n) (log(1/n) - that), over 1e6.
+    # The grid reaches about (2^22 - 1) h / 8 beyond the target on each side. The smoothed
+    # target's log-mass beyond that edge is about -edge^2 / (2 (1 + h^2)), so the escaped
+    # point's share of KL is (1/n) (log(1/n) - that), over 1e6.
     h = estimate.bandwidth
     edge = (2**22 - 1) * h / 8
     share = (math.log(1 / n) + edge**2 / (2 * (1 + h**2))) / n
