@@ -279,10 +279,11 @@ class BatchedScoreNet(nn.Module):
 
         Equal to ``forward(x, sigma_ladder[levels])``, but the embedding and
         its terms in layers 2 and 3 are computed once per level, which removes
-        their per-sample cost from training. Each sample then picks its
-        level's row by a product with its one-hot level vector. The product
-        is exact (one term is nonzero) and, on CPU, its backward pass is
-        several times faster than that of ``torch.gather``.
+        their per-sample cost. Each sample then picks its level's row by a
+        product with its one-hot level vector. The product is exact (one term
+        is nonzero) and, on CPU, its backward pass is several times faster
+        than that of ``torch.gather``. Training does not use this method but
+        the hand-written gradient of :mod:`isobounds_models.score_gradients`.
         """
         runs = self.layer_1.runs
         sigmas = geometric_sigmas(self.sigma_max, self.sigma_min, self.n_levels)

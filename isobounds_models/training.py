@@ -86,6 +86,7 @@ from .networks import (
     export_mlp,
 )
 from .sampling import ScoreFunction, annealed_langevin, geometric_sigmas
+from .score_gradients import level_features, score_matching_gradients
 
 __all__ = [
     "MODELS",
@@ -729,6 +730,7 @@ class _ScoreTask(_Task):
         self.networks = {"score": score}
         self.optimizers = {"score": self._adam(score)}
         self.sigmas = config.sigmas().to(torch.float32).to(device)
+        self.features = level_features(score, self.sigmas)
 
     def step(self, x, generators):
         score = self.networks["score"]
@@ -738,15 +740,9 @@ class _ScoreTask(_Task):
         ).to(self.device)
         noise = self._normal(generators, batch_size, self.config.dim)
 
-        sigma = self.sigmas[levels]
-        perturbed = x + sigma.unsqueeze(-1) * noise
-        loss = denoising_score_matching_loss(score.forward_levels(perturbed, levels), sigma, noise).mean(1)
-
-        optimizer = self.optimizers["score"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        optimizer.step()
-        return {"loss": loss.detach()}
+        loss = score_matching_gradients(score, x, levels, noise, self.sigmas, self.features)
+        self.optimizers["score"].step()
+        return {"loss": loss}
 
 
 _TASKS = {"vae": _VAETask, "gan": _GANTask, "sgm": _ScoreTask}
