@@ -23,6 +23,8 @@ Modules: :mod:`~isobounds_models.data` (Gaussian mixtures),
 :mod:`~isobounds_models.networks` (architectures, export of one run),
 :mod:`~isobounds_models.batched` (batched layers),
 :mod:`~isobounds_models.training` (configuration and training loop),
+:mod:`~isobounds_models.score_gradients` (the score model's hand-written
+training gradient),
 :mod:`~isobounds_models.sampling` (Langevin dynamics, differentiable in its
 injected noise), :mod:`~isobounds_models.checkpoint` (atomic writes),
 :mod:`~isobounds_models.memory` (allocator settings that make CPU training

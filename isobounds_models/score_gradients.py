@@ -3,7 +3,7 @@
 One training step of the univariate score model costs three products of
 shape ``(1000, 96, 196)`` and many small operations. Under autograd, the
 small operations took about as long as the products on a 2-core CPU
-(torch 2.13), so a step ran at about twice its floor (``docs/benchmarks.md``).
+(torch 2.13), so a step ran at 1.9 to 2.5 times its floor (``docs/benchmarks.md``).
 :func:`score_matching_gradients` computes the same loss and gradients
 without an autograd graph, in 89 operations per step instead of 150
 (torch profiler, top-level calls, with the Adam update).
@@ -11,14 +11,16 @@ without an autograd graph, in 89 operations per step instead of 150
 The loss is the per-run mean over the batch of the denoising score
 matching loss (Song and Ermon, 2019) weighted by ``sigma^2``,
 ``l(x) = (1/2) ||sigma s(x + sigma z, sigma) + z||^2``, for a
-:class:`~isobounds_models.networks.BatchedScoreNet` whose noise levels are
-the geometric ladder. Writing ``a`` for the LeakyReLU with slope ``c`` and
-``a'`` for its derivative (1 above 0, ``c`` below), the forward pass is
+:class:`~isobounds_models.networks.BatchedScoreNet` and a ladder of noise
+levels ``sigma_k`` with features ``f_k``. Writing ``a`` for the LeakyReLU
+with slope ``c`` and ``a'`` for its derivative (1 above 0, ``c`` at 0 and
+below), the forward pass is
 
 - level terms, once per ladder level ``k``:
   ``u_1 = W_e1 f_k + b_e1``, ``u_2 = W_e2 a(u_1) + b_e2``, ``e_k = a(u_2)``,
   ``B_2[k] = W_2e e_k + b_2`` and ``B_3[k] = W_3e e_k + b_3``;
-- per sample with level ``k``: ``v_1 = W_1 x + b_1``,
+- per sample with level ``k`` and network input ``y = x + sigma_k z``:
+  ``v_1 = W_1 y + b_1``,
   ``v_2 = W_2h a(v_1) + B_2[k]``, ``s = W_3h a(v_2) + B_3[k]``;
 
 and the backward pass applies the chain rule to it in reverse:
@@ -56,11 +58,12 @@ def score_matching_gradients(network, x, levels, noise, sigmas, features):
     Parameters
     ----------
     network : BatchedScoreNet
-        ``R`` score networks; every parameter's ``.grad`` is replaced by the
-        gradient of the sum over runs of the returned losses.
+        ``R`` score networks. The ``.grad`` of every parameter that requires
+        a gradient is replaced by the gradient of the sum over runs of the
+        returned losses.
     x : torch.Tensor, shape (R, B, d)
         Clean samples.
-    levels : torch.Tensor of int64, shape (R, B)
+    levels : torch.Tensor of integers, shape (R, B)
         Ladder level of each sample, in ``[0, L)``.
     noise : torch.Tensor, shape (R, B, d)
         Standard normal ``z``. The network's input is ``x + sigmas[levels] z``.
@@ -74,9 +77,17 @@ def score_matching_gradients(network, x, levels, noise, sigmas, features):
     torch.Tensor, shape (R,)
         The loss of each run, ``mean_b (1/2) ||sigma_b s(x_b + sigma_b z_b, sigma_b) + z_b||^2``,
         without an autograd graph.
+
+    Raises
+    ------
+    TypeError
+        When ``network`` is not a :class:`BatchedScoreNet` or ``levels`` is
+        not an integer tensor.
+    ValueError
+        When a shape does not match the network or the others, the batch
+        is empty, or a level lies outside ``[0, L)``.
     """
-    if not isinstance(network, BatchedScoreNet):
-        raise TypeError(f"network must be a BatchedScoreNet, got network of type {type(network).__name__}")
+    _check_inputs(network, x, levels, noise, sigmas, features)
     with torch.no_grad():
         return _loss_and_gradients(network, x, levels, noise, sigmas, features)
 
@@ -140,6 +151,31 @@ def _loss_and_gradients(network, x, levels, noise, sigmas, features):
     return losses
 
 
+def _check_inputs(network, x, levels, noise, sigmas, features):
+    if not isinstance(network, BatchedScoreNet):
+        raise TypeError(f"network must be a BatchedScoreNet, got network of type {type(network).__name__}")
+    runs, dim = network.layer_1.runs, network.dim
+    if x.dim() != 3 or x.shape[0] != runs or x.shape[2] != dim or x.shape[1] == 0:
+        raise ValueError(f"x must have shape (runs={runs}, batch >= 1, dim={dim}), got x.shape={tuple(x.shape)}")
+    if noise.shape != x.shape:
+        raise ValueError(f"noise must have the shape of x, {tuple(x.shape)}, got noise.shape={tuple(noise.shape)}")
+    if levels.dtype.is_floating_point or levels.dtype.is_complex or levels.dtype == torch.bool:
+        raise TypeError(f"levels must be an integer tensor, got levels.dtype={levels.dtype}")
+    if levels.shape != x.shape[:2]:
+        raise ValueError(f"levels must have shape {tuple(x.shape[:2])}, got levels.shape={tuple(levels.shape)}")
+    n_levels = sigmas.shape[0] if sigmas.dim() == 1 else -1
+    expected_features = (runs, n_levels, SCORE_EMBEDDING_SIZES[0])
+    if n_levels < 1 or features.shape != expected_features:
+        raise ValueError(
+            f"sigmas must be one-dimensional and features of shape (runs, len(sigmas), "
+            f"{SCORE_EMBEDDING_SIZES[0]}), got sigmas.shape={tuple(sigmas.shape)}, "
+            f"features.shape={tuple(features.shape)}"
+        )
+    low, high = (int(value) for value in torch.aminmax(levels))
+    if low < 0 or high >= n_levels:
+        raise ValueError(f"levels must lie in [0, {n_levels - 1}], got levels from {low} to {high}")
+
+
 def _affine(bias, inputs, weight):
     return torch.baddbmm(bias.unsqueeze(1), inputs, weight.transpose(1, 2))
 
@@ -151,9 +187,25 @@ def _pick(table, rows):
 
 
 def _sum_by_row(values, rows, n_rows):
-    """Return the sums of the rows of ``values`` (``(R, B, width)``) grouped by ``rows``, shape ``(n_rows, width)``."""
+    """Return the sums of the rows of ``values`` (``(R, B, width)``) grouped by ``rows``, shape ``(n_rows, width)``.
+
+    ``index_add_`` is the fast form on CPU. On other devices it may add in
+    a varying order (torch lists it among the nondeterministic operations
+    on CUDA), so there a product with the one-hot matrix of ``rows`` keeps
+    training reproducible.
+
+    NOTE: the one-hot form is tested on CPU only; no GPU has run it yet.
+    """
     width = values.shape[-1]
-    return values.new_zeros(n_rows, width).index_add_(0, rows, values.reshape(-1, width))
+    flat = values.reshape(-1, width)
+    if values.device.type == "cpu":
+        return values.new_zeros(n_rows, width).index_add_(0, rows, flat)
+    return _one_hot_sum(flat, rows, n_rows)
+
+
+def _one_hot_sum(flat, rows, n_rows):
+    one_hot = F.one_hot(rows, n_rows).to(flat.dtype)
+    return one_hot.transpose(0, 1) @ flat
 
 
 def _store(layer, g_output, inputs, g_level_bias=None, level_inputs=None):
@@ -166,8 +218,13 @@ def _store(layer, g_output, inputs, g_level_bias=None, level_inputs=None):
     """
     weight_grad = torch.bmm(g_output.transpose(1, 2), inputs)
     if g_level_bias is None:
-        layer.bias.grad = g_output.sum(1)
+        bias_grad = g_output.sum(1)
     else:
         weight_grad = torch.cat([weight_grad, torch.bmm(g_level_bias.transpose(1, 2), level_inputs)], 2)
-        layer.bias.grad = g_level_bias.sum(1)
-    layer.weight.grad = weight_grad
+        bias_grad = g_level_bias.sum(1)
+
+    # As under autograd, a parameter with requires_grad=False keeps its .grad (normally None, which Adam skips).
+    if layer.weight.requires_grad:
+        layer.weight.grad = weight_grad
+    if layer.bias.requires_grad:
+        layer.bias.grad = bias_grad

@@ -44,6 +44,8 @@ Losses (one value per run and step, averaged over the batch):
 - score model: denoising score matching weighted by ``sigma^2``,
   ``(1/2) sigma^2 ||s(x + sigma z, sigma) + z / sigma||^2``, with the level
   drawn uniformly among the ``n_levels`` geometric levels for each sample.
+  Its gradient is computed by hand (:mod:`isobounds_models.score_gradients`),
+  which is faster than autograd on CPU.
 
 Optional generator gradient penalty (GAN, ``gradient_penalty_lip = L``),
 added to the generator loss, with the maximum over the batch's latent draws:

@@ -6,6 +6,7 @@ torch = pytest.importorskip("torch")
 
 from isobounds_models.networks import BatchedMLP, BatchedScoreNet  # noqa: E402
 from isobounds_models.sampling import geometric_sigmas  # noqa: E402
+from isobounds_models import score_gradients  # noqa: E402
 from isobounds_models.score_gradients import level_features, score_matching_gradients  # noqa: E402
 from isobounds_models.training import denoising_score_matching_loss  # noqa: E402
 
@@ -106,3 +107,61 @@ def test_non_score_network_rejected():
     x = torch.zeros(1, 4, 1)
     with pytest.raises(TypeError, match="BatchedScoreNet"):
         score_matching_gradients(mlp, x, torch.zeros(1, 4, dtype=torch.long), x, sigmas, torch.zeros(1, 10, 16))
+
+
+def _valid_inputs(runs=2, dim=1, batch=6, n_levels=10):
+    network = _network(runs, dim, n_levels)
+    sigmas = geometric_sigmas(1.0, 0.01, n_levels)
+    x, levels, noise = _problem(runs, dim, batch, n_levels)
+    return network, x, levels, noise, sigmas, level_features(network, sigmas)
+
+
+@pytest.mark.parametrize("run, level", [(1, -1), (0, -1), (1, 10), (0, 10)])
+def test_level_out_of_range_rejected(run, level):
+    # A negative level in run 1 would otherwise read a row of run 0.
+    network, x, levels, noise, sigmas, features = _valid_inputs()
+    levels[run, 0] = level
+    with pytest.raises(ValueError, match=r"levels must lie in \[0, 9\]"):
+        score_matching_gradients(network, x, levels, noise, sigmas, features)
+
+
+def test_float_levels_rejected():
+    network, x, levels, noise, sigmas, features = _valid_inputs()
+    with pytest.raises(TypeError, match="levels must be an integer tensor"):
+        score_matching_gradients(network, x, levels.double(), noise, sigmas, features)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda inputs: {**inputs, "x": inputs["x"][:1], "noise": inputs["noise"][:1]}, "x must have shape"),
+        (lambda inputs: {**inputs, "x": inputs["x"][:, :0], "noise": inputs["noise"][:, :0],
+                         "levels": inputs["levels"][:, :0]}, "batch >= 1"),
+        (lambda inputs: {**inputs, "noise": inputs["noise"][:, :3]}, "noise must have the shape of x"),
+        (lambda inputs: {**inputs, "levels": inputs["levels"][:, :3]}, "levels must have shape"),
+        (lambda inputs: {**inputs, "sigmas": torch.cat([inputs["sigmas"], inputs["sigmas"][:1]])},
+         "features of shape"),
+    ],
+)
+def test_mismatched_shapes_rejected(change, message):
+    network, x, levels, noise, sigmas, features = _valid_inputs()
+    inputs = change({"x": x, "levels": levels, "noise": noise, "sigmas": sigmas, "features": features})
+    with pytest.raises(ValueError, match=message):
+        score_matching_gradients(network, **inputs)
+
+
+def test_frozen_parameter_keeps_its_grad():
+    network, x, levels, noise, sigmas, features = _valid_inputs()
+    network.embed_1.weight.requires_grad_(False)
+    score_matching_gradients(network, x, levels, noise, sigmas, features)
+    assert network.embed_1.weight.grad is None
+    assert network.embed_1.bias.grad is not None
+
+
+def test_one_hot_sum_matches_index_add():
+    # The one-hot form, used off the CPU for reproducible sums, against index_add_.
+    generator = torch.Generator().manual_seed(3)
+    values = torch.randn(3, 50, 7, generator=generator, dtype=torch.float64)
+    rows = torch.randint(12, (150,), generator=generator)
+    expected = torch.zeros(12, 7, dtype=torch.float64).index_add_(0, rows, values.reshape(-1, 7))
+    torch.testing.assert_close(score_gradients._one_hot_sum(values.reshape(-1, 7), rows, 12), expected)
