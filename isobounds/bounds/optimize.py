@@ -331,11 +331,16 @@ def _mixture_lengths(mixture):
 
 
 def _target_lengths(target):
-    """Return ``(scale, extent)`` of a target, from its components for a Gaussian mixture, else ``(1, 1e10)``."""
+    """Return ``(scale, extent)`` of a target.
+
+    For a Gaussian mixture they come from its components. For a
+    one-dimensional target with density jumps they are the smallest gap
+    and the span of the jump points (the ends of the pieces of a
+    :class:`DisconnectedSupport`), and for a :class:`UnivariateDistribution`
+    also its standard deviation. Other targets get ``(1, 1e10)``.
+    """
     if not is_gaussian_mixture(target):
-        # NOTE: without mixture parameters the extent is a guess; pass radius_range
-        # for targets spread over more than about 1e10 length units.
-        return mpmath.mpf(1), mpmath.mpf("1e10")
+        return _jump_lengths(target)
     sigmas = [check_positive("target.sigmas", s) for s in np.ravel(np.asarray(target.sigmas, dtype=object))]
     rows = np.asarray(target.means, dtype=object).reshape(len(np.ravel(np.asarray(target.weights, dtype=object))), -1)
     spread = max(
@@ -343,6 +348,22 @@ def _target_lengths(target):
         default=mpmath.mpf(0),
     )
     return min(sigmas), spread + 40 * max(sigmas)
+
+
+def _jump_lengths(target):
+    """``(scale, extent)`` of a target that is not a Gaussian mixture (see :func:`_target_lengths`)."""
+    points = sorted(set(_density_breakpoints(target)))
+    gaps = [b - a for a, b in zip(points, points[1:])]
+    spread = points[-1] - points[0] if points else mpmath.mpf(0)
+    if isinstance(target, UnivariateDistribution):
+        std = float(target.frozen.std())
+        if np.isfinite(std) and std > 0:
+            return min([mpmath.mpf(std), *gaps]), spread + 40 * mpmath.mpf(std)
+    if gaps:
+        return min(gaps), spread
+    # NOTE: without a length scale of the target the extent is a guess; pass
+    # radius_range for targets spread over more than about 1e10 length units.
+    return mpmath.mpf(1), mpmath.mpf("1e10")
 
 
 # ---------------------------------------------------------------------------

@@ -24,9 +24,10 @@ import scipy.special as sc
 from .._precision import to_mpf, workdps
 from .._validation import check_positive
 from ..sets import HalfSpace, Interval
-from ._common import evaluate
+from ._common import evaluate, settle
 from ._mixture import check_gaussian_mixture, mixture_from_target
 from .isoperimetry import _ShellMass
+from .tv import _model_free_side_terms
 from .optimize import (
     _SEARCH_DPS,
     OptimizedBound,
@@ -193,12 +194,13 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
         _, r_a, r_b, t, direction = max(results, key=lambda result: result[0])
 
         mixture = mixture_from_target(target, direction)
-        value, r_a, r_b = _ray_value(mixture, t, L, r_a, r_b, radius_range)
+        _, r_a, r_b = _ray_value(mixture, t, L, r_a, r_b, radius_range)
         norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
-        return max(value, mpmath.mpf(0)), (r_a, r_b), [d / norm for d in direction], t
+        return (r_a, r_b), [d / norm for d in direction], t
 
-    value, radii, normal, t = evaluate(compute, dps)
-    return OptimizedBound(value, radii, HalfSpace(tuple(normal), t))
+    radii, normal, t = evaluate(compute, dps)
+    region = HalfSpace(tuple(normal), t)
+    return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
 
 
 # ---------------------------------------------------------------------------
@@ -957,8 +959,31 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
         _, r_a, r_b, a, b = max(results, key=lambda result: result[0])
-        value, r_a, r_b = _interval_value(mixture, a, b, L, r_a, r_b, radius_range)
-        return max(value, mpmath.mpf(0)), (r_a, r_b), a, b
+        _, r_a, r_b = _interval_value(mixture, a, b, L, r_a, r_b, radius_range)
+        return (r_a, r_b), a, b
 
-    value, radii, a, b = evaluate(compute, dps)
-    return OptimizedBound(value, radii, Interval(a, b))
+    radii, a, b = evaluate(compute, dps)
+    region = Interval(a, b)
+    return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
+
+
+def _settled_value(region, radii, lip, target, dps):
+    """Evaluate model-free Theorem 4 at the returned set and radii ``(r_A, r_B)``, clipped at 0.
+
+    The search scores sets at the working precision, where a bound that is
+    0 in theory (a target that a ``lip``-Lipschitz map reaches) comes out as
+    rounding noise of either sign. :func:`settle` raises the precision until
+    the difference is resolved, as :func:`isobounds.tv_lower_bound` does, so
+    noise is not reported as a positive bound.
+    """
+    r_a, r_b = radii
+    complement = region.complement()
+
+    def terms():
+        L = check_positive("lip", lip)
+        return min(
+            _model_free_side_terms(region, r_a, r_a / L, target),
+            _model_free_side_terms(complement, r_b, r_b / L, target),
+        )
+
+    return evaluate(lambda: max(settle(terms), mpmath.mpf(0)), dps)

@@ -114,18 +114,27 @@ def gaussian_mixtures(draw, dim=1, *, max_components=3, max_mean=10.0, min_sigma
         Mean coordinates lie in ``[-max_mean, max_mean]``.
     min_sigma, max_sigma : positive floats
         Range of the component standard deviations (one per component).
-    min_weight : float in (0, 1)
-        Resolution of the weights: each is a fraction ``c_i / sum(c)`` with
-        integers ``1 <= c_i <= 1 / min_weight``, exact as rationals.
+    min_weight : float in (0, 1 / max_components]
+        Smallest weight. Each weight is a fraction ``c_i / sum(c)`` with
+        integers ``1 <= c_i <= R``, exact as rationals, where ``R`` is the
+        largest resolution that keeps every weight at least ``min_weight``
+        for the drawn number ``k`` of components:
+        ``R = floor((1 / min_weight - 1) / (k - 1))``.
     """
     from isobounds.measures import GaussianMixture
 
     dim = _check_dim(dim)
     _check_range("min_sigma", min_sigma, "max_sigma", max_sigma)
+    if not 0 < min_weight <= 1 / max_components:
+        raise ValueError(
+            f"min_weight must lie in (0, 1 / max_components] = (0, {1 / max_components:g}], "
+            f"got min_weight={min_weight}"
+        )
     k = draw(st.integers(min_value=1, max_value=max_components))
     # Rational weights sum to 1 exactly, so the mixture's total mass is 1 to
     # the working precision (float weights would miss it by about 1e-16).
-    resolution = max(2, math.ceil(1.0 / min_weight))
+    # The smallest weight is at least 1 / (1 + (k - 1) R) >= min_weight.
+    resolution = 1 if k == 1 else max(1, math.floor((1.0 / min_weight - 1.0) / (k - 1)))
     counts = draw(st.lists(st.integers(min_value=1, max_value=resolution), min_size=k, max_size=k))
     weights = [fractions.Fraction(c, sum(counts)) for c in counts]
     coordinate = st.floats(min_value=-max_mean, max_value=max_mean)
@@ -146,7 +155,9 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
         Every slope lies in ``[-max_lip, max_lip]``, so the Lipschitz
         constant is at most ``max_lip`` (up to one rounding of the values).
     min_gap : positive float
-        Smallest distance between consecutive knots.
+        Smallest distance between consecutive knots. A gap below 8 float64
+        spacings at ``max_knot`` is raised to that, because smaller gaps
+        between float64 knots of that size can round to 0.
     allow_flat : bool, default True
         Draw flat pieces (atoms of the push-forward) as well.
     max_knot : positive float
@@ -163,6 +174,7 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
     if not (max_knot > 0 and math.isfinite(max_knot)):
         raise ValueError(f"max_knot must be a positive finite number, got max_knot={max_knot}")
 
+    min_gap = max(min_gap, 8 * float(np.spacing(max_knot)))
     # At most 2 max_knot / min_gap + 1 knots fit in [-max_knot, max_knot] at the least gap.
     max_knots = min(max_pieces - 1, int(2 * max_knot / min_gap) + 1)
     n_knots = draw(st.integers(min_value=1, max_value=max_knots))

@@ -327,3 +327,43 @@ def test_smooth_radius_maximum_to_working_precision(dps):
         r = mpmath.findroot(lambda x: mpmath.npdf(x / 5) / 5 - (mpmath.npdf(3 + x) + mpmath.npdf(3 - x)) / 2, 1.6)
         expected = mpmath.ncdf(r / 5) - mpmath.mpf(1) / 2 - (mpmath.ncdf(3 + r) - mpmath.ncdf(3 - r)) / 2
     assert_close(result.value, expected, mpmath.mpf(10) ** (2 - dps))
+
+
+# A target that a lip-Lipschitz map reaches exactly has every bound equal to
+# 0, so the searches must not report rounding noise as a positive bound.
+# g(x) = 2 x is 2-Lipschitz and maps N(0, 1) onto N(0, 4), and
+# g(x) = x / 2 - 2.25 is 0.5-Lipschitz and maps it onto N(-2.25, 0.25).
+@pytest.mark.parametrize(
+    "search, lip, target, dps",
+    [
+        (maximize_tv_over_half_spaces, 2, GaussianMixture([1], [0], 2), 30),
+        (maximize_tv_over_intervals, 2, GaussianMixture([1], [0], 2), 30),
+        (maximize_tv_over_intervals, 0.5, GaussianMixture([1], [-2.25], 0.5), 15),
+        (maximize_tv_over_half_spaces, 0.5, GaussianMixture([1], [-2.25], 0.5), 15),
+    ],
+)
+def test_set_search_reachable_target_gives_zero(search, lip, target, dps):
+    assert search(lip, target=target, dps=dps).value == 0
+
+
+def test_interval_search_close_to_best_ray():
+    # Reference: the best ray (-inf, t] of the target at lip = 2, found by
+    # root-finding on the derivative of its two sides at 60 digits in a
+    # separate script; its value is 0.182462818157453058 at t = 0.687864528295.
+    # The search locates endpoints in float64, so about 16 digits agree.
+    target = GaussianMixture([0.3, 0.7], [-2, 3], 0.8)
+    supremum = mpmath.mpf("0.182462818157453058")
+    value = maximize_tv_over_intervals(2, target=target, dps=30).value
+    assert value <= supremum
+    assert supremum - value < mpmath.mpf("1e-15")
+
+
+@pytest.mark.parametrize("scale", ["1e-9", "1", "1e13"])
+def test_radius_search_follows_target_scale(scale):
+    # Two pieces [0, s] and [2 s, 3 s] of weight 1/2 and lip = s: the bound is
+    # scale invariant, with its maximum Phi(1/2) - 1/2 (Corollary 5 with
+    # D / (2 L) = 1/2) at r = s / 2, a radius that the default range must contain.
+    s = mpmath.mpf(scale)
+    target = DisconnectedSupport([Interval(0, s), Interval(2 * s, 3 * s)], [0.5, 0.5])
+    result = maximize_tv_over_radius(Interval(-mpmath.inf, 1.5 * s), s, target=target)
+    assert_close(result.value, mpmath.ncdf(0.5) - 0.5, 1e-25)

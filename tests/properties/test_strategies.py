@@ -127,7 +127,28 @@ def test_package_example(g, A, r):
     lambda: piecewise_linear_maps(min_gap=-1.0),
     lambda: intervals(max_abs=math.inf),
     lambda: intervals(max_abs=1.0, min_length=3.0),
+    lambda: gaussian_mixtures(min_weight=0.0),
+    lambda: gaussian_mixtures(max_components=3, min_weight=0.4),
 ])
 def test_invalid_strategy_arguments_raise(make):
     with pytest.raises(ValueError):
         find(make(), lambda value: True)
+
+
+@pytest.mark.parametrize("min_weight", [0.01, 0.2, 1 / 3])
+def test_mixture_weights_respect_min_weight(min_weight):
+    strategy = gaussian_mixtures(max_components=3, min_weight=min_weight)
+    with pytest.raises(NoSuchExample):
+        # The tolerance absorbs the rounding of a float min_weight such as 0.2.
+        find(strategy, lambda target: min(target.weights) < min_weight * (1 - 1e-12), settings=settings(max_examples=300))
+
+
+def test_maps_with_tiny_min_gap_are_valid():
+    # A gap of 1e-20 cannot separate float64 knots near 5; the strategy widens
+    # it instead of building a map with repeated knots.
+    @settings(max_examples=50)
+    @given(piecewise_linear_maps(min_gap=1e-20))
+    def check(g):
+        assert np.all(np.diff(np.asarray(g.knots, dtype=float)) > 0)
+
+    check()
