@@ -56,6 +56,7 @@ from .gaussian import (
 from .measures import DisconnectedSupport, EmpiricalMeasure, GaussianMixture, Measure, UnivariateDistribution
 from .sets import (
     Annulus,
+    AnnulusComplement,
     Ball,
     BallComplement,
     EmptySet,
@@ -65,6 +66,7 @@ from .sets import (
     Set,
     SetUnion,
     Slab,
+    SlabComplement,
     WholeSpace,
 )
 
@@ -92,8 +94,10 @@ __all__ = [
     "IntervalUnion",
     "HalfSpace",
     "Slab",
+    "SlabComplement",
     "Ball",
     "Annulus",
+    "AnnulusComplement",
     "BallComplement",
     # target measures
     "Measure",

@@ -10,7 +10,7 @@ R^d, the empty set and the whole space.
 
 from ._base import EmptySet, Set, SetUnion, WholeSpace
 from ._conversion import as_intervals
-from .euclidean import Annulus, Ball, BallComplement, HalfSpace, Slab
+from .euclidean import Annulus, AnnulusComplement, Ball, BallComplement, HalfSpace, Slab, SlabComplement
 from .intervals import Interval, IntervalUnion
 
 __all__ = [
@@ -22,8 +22,10 @@ __all__ = [
     "IntervalUnion",
     "HalfSpace",
     "Slab",
+    "SlabComplement",
     "Ball",
     "Annulus",
+    "AnnulusComplement",
     "BallComplement",
     "as_intervals",
 ]

@@ -34,7 +34,7 @@ from ._base import (
     _sub_exact,
 )
 
-__all__ = ["HalfSpace", "Slab", "Ball", "Annulus", "BallComplement"]
+__all__ = ["HalfSpace", "Slab", "SlabComplement", "Ball", "Annulus", "AnnulusComplement", "BallComplement"]
 
 
 def _unit_normal(normal):
@@ -174,11 +174,10 @@ class Slab(Set):
         return SetUnion([below, above])
 
     def complement(self):
-        """Return ``{<u, x> <= lower} U {<u, x> >= upper}``, a :class:`SetUnion` of half-spaces."""
-        with _construction_precision():
-            below = HalfSpace(self.normal, self.lower)
-            above = HalfSpace(tuple(-c for c in self.normal), -self.upper)
-        return SetUnion([below, above])
+        """Return ``{<u, x> <= lower} U {<u, x> >= upper}`` as a :class:`SlabComplement`, or the whole space."""
+        if self.lower == self.upper:
+            return WholeSpace(self.dim)
+        return SlabComplement(self)
 
     def _key(self):
         return (self.normal, self.lower, self.upper)
@@ -294,8 +293,10 @@ class Annulus(Set):
         return SetUnion([inside, outside])
 
     def complement(self):
-        """Return ``Ball(c, inner) U BallComplement(c, outer)``, as a :class:`SetUnion`."""
-        return SetUnion([Ball(self.center, self.inner), BallComplement(self.center, self.outer)])
+        """Return ``Ball(c, inner) U BallComplement(c, outer)`` as an :class:`AnnulusComplement`, or the whole space."""
+        if self.inner == self.outer:
+            return WholeSpace(self.dim)
+        return AnnulusComplement(self)
 
     def _key(self):
         return (self.center, self.inner, self.outer)
@@ -353,3 +354,120 @@ class BallComplement(Set):
 
     def __repr__(self):
         return f"BallComplement(center={_fmt_vector(self.center)}, radius={_fmt(self.radius)})"
+
+
+class SlabComplement(SetUnion):
+    r"""Complement :math:`\{\langle u, x \rangle \le \text{lower}\} \cup \{\langle u, x \rangle \ge \text{upper}\}` of a slab.
+
+    A :class:`SetUnion` of two half-spaces (so every measure takes its mass
+    as theirs) that also has an extension and a shell. The r-extension is
+    the complement of the slab narrowed by ``r`` on each side. The shell is
+    the two rims of width ``r`` inside the slab, or the whole slab once
+    ``2 r >= upper - lower``. Built by :meth:`Slab.complement`.
+
+    Parameters
+    ----------
+    slab : Slab
+        The slab left out, with ``lower < upper``.
+    """
+
+    __slots__ = ("slab",)
+
+    def __init__(self, slab):
+        if not isinstance(slab, Slab) or not slab.lower < slab.upper:
+            raise ValueError(f"slab must be a Slab with lower < upper, got slab={slab!r}")
+        with _construction_precision():
+            below = HalfSpace._from_unit(slab.normal, offset=slab.lower)
+            above = HalfSpace._from_unit(tuple(-c for c in slab.normal), offset=-slab.upper)
+        super().__init__([below, above])
+        self._init(slab=slab)
+
+    def extension(self, r):
+        """Return the complement of ``Slab(u, lower + r, upper - r)``, or the whole space once ``2 r >= upper - lower``."""
+        r = _check_radius_r(r)
+        if 2 * r >= self.slab.width:
+            return WholeSpace(self.dim)
+        with _construction_precision():
+            lower, upper = _add_exact(self.slab.lower, r), _sub_exact(self.slab.upper, r)
+        return SlabComplement(Slab._from_unit(self.slab.normal, lower=lower, upper=upper))
+
+    def shell(self, r):
+        """Return the rims ``Slab(u, lower, lower + r)`` and ``Slab(u, upper - r, upper)``, or the slab once they meet."""
+        r = _check_radius_r(r)
+        if r == 0:
+            return EmptySet(self.dim)
+        if 2 * r >= self.slab.width:
+            return self.slab
+        normal = self.slab.normal
+        with _construction_precision():
+            low_rim = Slab._from_unit(normal, lower=self.slab.lower, upper=_add_exact(self.slab.lower, r))
+            high_rim = Slab._from_unit(normal, lower=_sub_exact(self.slab.upper, r), upper=self.slab.upper)
+        return SetUnion([low_rim, high_rim])
+
+    def complement(self):
+        """Return the slab."""
+        return self.slab
+
+    def _key(self):
+        return self.slab._key()
+
+    def __repr__(self):
+        return f"SlabComplement({self.slab!r})"
+
+
+class AnnulusComplement(SetUnion):
+    r"""Complement :math:`\{|x - c| \le \text{inner}\} \cup \{|x - c| > \text{outer}\}` of an annulus.
+
+    A :class:`SetUnion` of a ball and a ball complement that also has an
+    extension and a shell. The r-extension is the complement of the annulus
+    narrowed by ``r`` on each side. The shell is the two rims of width ``r``
+    inside the annulus, or the whole annulus once ``2 r >= outer - inner``. With ``inner = 0`` the ball is the centre
+    point, whose r-extension is the ball of radius ``r``, so the inner rim
+    is ``Annulus(c, 0, r)``. Built by :meth:`Annulus.complement`.
+
+    Parameters
+    ----------
+    annulus : Annulus
+        The annulus left out, with ``inner < outer``.
+    """
+
+    __slots__ = ("annulus",)
+
+    def __init__(self, annulus):
+        if not isinstance(annulus, Annulus) or not annulus.inner < annulus.outer:
+            raise ValueError(f"annulus must be an Annulus with inner < outer, got annulus={annulus!r}")
+        super().__init__([Ball(annulus.center, annulus.inner), BallComplement(annulus.center, annulus.outer)])
+        self._init(annulus=annulus)
+
+    def extension(self, r):
+        """Return the complement of ``Annulus(c, inner + r, outer - r)``, or the whole space once ``2 r >= outer - inner``."""
+        r = _check_radius_r(r)
+        annulus = self.annulus
+        if 2 * r >= annulus.outer - annulus.inner:
+            return WholeSpace(self.dim)
+        with _construction_precision():
+            narrowed = Annulus(annulus.center, _add_exact(annulus.inner, r), _sub_exact(annulus.outer, r))
+        return AnnulusComplement(narrowed)
+
+    def shell(self, r):
+        """Return the rims ``Annulus(c, inner, inner + r)`` and ``Annulus(c, outer - r, outer)``, or the annulus once they meet."""
+        r = _check_radius_r(r)
+        annulus = self.annulus
+        if r == 0:
+            return EmptySet(self.dim)
+        if 2 * r >= annulus.outer - annulus.inner:
+            return annulus
+        with _construction_precision():
+            inner_rim = Annulus(annulus.center, annulus.inner, _add_exact(annulus.inner, r))
+            outer_rim = Annulus(annulus.center, _sub_exact(annulus.outer, r), annulus.outer)
+        return SetUnion([inner_rim, outer_rim])
+
+    def complement(self):
+        """Return the annulus."""
+        return self.annulus
+
+    def _key(self):
+        return self.annulus._key()
+
+    def __repr__(self):
+        return f"AnnulusComplement({self.annulus!r})"
