@@ -13,11 +13,13 @@ reentrant lock for as long as the raised precision is in force.
 
 import contextlib
 import contextvars
+import decimal
 import fractions
 import numbers
 import threading
 
 import mpmath
+import numpy as np
 
 __all__ = [
     "DEFAULT_DPS", "GUARD_DIGITS", "exact_one_minus", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec",
@@ -179,7 +181,7 @@ def to_mpf(x, name):
 
     Parameters
     ----------
-    x : int, float, str, fractions.Fraction, numpy scalar, sympy number or mpf
+    x : int, float, str, fractions.Fraction, decimal.Decimal, numpy scalar or 0-d array, sympy number or mpf
         The value. Strings are parsed by mpmath, so ``"1e-300"`` is exact to
         the working precision where the float ``1e-300`` is not. Decimal
         strings, fractions and sympy rationals keep all their digits (see
@@ -195,8 +197,15 @@ def to_mpf(x, name):
     ValueError
         For NaN and unparsable strings.
     """
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x.item()
     if isinstance(x, bool):
         raise TypeError(f"{name} must be a real number, got the boolean {name}={x!r}")
+    if isinstance(x, decimal.Decimal):
+        # A Decimal is an exact decimal number, so it keeps its digits like a decimal string.
+        if x.is_nan():
+            raise ValueError(f"{name} must not be NaN, got {name}=nan")
+        x = float(x) if x.is_infinite() else str(x)
     if isinstance(x, mpmath.mpf):
         value = x
     elif isinstance(x, numbers.Integral):

@@ -266,3 +266,45 @@ def test_Phi_inv_fraction_away_from_half():
         with mpmath.workdps(80):
             reference = mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p.numerator) / p.denominator - 1)
         assert rel_err(Phi_inv(p, dps=30), reference) < tolerance(30)
+
+
+# -- scalar argument types ------------------------------------------------------
+
+def test_decimal_keeps_its_digits():
+    import decimal
+
+    from isobounds import tv_lower_bound
+    from isobounds.measures import GaussianMixture
+    from isobounds.sets import Interval
+
+    # Decimal("0.1") is exactly one tenth, like the string "0.1", not the float.
+    with mpmath.workdps(50):
+        assert Phi(decimal.Decimal("0.1")) == Phi("0.1")
+        assert Phi(decimal.Decimal("0.1")) != Phi(0.1)
+    target = GaussianMixture([0.5, 0.5], [-3, 3], 1)
+    expected = tv_lower_bound(Interval(0, 10), "0.5", "0.2", target=target)
+    assert tv_lower_bound(Interval(0, 10), decimal.Decimal("0.5"), decimal.Decimal("0.2"), target=target) == expected
+
+
+def test_zero_dimensional_array_is_a_scalar():
+    from isobounds import tv_lower_bound
+    from isobounds.measures import GaussianMixture
+    from isobounds.sets import Interval
+
+    target = GaussianMixture([0.5, 0.5], [-3, 3], 1)
+    expected = tv_lower_bound(Interval(0, 10), 0.5, 0.2, target=target)
+    assert tv_lower_bound(Interval(0, 10), np.array(0.5), np.array(0.2), target=target) == expected
+
+
+def test_decimal_nan_and_array_rejected():
+    import decimal
+
+    with pytest.raises(ValueError, match="NaN"):
+        Phi(decimal.Decimal("NaN"))
+    from isobounds import tv_lower_bound
+    from isobounds.measures import GaussianMixture
+    from isobounds.sets import Interval
+
+    # Phi takes arrays on its float64 path; lip is a scalar only.
+    with pytest.raises(TypeError, match="lip must be a real number"):
+        tv_lower_bound(Interval(0, 1), 0.5, np.array([1.0]), target=GaussianMixture([1], [0], 1))
