@@ -23,6 +23,7 @@ printed digit.
 
 import argparse
 import json
+import os
 import sys
 
 import mpmath
@@ -333,10 +334,16 @@ def main(argv=None):
     except (ValueError, TypeError) as error:
         parser.exit(2, f"isobounds {args.command}: error: {error}\n")
 
-    if args.json:
-        payload = [{key: _json_value(value, args.dps) for key, value in row.items()} for row in rows]
-        json.dump(payload if args.sweep or len(payload) > 1 else payload[0], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_table(rows, args.digits, sys.stdout)
+    try:
+        if args.json:
+            payload = [{key: _json_value(value, args.dps) for key, value in row.items()} for row in rows]
+            json.dump(payload if args.sweep or len(payload) > 1 else payload[0], sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            _print_table(rows, args.digits, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (such as `head`) closed the pipe early, which is not an error. Point stdout
+        # at /dev/null so that the flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

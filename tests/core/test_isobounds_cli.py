@@ -151,3 +151,17 @@ def test_sweep_values_keep_working_precision(capsys):
         expected = sigma * mpmath.exp(mpmath.mpf(4) / (8 * sigma**2))
         assert abs(mpmath.mpf(rows[1]["lipschitz_bound"]) / expected - 1) < mpmath.mpf("1e-38")
     assert rows[1]["sigma"].startswith("1.333333333333333333333333333333333333")
+
+
+def test_closed_pipe_is_not_an_error():
+    # `isobounds ... | head -1`: the reader leaves early, and the command must
+    # end quietly with status 0 instead of a BrokenPipeError traceback. The
+    # 2,000 rows exceed a pipe's buffer, so the command is still writing.
+    command = [sys.executable, "-m", "isobounds", "tv", "--m1", "-3", "--m2", "3", "--sigma", "1", "--lip", "1",
+               "--sweep", "lip=1:1e6:log2000"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr
