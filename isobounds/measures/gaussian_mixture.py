@@ -107,7 +107,9 @@ class GaussianMixture(Measure):
     Parameters
     ----------
     weights : sequence of k reals in [0, 1] summing to 1
-        Mixture weights (floats may miss 1 by 1e-12).
+        Mixture weights (floats may miss 1 by 1e-12). They are stored
+        divided by their sum, so float weights such as 0.3 and 0.7 become
+        fractions of a total that is 1 at the working precision.
     means : list of k finite scalars (d = 1) or a (k, d) array of finite reals
         Component means.
     sigma : positive finite real, or a sequence of k of them
