@@ -16,6 +16,7 @@ histories, the number of completed epochs and the configuration; see
 import io
 import json
 import os
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import torch
 
 __all__ = [
     "CHECKPOINT_NAME",
+    "CheckpointError",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_json",
@@ -106,16 +108,39 @@ def save_checkpoint(folder, state):
     atomic_torch_save(checkpoint_path(folder), state)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that exists but cannot be loaded: corrupt, truncated or not a training checkpoint."""
+
+
+_CHECKPOINT_KEYS = ("model", "runs", "config", "epoch", "networks", "history")
+"""Keys that every state written by :func:`save_checkpoint` contains."""
+
+
 def load_checkpoint(folder):
     """Return the state saved by :func:`save_checkpoint` in ``folder``, or ``None`` if there is none.
 
     The file is loaded with ``weights_only=True`` (tensors, numbers, strings,
     lists and dictionaries only), so loading a checkpoint runs no code.
+
+    Raises :class:`CheckpointError` (a ``ValueError``) naming the file when it
+    is corrupt or truncated, or holds no training state.
     """
     path = checkpoint_path(folder)
     if not path.is_file():
         return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, KeyError, pickle.UnpicklingError) as error:
+        # torch raises RuntimeError for a damaged zip archive, EOFError for an empty file and
+        # KeyError or UnpicklingError for bytes that are not a torch file.
+        reason = str(error).split(". ")[0]
+        detail = type(error).__name__ + (f": {reason}" if reason else "")
+        raise CheckpointError(f"checkpoint file {str(path)!r} is corrupt or truncated and cannot be loaded "
+                              f"({detail}); delete it and train again, or restore it from a backup") from error
+    if not isinstance(state, dict) or any(key not in state for key in _CHECKPOINT_KEYS):
+        raise CheckpointError(f"checkpoint file {str(path)!r} contains no training state (expected a dictionary "
+                              f"with the keys {list(_CHECKPOINT_KEYS)}); delete it and train again")
+    return state
 
 
 def _remove_quietly(path):

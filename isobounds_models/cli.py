@@ -15,8 +15,9 @@ Exit status:
 
 - 2, with a one-line message naming the value, for invalid input: an unknown
   model, a negative ``m``, an output folder that cannot be written, a
-  checkpoint that does not match the training asked for, ``evaluate`` with no
-  trained models in ``OUT``, or a training that diverged;
+  checkpoint that does not match the training asked for, a corrupt or
+  truncated checkpoint, ``evaluate`` with no trained models in ``OUT``, or a
+  training that diverged;
 - 130 when interrupted (Ctrl-C), with a one-line message saying whether a
   checkpoint was written and how to continue from it (``--resume``);
 - 1 when a report row has a failed check, and 0 otherwise.
@@ -180,6 +181,9 @@ def _validate(args):
         if _has_files(checkpoints):
             return (f"{str(checkpoints)!r} already holds checkpoints of an earlier run; pass --resume to "
                     "continue them, or choose another folder with --out")
+    if args.command == "evaluate" and not Path(args.out).exists():
+        # evaluate reads OUT, so it must not create it: the command then reports that no trained models exist.
+        return None
     return _check_writable(args.out)
 
 
@@ -287,9 +291,10 @@ def _evaluate(args):
         raise _CommandError(str(error)) from error
     samples = {(row["model"], row["m"], row["seed"]): draw for row, draw in zip(rows, draws)}
     out = Path(args.out)
+    # The report goes first, so that a figure that fails cannot lose the measured rows.
+    write_report(rows, out, title=f"evaluate --model {args.model}")
     figure_samples(samples, out / f"samples_{args.model}")
     figure_univariate(rows, out / f"lipschitz_distances_{args.model}")
-    write_report(rows, out, title=f"evaluate --model {args.model}")
     return _report_outcome(args, rows)
 
 

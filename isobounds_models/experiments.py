@@ -12,7 +12,9 @@ PNG and PDF figures into an output folder:
 - ``architecture``: plain, resnet and densenet generators on the
   ``(1, 256, 256, 256, 1)`` backbone, and spectral normalisation (Figure S4);
 - ``epochs``: exact Lipschitz constant of GAN and VAE against training epochs
-  (Figure S5);
+  (Figure S5). The curve is stored next to each checkpoint in
+  ``lipschitz_by_epoch.json``, so that ``resume=True`` keeps the points
+  recorded before the interruption;
 - ``bounds``: the TV and KL bounds of Corollaries 6 and 8 against ``L`` (Figure S3),
   for a model with mass 1/2 on each side of 0 (``lam = 1/2`` in Corollary 8),
   with no training; the curves go to ``bounds.json`` and ``report.json`` is
@@ -30,6 +32,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
 import dataclasses
+import json
 import logging
 import math
 import time
@@ -39,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .checkpoint import atomic_write_json
+from .checkpoint import atomic_write_json, load_checkpoint
 from .checks import bound_curves, compute_bounds, lipschitz_implied_by_masses, run_checks
 from .measure import (
     exact_distances,
@@ -319,18 +322,39 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     started = time.perf_counter()
 
     runner = _RUNNERS[experiment]
-    rows = runner(settings, out, resume, progress)
+    result = runner(settings, out, resume, progress)
 
     elapsed = time.perf_counter() - started
     metadata = {"experiment": experiment, "profile": profile, "wall_time_s": round(elapsed, 1),
-                "training": settings.training.to_dict(), "evaluation": dataclasses.asdict(settings.evaluation)}
+                "training": _training_metadata(result.trainings),
+                "evaluation": dataclasses.asdict(settings.evaluation)}
     if experiment == "bounds":
         metadata["note"] = ("This experiment trains no model, so there is no table. The bound curves of the "
                             "figure are in bounds.json, one row per m and L. The KL curves assume that the "
                             "model puts mass 1/2 on each side of 0, the midpoint between the modes "
                             "(lam = 1/2 in Corollary 8); another mass gives another KL bound.")
-    write_report(rows, out, title=f"reproduce {experiment} --profile {profile}", metadata=metadata)
-    return rows
+    # The report goes first, so that a figure that fails cannot lose the measured rows.
+    write_report(result.rows, out, title=f"reproduce {experiment} --profile {profile}", metadata=metadata)
+    result.draw_figures()
+    return result.rows
+
+
+@dataclass
+class _RunnerResult:
+    """Report rows of one experiment, the training configurations it used and the call that draws its figures.
+
+    ``trainings`` maps each checkpoint label (the folder under
+    ``out/checkpoints``) to the model kind and the configuration trained there.
+    """
+
+    rows: list
+    trainings: dict
+    draw_figures: object
+
+
+def _training_metadata(trainings):
+    """Return the ``training`` entry of ``run_info.json``: the model and configuration of each checkpoint label."""
+    return {label: {"model": model, **config.to_dict()} for label, (model, config) in trainings.items()}
 
 
 def _train(model, config, out, label, resume, progress, callback=None):
@@ -339,47 +363,62 @@ def _train(model, config, out, label, resume, progress, callback=None):
 
 
 def _run_univariate(settings, out, resume, progress):
-    rows, samples = [], {}
+    rows, samples, trainings = [], {}, {}
     for model in MODELS:
-        trained = _train(model, settings.training, out, f"univariate-{model}", resume, progress)
+        label = f"univariate-{model}"
+        trained = _train(model, settings.training, out, label, resume, progress)
+        trainings[label] = (model, settings.training)
         model_rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "univariate"})
         rows += model_rows
         for row, draw in zip(model_rows, draws):
             samples[(model, row["m"], row["seed"])] = draw
-    figures.figure_samples(samples, out / "figure2_samples")
-    figures.figure_univariate(rows, out / "figure3_lipschitz_distances")
-    return rows
+
+    def draw_figures():
+        figures.figure_samples(samples, out / "figure2_samples")
+        figures.figure_univariate(rows, out / "figure3_lipschitz_distances")
+
+    return _RunnerResult(rows, trainings, draw_figures)
 
 
 def _run_gan_penalty(settings, out, resume, progress):
-    rows = []
+    rows, trainings = [], {}
     for lip in settings.penalty_lips:
         config = dataclasses.replace(settings.training, ms=(settings.penalty_m,), gradient_penalty_lip=lip)
-        trained = _train("gan", config, out, f"gan-penalty-{lip:g}", resume, progress)
+        label = f"gan-penalty-{lip:g}"
+        trained = _train("gan", config, out, label, resume, progress)
+        trainings[label] = ("gan", config)
         rows += evaluate_trained(trained, settings.evaluation,
                                  {"experiment": "gan-penalty", "variant": f"penalty L={lip:g}",
                                   "penalty_lip": lip})[0]
-    figures.figure_sweep(rows, "penalty_lip", "target Lipschitz constant of the penalty",
-                         out / "figure4_gan_penalty")
-    return rows
+
+    def draw_figures():
+        figures.figure_sweep(rows, "penalty_lip", "target Lipschitz constant of the penalty",
+                             out / "figure4_gan_penalty")
+
+    return _RunnerResult(rows, trainings, draw_figures)
 
 
 def _run_depth(settings, out, resume, progress):
-    rows = []
+    rows, trainings = [], {}
     for model in ("gan", "vae"):
         for depth in settings.depths:
             config = dataclasses.replace(settings.training, ms=(settings.sweep_m,),
                                          generator_hidden=depth_hidden_sizes(depth))
-            trained = _train(model, config, out, f"depth-{model}-{depth}", resume, progress)
+            label = f"depth-{model}-{depth}"
+            trained = _train(model, config, out, label, resume, progress)
+            trainings[label] = (model, config)
             rows += evaluate_trained(trained, settings.evaluation,
                                      {"experiment": "depth", "variant": f"{depth} hidden layers",
                                       "depth": depth})[0]
-    figures.figure_sweep(rows, "depth", "hidden layers of the generator", out / "figure5_depth")
-    return rows
+
+    def draw_figures():
+        figures.figure_sweep(rows, "depth", "hidden layers of the generator", out / "figure5_depth")
+
+    return _RunnerResult(rows, trainings, draw_figures)
 
 
 def _run_architecture(settings, out, resume, progress):
-    rows = []
+    rows, trainings = [], {}
     variants = [("plain", False), ("resnet", False), ("densenet", False), ("plain", True)]
     for model in ("gan", "vae"):
         for index, (skip, spectral) in enumerate(variants):
@@ -387,32 +426,83 @@ def _run_architecture(settings, out, resume, progress):
             config = dataclasses.replace(settings.training, ms=(settings.sweep_m,), generator_hidden=hidden,
                                          generator_skip=skip, generator_spectral_norm=spectral)
             name = "spectral norm" if spectral else skip
-            trained = _train(model, config, out, f"architecture-{model}-{name.replace(' ', '-')}", resume, progress)
+            label = f"architecture-{model}-{name.replace(' ', '-')}"
+            trained = _train(model, config, out, label, resume, progress)
+            trainings[label] = (model, config)
             rows += evaluate_trained(trained, settings.evaluation,
                                      {"experiment": "architecture", "variant": name, "architecture": index})[0]
-    figures.figure_sweep(rows, "architecture", "generator: plain, resnet, densenet, spectral norm",
-                         out / "figureS4_architecture", tick_labels=[name for name, _ in variants[:3]] + ["SN"])
-    return rows
+
+    def draw_figures():
+        figures.figure_sweep(rows, "architecture", "generator: plain, resnet, densenet, spectral norm",
+                             out / "figureS4_architecture", tick_labels=[name for name, _ in variants[:3]] + ["SN"])
+
+    return _RunnerResult(rows, trainings, draw_figures)
+
+
+LIPSCHITZ_CURVE_NAME = "lipschitz_by_epoch.json"
+"""File of the per-epoch Lipschitz curve of ``reproduce epochs``, next to the checkpoint of each model."""
 
 
 def _run_epochs(settings, out, resume, progress):
-    rows, curves = [], {}
+    rows, curves, trainings = [], {}, {}
     config = dataclasses.replace(settings.training, ms=(settings.sweep_m,))
     for model in ("gan", "vae"):
-        # NOTE: with resume=True the curve starts at the checkpoint's epoch, because earlier
-        # generators are not stored in the checkpoint.
-        trace = []
+        label = f"epochs-{model}"
+        folder = out / "checkpoints" / label
+        trace = _resumed_curve(folder, config, settings.epochs_every) if resume else []
+        curve_path = folder / LIPSCHITZ_CURVE_NAME
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(curve_path, {"model": model, "lipschitz_by_epoch": trace})
 
-        def record(epoch, trained, trace=trace):
+        def record(epoch, trained, trace=trace, path=curve_path, model=model):
             if epoch % settings.epochs_every == 0 or epoch == config.epochs:
-                trace.append((epoch, _exact_lipschitz(trained, 0)))
+                trace.append([epoch, _exact_lipschitz(trained, 0)])
+                # Points past the checkpoint's epoch are dropped on resume, because training repeats them.
+                atomic_write_json(path, {"model": model, "lipschitz_by_epoch": trace})
 
-        trained = _train(model, config, out, f"epochs-{model}", resume, progress, callback=record)
-        curves[model] = trace
+        trained = _train(model, config, out, label, resume, progress, callback=record)
+        trainings[label] = (model, config)
+        curves[model] = [tuple(point) for point in trace]
         rows += evaluate_trained(trained, settings.evaluation,
                                  {"experiment": "epochs", "lipschitz_by_epoch": [list(p) for p in trace]})[0]
-    figures.figure_epochs(curves, out / "figureS5_epochs")
-    return rows
+
+    def draw_figures():
+        figures.figure_epochs(curves, out / "figureS5_epochs")
+
+    return _RunnerResult(rows, trainings, draw_figures)
+
+
+def _resumed_curve(folder, config, every):
+    """Return the curve points ``[epoch, L]`` stored in ``folder`` up to the epoch of its checkpoint.
+
+    Training resumes from the checkpoint and records the later points again,
+    so stored points past the checkpoint's epoch are dropped. Raises
+    ``ValueError`` when the checkpoint exists but the stored curve is missing
+    or lacks points up to that epoch, because the curve could not be rebuilt.
+    """
+    state = load_checkpoint(folder)
+    if state is None:
+        return []
+    done = int(state["epoch"])
+    path = folder / LIPSCHITZ_CURVE_NAME
+    try:
+        stored = json.loads(path.read_text())["lipschitz_by_epoch"]
+    except FileNotFoundError:
+        stored = None
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"curve file {str(path)!r} is invalid ({error}); rerun without --resume into another "
+                         "folder (--out) to record the whole curve") from error
+    expected = [epoch for epoch in range(1, done + 1) if epoch % every == 0 or epoch == config.epochs]
+    if stored is None and expected:
+        raise ValueError(f"curve file {str(path)!r} not found, so the Lipschitz constants of epochs 1 to {done} "
+                         "cannot be restored; rerun without --resume into another folder (--out) to record the "
+                         "whole curve")
+    points = [[int(epoch), float(lip)] for epoch, lip in (stored or []) if epoch <= done]
+    missing = sorted(set(expected) - {epoch for epoch, _ in points})
+    if missing:
+        raise ValueError(f"curve file {str(path)!r} lacks the epochs {missing}; rerun without --resume into "
+                         "another folder (--out) to record the whole curve")
+    return points
 
 
 def _exact_lipschitz(trained, run):
@@ -424,12 +514,15 @@ BOUNDS_MS = (1, 2, 3, 5, 7, 10)
 
 
 def _run_bounds(settings, out, resume, progress):
-    """Write ``bounds.json`` (the curves of Figure S3) and the figure; no model is trained, so no report row."""
+    """Write ``bounds.json`` (the curves of Figure S3) and return the call that draws the figure. It trains no model."""
     del settings, resume, progress
     curves = bound_curves(BOUNDS_MS, np.logspace(0, 4, 121))
     atomic_write_json(out / "bounds.json", curves)
-    figures.figure_bounds(curves, out / "figureS3_bounds")
-    return []
+
+    def draw_figures():
+        figures.figure_bounds(curves, out / "figureS3_bounds")
+
+    return _RunnerResult([], {}, draw_figures)
 
 
 _RUNNERS = {

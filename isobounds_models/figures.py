@@ -110,7 +110,7 @@ def figure_univariate(rows, stem):
             _errorbar(axis, ms, floors, color, f"{label}: estimator on target samples", linestyle=":")
 
     grid = np.linspace(0, max(r["m"] for r in rows) if rows else 1, 200)
-    axes[0].plot(grid, np.exp(grid**2 / 2), color="black", lw=1, label="needed to fit: exp(m^2/2)")
+    _plot_needed_lipschitz(axes[0], grid, rows)
     axes[3].plot(grid, mixture_mass(-grid / 2, grid / 2, grid), color="black", lw=1, label="target")
     axes[0].set_yscale("log")
     axes[2].set_yscale("symlog", linthresh=1e-2)
@@ -121,6 +121,32 @@ def figure_univariate(rows, stem):
         axis.legend(fontsize=7)
     figure.tight_layout()
     return save_figure(figure, stem)
+
+
+NEEDED_LIPSCHITZ_CEILING = 1e12
+"""Lowest value up to which :func:`figure_univariate` draws the curve exp(m^2/2)."""
+
+
+def _plot_needed_lipschitz(axis, grid, rows):
+    """Plot exp(m^2/2), the Lipschitz constant needed to fit the target, on the log-scale ``axis``.
+
+    The curve is drawn up to a ceiling: the larger of
+    :data:`NEEDED_LIPSCHITZ_CEILING` and 1000 times the largest finite
+    measured constant, at most 1e300. So exp never overflows for any finite
+    ``m``. Above the ceiling the curve stops, and its label gives the ceiling.
+    """
+    measured = [r["lipschitz"] for r in rows if r.get("lipschitz") is not None and np.isfinite(r["lipschitz"])
+                and r["lipschitz"] > 0]
+    log_ceiling = max(np.log(NEEDED_LIPSCHITZ_CEILING), np.log(max(measured, default=1.0)) + np.log(1e3))
+    log_ceiling = min(log_ceiling, np.log(1e300))
+    # The curve reaches the ceiling at this m. Comparing m with it, not m^2 / 2 with the log ceiling,
+    # avoids squaring a large m.
+    m_ceiling = np.sqrt(2 * log_ceiling)
+    label = "needed to fit: exp(m^2/2)"
+    if grid[-1] > m_ceiling:
+        grid = np.append(grid[grid < m_ceiling], m_ceiling)
+        label += f", drawn up to {np.exp(log_ceiling):.0e}"
+    axis.plot(grid, np.exp(grid**2 / 2), color="black", lw=1, label=label)
 
 
 def figure_sweep(rows, key, xlabel, stem, tick_labels=None):

@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import atomic_write_json, atomic_write_text
+from .measure import mixture_mass
 
 __all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "json_safe", "write_report", "markdown_report", "estimator_notes",
-           "findings"]
+           "findings", "target_mass_near_mode"]
 
 REQUIRED_KEYS = (
     "model", "m", "seed", "lipschitz", "tv", "kl", "tv_bound", "kl_bound",
@@ -164,21 +165,40 @@ def _cell(value):
 def findings(rows):
     """Return Markdown lines comparing each model's mass between and near the modes with the target's, at the largest ``m``.
 
-    The target puts ``nu([-m/2, m/2])`` between the modes and 0.477 within 2 of
-    each mode (for ``m >= 4``). A model that interpolates puts much more mass
-    between the modes; a model that drops or thins a mode puts much less
-    near it.
+    The target ``(1/2)[N(-m, 1) + N(m, 1)]`` puts ``nu([-m/2, m/2])`` between
+    the modes and :func:`target_mass_near_mode` within 2 of each mode (0.477
+    for ``m >= 4``, more for smaller ``m`` where the other component adds to
+    it). A model that interpolates puts much more mass between the modes; a
+    model that drops or thins a mode puts much less near it. Rows with a
+    ``variant`` key (the sweeps) get one line per model and variant, in the
+    order of the rows, because their variants are different models.
     """
     lines = []
     for model in ("vae", "gan", "sgm"):
         model_rows = [r for r in rows if r["model"] == model and "mass_near_modes" in r]
-        if not model_rows:
-            continue
-        m = max(r["m"] for r in model_rows)
-        at_m = [r for r in model_rows if r["m"] == m]
-        between = np.mean([r["mass_between"] for r in at_m])
-        near = np.mean([r["mass_near_modes"] for r in at_m], axis=0)
-        lines.append(f"- {model} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
-                     f"{at_m[0]['target_mass_between']:.3g}); mass within 2 of the modes "
-                     f"{near[0]:.3g} and {near[1]:.3g} (target 0.477 each).")
+        variants = list(dict.fromkeys(r.get("variant") for r in model_rows))
+        for variant in variants:
+            variant_rows = [r for r in model_rows if r.get("variant") == variant]
+            name = model if variant is None else f"{model} ({variant})"
+            lines.append(_finding(name, variant_rows))
     return (["## Findings", ""] + lines + [""]) if lines else []
+
+
+def _finding(name, rows):
+    """Return the findings line of ``rows`` (one model, one variant): the mean masses over the runs at the largest ``m``."""
+    m = max(r["m"] for r in rows)
+    at_m = [r for r in rows if r["m"] == m]
+    between = np.mean([r["mass_between"] for r in at_m])
+    near = np.mean([r["mass_near_modes"] for r in at_m], axis=0)
+    target_near = target_mass_near_mode(m)
+    return (f"- {name} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
+            f"{at_m[0]['target_mass_between']:.3g}); mass within 2 of the modes "
+            f"{near[0]:.3g} and {near[1]:.3g} (target {target_near:.3g} each).")
+
+
+def target_mass_near_mode(m):
+    """Return the mass of ``[m - 2, m + 2]`` under the target ``(1/2)[N(-m, 1) + N(m, 1)]``.
+
+    By symmetry ``[-m - 2, -m + 2]`` has the same mass.
+    """
+    return float(mixture_mass(m - 2.0, m + 2.0, m))

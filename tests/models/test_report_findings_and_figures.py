@@ -1,0 +1,133 @@
+"""Report findings per variant with the target mass near each mode, run_info settings, and figures at large m."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+torch = pytest.importorskip("torch")
+
+from isobounds_models import experiments, figures  # noqa: E402
+from isobounds_models.cli import main  # noqa: E402
+from isobounds_models.experiments import reproduce  # noqa: E402
+from isobounds_models.networks import depth_hidden_sizes  # noqa: E402
+from isobounds_models.report import findings, markdown_report, target_mass_near_mode  # noqa: E402
+
+
+def _row(model, m, mass_between, near, variant=None, seed=0):
+    row = {"model": model, "m": m, "seed": seed, "lipschitz": 2.0, "tv": 0.5, "kl": 1.0, "tv_bound": 0.1,
+           "kl_bound": 0.1, "mass_between": mass_between, "mass_between_bound": 0.0,
+           "target_mass_between": 0.01, "checks_passed": True, "checks": [], "mass_near_modes": near}
+    if variant is not None:
+        row["variant"] = variant
+    return row
+
+
+@pytest.mark.parametrize("m", [0.0, 0.5, 1.0, 2.0, 5.0, 40.0])
+def test_target_mass_near_mode_matches_scipy(m):
+    # Mass of [m - 2, m + 2] under (1/2)[N(-m, 1) + N(m, 1)].
+    expected = 0.5 * (norm.cdf(2) - norm.cdf(-2)) + 0.5 * (norm.cdf(2 * m + 2) - norm.cdf(2 * m - 2))
+    assert target_mass_near_mode(m) == pytest.approx(expected, rel=1e-12)
+
+
+def test_findings_target_mass_for_small_m():
+    text = "\n".join(findings([_row("gan", 1.0, 0.2, [0.7, 0.7]), _row("vae", 0.0, 0.3, [0.9, 0.9])]))
+    assert f"(target {norm.cdf(2) - norm.cdf(-2):.3g} each)" in text
+    at_one = 0.5 * (norm.cdf(2) - norm.cdf(-2)) + 0.5 * (norm.cdf(4) - norm.cdf(0))
+    assert f"(target {at_one:.3g} each)" in text
+    assert "0.477" not in text
+
+
+def test_findings_one_line_per_variant():
+    rows = [
+        _row("gan", 5.0, 0.10, [0.40, 0.40], variant="2 hidden layers"),
+        _row("gan", 5.0, 0.30, [0.20, 0.20], variant="4 hidden layers"),
+        _row("gan", 5.0, 0.50, [0.10, 0.10], variant="6 hidden layers"),
+        _row("vae", 5.0, 0.20, [0.30, 0.30], variant="2 hidden layers"),
+    ]
+    lines = [line for line in findings(rows) if line.startswith("- ")]
+    # The models come in the order vae, gan, sgm, and the variants in the order of the rows.
+    assert lines == [
+        "- vae (2 hidden layers) at m=5: mass of [-m/2, m/2] 0.2 (target 0.01); mass within 2 of the modes "
+        "0.3 and 0.3 (target 0.477 each).",
+        "- gan (2 hidden layers) at m=5: mass of [-m/2, m/2] 0.1 (target 0.01); mass within 2 of the modes "
+        "0.4 and 0.4 (target 0.477 each).",
+        "- gan (4 hidden layers) at m=5: mass of [-m/2, m/2] 0.3 (target 0.01); mass within 2 of the modes "
+        "0.2 and 0.2 (target 0.477 each).",
+        "- gan (6 hidden layers) at m=5: mass of [-m/2, m/2] 0.5 (target 0.01); mass within 2 of the modes "
+        "0.1 and 0.1 (target 0.477 each).",
+    ]
+
+
+def test_findings_average_seeds_without_variant():
+    rows = [_row("gan", 5.0, 0.1, [0.4, 0.2], seed=0), _row("gan", 5.0, 0.3, [0.2, 0.4], seed=1),
+            _row("gan", 2.0, 0.9, [0.0, 0.0])]
+    lines = [line for line in findings(rows) if line.startswith("- ")]
+    assert lines == ["- gan at m=5: mass of [-m/2, m/2] 0.2 (target 0.01); mass within 2 of the modes "
+                     "0.3 and 0.3 (target 0.477 each)."]
+    assert "## Findings" in markdown_report(rows)
+
+
+def _figure_rows(ms):
+    rows = []
+    for m in ms:
+        row = _row("gan", m, 0.0, [0.5, 0.5])
+        row["lipschitz"] = 3.0
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("ms", [[1000.0], [40.0, 200.0], [1e200]])
+def test_figure_univariate_large_m(tmp_path, ms):
+    with np.errstate(over="raise", invalid="raise"):
+        paths = figures.figure_univariate(_figure_rows(ms), tmp_path / "figure")
+    for path in paths:
+        assert path.stat().st_size > 0
+
+
+def test_evaluate_report_survives_figure_failure(tmp_path, monkeypatch):
+    assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(figures, "figure_samples", fail)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        main(["evaluate", "--model", "gan", "--profile", "micro", "--out", str(tmp_path)])
+    assert len(json.loads((tmp_path / "report.json").read_text())) == 1
+    assert (tmp_path / "report.md").is_file()
+
+
+def test_reproduce_report_survives_figure_failure(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(figures, "figure_bounds", fail)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        reproduce("bounds", profile="micro", out=tmp_path, device="cpu")
+    assert (tmp_path / "report.md").is_file()
+    assert (tmp_path / "run_info.json").is_file()
+
+
+def test_run_info_records_trained_settings(tmp_path):
+    reproduce("depth", profile="micro", out=tmp_path, device="cpu")
+    settings = experiments.experiment_settings("micro", "cpu")
+    training = json.loads((tmp_path / "run_info.json").read_text())["training"]
+    depth = settings.depths[0]
+    assert sorted(training) == [f"depth-gan-{depth}", f"depth-vae-{depth}"]
+    for label, model in ((f"depth-gan-{depth}", "gan"), (f"depth-vae-{depth}", "vae")):
+        assert training[label]["model"] == model
+        assert training[label]["ms"] == [settings.sweep_m]
+        assert training[label]["generator_hidden"] == list(depth_hidden_sizes(depth))
+
+
+def test_run_info_records_penalty(tmp_path):
+    reproduce("gan-penalty", profile="micro", out=tmp_path, device="cpu")
+    settings = experiments.experiment_settings("micro", "cpu")
+    training = json.loads((tmp_path / "run_info.json").read_text())["training"]
+    lip = settings.penalty_lips[0]
+    entry = training[f"gan-penalty-{lip:g}"]
+    assert entry["gradient_penalty_lip"] == lip
+    assert entry["ms"] == [settings.penalty_m]
+
