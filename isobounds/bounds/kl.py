@@ -32,7 +32,9 @@ from .tv import _corollary6_terms
 
 __all__ = ["kl_bin", "kl_lower_bound", "kl_lower_bound_two_gaussians"]
 
-_MAX_PRECISION_RAISES = 4
+# Each raise roughly doubles the digits while a - b is still unresolved, so
+# 12 raises reach about 4000 times the working digits.
+_MAX_PRECISION_RAISES = 12
 
 
 # ---------------------------------------------------------------------------
@@ -66,7 +68,7 @@ def _log_ratio(x, y, difference):
     return mpmath.log(x / y)
 
 
-def _kl_bin(a, b):
+def _kl_bin(a, b, convert=None):
     """Binary KL divergence at the current precision, with extra digits when the two terms cancel.
 
     The complements ``1 - a`` and ``1 - b`` are formed exactly
@@ -78,17 +80,35 @@ def _kl_bin(a, b):
     while each term is about ``|a - b|``, so the sum loses
     ``log10(|term| / result)`` digits. The kernel measures the loss and
     recomputes with that many more digits.
-    """
-    a_c = exact_one_minus(a)
-    b_c = exact_one_minus(b)
-    if a == b and a_c == b_c:
-        return mpmath.mpf(0)
-    if (b == 0 and a > 0) or (b_c == 0 and a_c > 0):
-        return mpmath.inf
 
+    Parameters
+    ----------
+    a, b : mpmath.mpf in [0, 1]
+        The arguments as converted at the current precision.
+    convert : callable, optional
+        Returns ``(a, b)`` converted again from the exact inputs at the
+        current precision. It is called at every raised precision, so that
+        ``a - b`` keeps the digits that a decimal string or a fraction has
+        beyond the first conversion. Without it, ``a`` and ``b`` are taken as
+        exact, as :func:`isobounds.bounds._common.settle` needs, because it
+        recomputes them at rising precision itself.
+    """
     digits = mpmath.mp.dps
-    for _ in range(_MAX_PRECISION_RAISES):
+    if convert is not None and a == b:
+        # Distinct exact inputs can round to the same mpf, such as 1/3 and
+        # the binary fraction nearest it. More digits tell them apart.
+        with workdps(digits + GUARD_DIGITS):
+            a, b = convert()
+    for attempt in range(_MAX_PRECISION_RAISES):
         with workdps(digits):
+            if convert is not None and attempt > 0:
+                a, b = convert()
+            a_c = exact_one_minus(a)
+            b_c = exact_one_minus(b)
+            if a == b and a_c == b_c:
+                return mpmath.mpf(0)
+            if (b == 0 and a > 0) or (b_c == 0 and a_c > 0):
+                return mpmath.inf
             first, second = _kl_bin_terms(a, b, a_c, b_c)
             value = first + second
         scale = max(abs(first), abs(second))
@@ -96,7 +116,9 @@ def _kl_bin(a, b):
             return +value
         lost = digits if value <= 0 else int(mpmath.log10(scale / value)) + 1
         digits += lost + GUARD_DIGITS
-    return +value
+    # NOTE: after the last raise the value is returned unconfirmed, or 0 when it is
+    # not positive (a - b still unresolved), because 0 is a certain lower bound.
+    return +value if value > 0 else mpmath.mpf(0)
 
 
 def kl_bin(a, b, *, dps=None):
@@ -121,8 +143,11 @@ def kl_bin(a, b, *, dps=None):
     mpmath.mpf, >= 0 (possibly ``+inf``).
     """
 
+    def convert():
+        return check_probability("a", a), check_probability("b", b)
+
     def compute():
-        return _kl_bin(check_probability("a", a), check_probability("b", b))
+        return _kl_bin(*convert(), convert=convert)
 
     return evaluate(compute, dps)
 

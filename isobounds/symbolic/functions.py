@@ -28,7 +28,7 @@ from sympy import S
 from sympy.core.evalf import PrecisionExhausted, prec_to_dps
 from sympy.core.logic import fuzzy_and
 
-from .._precision import workprec
+from .._precision import exact_one_minus, workprec
 from . import _mp
 
 __all__ = [
@@ -493,7 +493,13 @@ class kl_bin(_KernelFunction):
 
     Numerical evaluation forms ``1 - a`` and ``1 - b`` from the exact sympy
     arguments before rounding, so ``a = 1 - 10**-300`` keeps its complement
-    ``10**-300`` at any precision.
+    ``10**-300`` at any precision. Near ``a = b`` the divergence is about
+    :math:`(a - b)^2 / (2 b (1 - b))`, while each term is about
+    :math:`|a - b|`. So the arguments are rounded with at least
+    :math:`\log_2(1 / |a - b|)` extra bits, each paired with its complement
+    so that the two sum to exactly 1, and the precision is raised until two
+    successive values agree: ``kl_bin(1/2, 1/2 + Phi(-20))`` is correct to
+    every requested digit (about 1.5165e-177).
 
     Examples
     --------
@@ -539,18 +545,82 @@ class kl_bin(_KernelFunction):
         return text if exp is None else rf"{{{text}}}^{{{exp}}}"
 
     def _evaluate_mpf(self, prec):
-        # Near a = b the divergence is about (a - b)^2 / (2 a (1 - a)), so the
-        # arguments need log2(1 / |a - b|) more bits than the result.
+        # Near a = b the divergence is about (a - b)^2 / (2 b (1 - b)), so the
+        # arguments need at least log2(1 / |a - b|) more bits than the result.
+        # Passes at rising precision confirm the value (see _kl_passes).
         first, second = self.args
         gap = _real_value(first - second, 53)
-        needed = prec + _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
-        a, b = (_real_value(argument, needed) for argument in self.args)
+        extra = _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
+        return _kl_passes(lambda bits: _kl_at(first, second, bits), prec, extra)
 
-        # 1 - a and 1 - b are evaluated from the sympy arguments, as in
-        # Phi_inv: rounding a = 1 - 10**-300 first would give 1 - a = 0.
-        a_complement, b_complement = (_real_value(S.One - argument, needed) for argument in self.args)
-        with workprec(needed):
-            return _mp.binary_kl_divergence(a, b, a_complement, b_complement)
+
+_MAX_KL_PASSES = 8
+_KL_AGREEMENT_BITS = 4
+
+
+def _kl_passes(evaluate, prec, extra):
+    """Evaluate at ``prec + extra`` bits and more until two successive values agree; return the last one.
+
+    ``evaluate(bits)`` returns the value computed with arguments rounded
+    to ``bits`` bits. Its error falls as ``bits`` rises, so two values that
+    agree to ``prec + 4`` bits show that the later, more precise one is
+    correct to ``prec`` bits. Each pass after a disagreement adds as many
+    bits as the agreement fell short by, plus guard bits.
+
+    NOTE: after :data:`_MAX_KL_PASSES` passes the last value is returned
+    even though it has not been confirmed.
+    """
+    previous = None
+    for _ in range(_MAX_KL_PASSES):
+        value = evaluate(prec + extra)
+        if not mpmath.isfinite(value):
+            return value
+        shortfall = 0
+        if previous is not None:
+            shortfall = prec + _KL_AGREEMENT_BITS - _agreeing_bits(previous, value, prec)
+            if shortfall <= 0:
+                return value
+        previous = value
+        extra += shortfall + _GUARD_BITS
+    return value
+
+
+def _agreeing_bits(u, v, prec):
+    """Return how many leading bits ``u`` and ``v`` share: 0 if their signs differ or one is zero, more than ``prec + 4`` if they are equal."""
+    if u == v:
+        return prec + _KL_AGREEMENT_BITS + 1
+    if u == 0 or v == 0 or (u > 0) != (v > 0):
+        return 0
+    with workprec(53):
+        return max(0, int(mpmath.mag(v) - mpmath.mag(u - v)) - 1)
+
+
+def _kl_at(a_expr, b_expr, bits):
+    """Return ``kl_bin(a, b)`` with ``a``, ``1 - a``, ``b`` and ``1 - b`` rounded to ``bits`` bits, each pair summing to exactly 1."""
+    a, a_complement = _with_complement(a_expr, bits)
+    b, b_complement = _with_complement(b_expr, bits)
+    with workprec(bits):
+        return _mp.binary_kl_divergence(a, b, a_complement, b_complement)
+
+
+def _with_complement(expr, bits):
+    """Return ``x`` and ``1 - x`` for the real number ``expr`` as mpf whose sum is exactly 1.
+
+    The smaller of the two is evaluated from the sympy expression to
+    ``bits`` bits and the other is formed from it without rounding
+    (:func:`isobounds._precision.exact_one_minus`). So ``1 - x`` keeps its
+    digits for ``x = 1 - 10**-300``, and the two terms of the divergence
+    cancel as they do for exact arguments. Two roundings made separately
+    would leave ``x + (1 - x)`` off 1 by about ``2^-bits``, an error the
+    divergence near ``a = b`` does not cancel.
+    """
+    if _real_value(expr, 53) <= 0.5:
+        x = _real_value(expr, bits)
+        with workprec(bits):
+            return x, exact_one_minus(x)
+    x_complement = _real_value(S.One - expr, bits)
+    with workprec(bits):
+        return exact_one_minus(x_complement), x_complement
 
 
 def rewrite_with_erf(expr):
