@@ -27,6 +27,7 @@ import argparse
 import logging
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -268,7 +269,7 @@ def _train_outcome(args, trained, folder):
         0,
         f"trained {runs} {args.model} run{'s' if runs > 1 else ''}",
         f"m = {ms}; seeds {seeds}; {trained.epochs_completed} epochs; checkpoint {checkpoint_path(folder)}; "
-        f"measure with 'isobounds-models evaluate --model {args.model} --out {args.out}{profile}'",
+        f"measure with: isobounds-models evaluate --model {args.model} --out {shlex.quote(str(args.out))}{profile}",
     )
 
 
@@ -281,8 +282,8 @@ def _evaluate(args):
 
     folder = _train_folder(args)
     if not checkpoint_path(folder).is_file():
-        raise _CommandError(f"no trained models in {str(folder)!r}; "
-                            f"run 'isobounds-models train --model {args.model} --out {args.out}' first")
+        raise _CommandError(f"no trained models in {str(folder)!r}; train them first with: "
+                            f"isobounds-models train --model {args.model} --out {shlex.quote(str(args.out))}")
     settings = experiment_settings(args.profile, args.device)
     try:
         trained = TrainedModels.load(folder, device=settings.training.device)

@@ -121,3 +121,15 @@ def _balanced_corollaries(m, lip):
     b = 0.5 * (norm.sf(m / 2) - norm.sf(3 * m / 2))
     kl = a * np.log(a / b) + (1 - a) * np.log((1 - a) / (1 - b)) if a >= b else 0.0
     return max(a - b, 0.0), kl
+
+
+def test_suggested_command_quotes_out(capsys, tmp_path):
+    # The suggested command must work when pasted into a shell, spaces included.
+    import shlex
+
+    folder = tmp_path / "with space"
+    folder.mkdir()
+    assert main(["evaluate", "--model", "gan", "--out", str(folder)]) == 2
+    message = capsys.readouterr().err
+    suggestion = message.split("with: ", 1)[1].strip()
+    assert shlex.split(suggestion)[-1] == str(folder)
