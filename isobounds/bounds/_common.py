@@ -9,7 +9,8 @@ import mpmath
 import numpy as np
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
-from .._validation import check_finite
+from .._validation import check_finite, check_probability
+from ..sets import EmptySet, WholeSpace
 
 __all__ = [
     "reject_booleans",
@@ -59,6 +60,20 @@ def check_region(region, needs=("shell", "dim"), name="A"):
             f"{name} must be a set from isobounds.sets (with {', '.join(needs)}), "
             f"got {name}={region!r} without {', '.join(missing)}"
         )
+
+
+def check_model_mass(region, model_mass):
+    """Check ``model_mass`` as a probability and against the sets whose mass every model fixes.
+
+    Every probability measure gives the whole space mass 1 and the empty
+    set mass 0, so another ``model_mass`` there describes no model.
+    """
+    rho = check_probability("model_mass", model_mass)
+    if isinstance(region, WholeSpace) and rho != 1:
+        raise ValueError(f"model_mass must be 1 for the whole space, got model_mass={mpmath.nstr(rho, 15)}")
+    if isinstance(region, EmptySet) and rho != 0:
+        raise ValueError(f"model_mass must be 0 for the empty set, got model_mass={mpmath.nstr(rho, 15)}")
+    return rho
 
 
 def is_array(x):

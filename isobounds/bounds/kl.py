@@ -18,6 +18,7 @@ import mpmath
 from .._precision import GUARD_DIGITS, exact_one_minus, workdps
 from .._validation import check_nonnegative, check_positive, check_probability
 from ._common import (
+    check_model_mass,
     check_dimensions,
     check_flag,
     check_region,
@@ -235,7 +236,7 @@ def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
     def bound():
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
-        rho = check_probability("model_mass", model_mass)
+        rho = check_model_mass(A, model_mass)
         v = set_mass(target, A.shell(radius))
         return _corrected_kl_terms(_shell_mass(rho, c), v, corrected)
 

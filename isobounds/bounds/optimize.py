@@ -30,11 +30,12 @@ import mpmath
 import numpy as np
 
 from .._precision import GUARD_DIGITS, workdps
-from .._validation import check_positive, check_probability
+from .._validation import check_positive
 from ..gaussian import _gaussian_mass, _Phi_inv
 from ..measures import DisconnectedSupport, UnivariateDistribution
 from ..sets import as_intervals
 from ._common import (
+    check_model_mass,
     check_dimensions,
     check_region,
     check_target,
@@ -444,7 +445,7 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
             value_b, r_b = _side_over_radius(A.complement(), L, target, radius_range)
             return max(min(value_a, value_b), mpmath.mpf(0)), (r_a, r_b)
 
-        rho = check_probability("model_mass", model_mass)
+        rho = check_model_mass(A, model_mass)
         nu = set_mass(target, A)
         low, high = _check_radius_range(radius_range, L, [rho, nu], _target_lengths(target))
 
@@ -452,7 +453,7 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
             return _theorem4_bracket(rho, nu, r / L, set_mass(target, A.shell(r)))
 
         def terms(r):
-            rho_now = check_probability("model_mass", model_mass)
+            rho_now = check_model_mass(A, model_mass)
             return _theorem4_terms(rho_now, set_mass(target, A), r / L, set_mass(target, A.shell(r)))
 
         value, r = _maximize_over_radius(bracket, low, high, terms, _kink_radii(A, target))
@@ -494,7 +495,7 @@ def maximize_kl_over_radius(A, lip, *, target, model_mass, radius_range=None, dp
 
     def compute():
         L = check_positive("lip", lip)
-        rho = check_probability("model_mass", model_mass)
+        rho = check_model_mass(A, model_mass)
         check_dimensions(A, target)
         low, high = _check_radius_range(radius_range, L, [rho], _target_lengths(target))
         beta = _ShellMass(rho)
@@ -503,7 +504,7 @@ def maximize_kl_over_radius(A, lip, *, target, model_mass, radius_range=None, dp
             return _corrected_kl(beta(r / L), set_mass(target, A.shell(r)), True)
 
         def terms(r):
-            rho_now = check_probability("model_mass", model_mass)
+            rho_now = check_model_mass(A, model_mass)
             return _corrected_kl_terms(_shell_mass(rho_now, r / L), set_mass(target, A.shell(r)), True)
 
         return _maximize_over_radius(bound, low, high, terms, _kink_radii(A, target))

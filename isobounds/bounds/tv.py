@@ -27,6 +27,7 @@ from .._validation import (
 )
 from ..gaussian import _gaussian_mass, _Phi_c, _Phi_inv
 from ._common import (
+    check_model_mass,
     check_dimensions,
     check_flag,
     check_region,
@@ -160,7 +161,7 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
         radius = check_nonnegative("r", r)
         c = radius / check_positive("lip", lip)
         if model_mass is not None:
-            rho = check_probability("model_mass", model_mass)
+            rho = check_model_mass(A, model_mass)
             nu = set_mass(target, A)
             shell = set_mass(target, A.shell(radius))
             return _theorem4_terms(rho, nu, c, shell)

@@ -342,3 +342,18 @@ def test_disconnected_accepts_zero_dimensional_arrays():
     expected = tv_lower_bound_disconnected("0.3", 2, 1)
     assert tv_lower_bound_disconnected(np.array(0.3), np.array(2.0), 1) == tv_lower_bound_disconnected(0.3, 2.0, 1)
     assert_close(tv_lower_bound_disconnected(np.array(0.3), 2, 1), expected, mpmath.mpf("1e-15"))
+
+
+@pytest.mark.parametrize("bound", ["tv", "kl"])
+def test_impossible_model_mass_rejected(bound):
+    # Every model gives the whole space mass 1 and the empty set mass 0.
+    from isobounds import kl_lower_bound
+    from isobounds.sets import EmptySet, WholeSpace
+
+    function = tv_lower_bound if bound == "tv" else kl_lower_bound
+    target = GaussianMixture([1], [0], 1)
+    with pytest.raises(ValueError, match="model_mass must be 1 for the whole space"):
+        function(WholeSpace(1), 0.5, 1, target=target, model_mass=0.3)
+    with pytest.raises(ValueError, match="model_mass must be 0 for the empty set"):
+        function(EmptySet(1), 0.5, 1, target=target, model_mass=0.3)
+    assert function(WholeSpace(1), 0.5, 1, target=target, model_mass=1) == 0
