@@ -77,6 +77,9 @@ def build_parser():
                                   "Langevin trajectories) of the profile quick, paper or micro; default quick",
                         out_help="folder given to 'train --out': the models are read from OUT/checkpoints/MODEL "
                                  "and the report is written into OUT (default: results)")
+    for command in (reproduce, train, evaluate):
+        # Invalid values found after parsing are reported with the usage line of their command.
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -138,7 +141,7 @@ def main(argv=None):
 
     problem = _validate(args)
     if problem is not None:
-        parser.error(problem)
+        args.command_parser.error(problem)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     keep_freed_memory()
@@ -160,21 +163,21 @@ def _validate(args):
     if args.command == "reproduce" and args.experiment not in _EXPERIMENTS:
         return f"experiment must be one of {', '.join(_EXPERIMENTS)}, got experiment={args.experiment!r}"
     if getattr(args, "model", None) is not None and args.model not in _MODELS:
-        return f"model must be one of {', '.join(_MODELS)}, got model={args.model!r}"
+        return f"--model must be one of {', '.join(_MODELS)}, got --model {args.model!r}"
     for m in getattr(args, "m", None) or []:
         if not (m >= 0 and math.isfinite(m)):
-            return f"m must be a nonnegative finite number, got m={m}"
+            return f"--m must be nonnegative finite numbers, got --m {m}"
     if args.profile not in _PROFILES:
-        return f"profile must be one of {', '.join(_PROFILES)}, got profile={args.profile!r}"
+        return f"--profile must be one of {', '.join(_PROFILES)}, got --profile {args.profile!r}"
     if args.device not in _DEVICES:
-        return f"device must be one of {', '.join(_DEVICES)}, got device={args.device!r}"
+        return f"--device must be one of {', '.join(_DEVICES)}, got --device {args.device!r}"
     if getattr(args, "seed", None) is not None and args.seed < 0:
-        return f"seed must be a nonnegative integer, got seed={args.seed}"
+        return f"--seed must be a nonnegative integer, got --seed {args.seed}"
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            return "device='cuda' was requested but torch finds no CUDA device; use --device cpu or auto"
+            return "--device cuda was requested but torch finds no CUDA device; use --device cpu or auto"
     if args.command in ("reproduce", "train") and not args.resume:
         checkpoints = Path(args.out) / "checkpoints"
         if args.command == "train":

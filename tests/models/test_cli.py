@@ -23,13 +23,15 @@ def _error_message(capsys, argv):
 
 def test_unknown_model_message(capsys, tmp_path):
     message = _error_message(capsys, ["train", "--model", "flow", "--out", str(tmp_path)])
-    assert "model must be one of vae, gan, sgm" in message
-    assert "model='flow'" in message
+    assert "--model must be one of vae, gan, sgm" in message
+    assert "--model 'flow'" in message
+    # The usage line and the error name the subcommand, as argparse does for its own errors.
+    assert "isobounds-models train: error:" in message
 
 
 def test_negative_m_message(capsys, tmp_path):
     message = _error_message(capsys, ["train", "--model", "gan", "--m", "2", "-1", "--out", str(tmp_path)])
-    assert "m must be a nonnegative finite number, got m=-1.0" in message
+    assert "--m must be nonnegative finite numbers, got --m -1.0" in message
 
 
 def test_unknown_experiment_message(capsys, tmp_path):
@@ -40,12 +42,12 @@ def test_unknown_experiment_message(capsys, tmp_path):
 
 def test_unknown_profile_message(capsys, tmp_path):
     message = _error_message(capsys, ["reproduce", "univariate", "--profile", "fast", "--out", str(tmp_path)])
-    assert "profile must be one of quick, paper, micro, got profile='fast'" in message
+    assert "--profile must be one of quick, paper, micro, got --profile 'fast'" in message
 
 
 def test_unknown_device_message(capsys, tmp_path):
     message = _error_message(capsys, ["reproduce", "bounds", "--device", "tpu", "--out", str(tmp_path)])
-    assert "device must be one of auto, cpu, cuda, got device='tpu'" in message
+    assert "--device must be one of auto, cpu, cuda, got --device 'tpu'" in message
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
