@@ -9,7 +9,6 @@ from scipy.stats import gaussian_kde, norm
 
 torch = pytest.importorskip("torch")
 
-from isobounds_models import training  # noqa: E402
 from isobounds_models.checkpoint import load_checkpoint  # noqa: E402
 from isobounds_models.cli import main  # noqa: E402
 from isobounds_models.experiments import EvaluationConfig, evaluate_trained  # noqa: E402
@@ -153,23 +152,9 @@ def test_empty_report_has_no_table():
 # Ctrl-C.
 
 
-def _interrupt_at_epoch(monkeypatch, interrupted_epoch):
-    """Make training raise KeyboardInterrupt when epoch ``interrupted_epoch`` (from 1) starts."""
-    real_epoch = training._train_epoch
-    calls = []
-
-    def epoch_then_interrupt(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == interrupted_epoch:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(training, "_train_epoch", epoch_then_interrupt)
-
-
-def test_interrupt_names_checkpoint_epoch(monkeypatch, tmp_path, capsys):
+def test_interrupt_names_checkpoint_epoch(interrupt_at_epoch, monkeypatch, tmp_path, capsys):
     argv = ["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]
-    _interrupt_at_epoch(monkeypatch, 2)
+    interrupt_at_epoch(2)
     assert main(argv) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("isobounds-models: interrupted; rerun the same command with --resume")
@@ -181,8 +166,8 @@ def test_interrupt_names_checkpoint_epoch(monkeypatch, tmp_path, capsys):
     assert load_checkpoint(tmp_path / "checkpoints" / "gan")["epoch"] == 2
 
 
-def test_interrupt_before_any_checkpoint(monkeypatch, tmp_path, capsys):
-    _interrupt_at_epoch(monkeypatch, 1)
+def test_interrupt_before_any_checkpoint(interrupt_at_epoch, tmp_path, capsys):
+    interrupt_at_epoch(1)
     status = main(["train", "--model", "vae", "--m", "1", "--profile", "micro", "--out", str(tmp_path)])
     assert status == 130
     message = capsys.readouterr().err.strip().splitlines()[-1]

@@ -29,32 +29,19 @@ def four_epochs(monkeypatch):
     monkeypatch.setattr(experiments, "experiment_settings", settings)
 
 
-def _interrupt_gan_at_epoch(monkeypatch, interrupted_epoch):
-    """Make the first training (the GAN) raise KeyboardInterrupt when epoch ``interrupted_epoch`` starts."""
-    real_epoch = training._train_epoch
-    calls = []
-
-    def epoch_then_interrupt(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == interrupted_epoch:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(training, "_train_epoch", epoch_then_interrupt)
-
 
 def _curves(rows):
     return {row["model"]: row["lipschitz_by_epoch"] for row in rows}
 
 
-def test_epochs_resume_after_interrupt_keeps_curve(four_epochs, monkeypatch, tmp_path):
+def test_epochs_resume_after_interrupt_keeps_curve(four_epochs, interrupt_at_epoch, monkeypatch, tmp_path):
     reference = _curves(reproduce("epochs", profile="micro", out=tmp_path / "whole", device="cpu"))
     assert [epoch for epoch, _ in reference["gan"]] == [1, 2, 3, 4]
     assert [epoch for epoch, _ in reference["vae"]] == [1, 2, 3, 4]
 
     out = tmp_path / "interrupted"
     # Epoch 4 starts after the checkpoint of epoch 2 and the curve point of epoch 3.
-    _interrupt_gan_at_epoch(monkeypatch, 4)
+    interrupt_at_epoch(4)
     with pytest.raises(KeyboardInterrupt):
         reproduce("epochs", profile="micro", out=out, device="cpu")
     assert load_checkpoint(out / "checkpoints" / "epochs-gan")["epoch"] == 2
