@@ -38,6 +38,11 @@ def _autograd_reference(network, x, levels, noise, sigmas):
     return loss.detach(), gradients
 
 
+def _assert_gradients_match(network, expected):
+    for name, parameter in network.named_parameters():
+        torch.testing.assert_close(parameter.grad, expected[name], rtol=1e-10, atol=1e-14, msg=name)
+
+
 @pytest.mark.parametrize(
     "runs, dim, n_levels, negative_slope",
     [(1, 1, 10, 0.2), (3, 1, 10, 0.2), (2, 2, 4, 0.2), (2, 1, 7, 0.05)],
@@ -51,8 +56,7 @@ def test_gradients_match_autograd(runs, dim, n_levels, negative_slope):
     loss = score_matching_gradients(network, x, levels, noise, sigmas, level_features(network, sigmas))
 
     torch.testing.assert_close(loss, expected_loss, rtol=1e-12, atol=0.0)
-    for name, parameter in network.named_parameters():
-        torch.testing.assert_close(parameter.grad, expected[name], rtol=1e-10, atol=1e-14, msg=name)
+    _assert_gradients_match(network, expected)
 
 
 def test_unused_levels_match_autograd():
@@ -66,8 +70,7 @@ def test_unused_levels_match_autograd():
 
     score_matching_gradients(network, x, levels, noise, sigmas, level_features(network, sigmas))
 
-    for name, parameter in network.named_parameters():
-        torch.testing.assert_close(parameter.grad, expected[name], rtol=1e-10, atol=1e-14, msg=name)
+    _assert_gradients_match(network, expected)
 
 
 def test_runs_get_gradients_of_their_own_loss():
