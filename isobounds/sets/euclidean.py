@@ -356,7 +356,64 @@ class BallComplement(Set):
         return f"BallComplement(center={_fmt_vector(self.center)}, radius={_fmt(self.radius)})"
 
 
-class SlabComplement(SetUnion):
+class _BandComplement(SetUnion):
+    """Complement of a band (a slab or an annulus) between the levels ``low < high`` of one coordinate.
+
+    The coordinate is ``<u, x>`` for a slab and ``|x - c|`` for an annulus.
+    The r-extension is the complement of the band narrowed by ``r`` on each
+    side, or the whole space once ``2 r >= high - low``. The shell is the two
+    rims of width ``r`` inside the band, or the whole band once the rims
+    meet. Subclasses give the levels (:meth:`_levels`) and build a band of
+    their kind between two levels (:meth:`_band_between`).
+    """
+
+    __slots__ = ("_band",)
+
+    def __init__(self, band, pieces):
+        super().__init__(pieces)
+        self._init(_band=band)
+
+    def _levels(self):
+        raise NotImplementedError
+
+    def _band_between(self, low, high):
+        raise NotImplementedError
+
+    def extension(self, r):
+        """Return the complement of the band narrowed by ``r`` on each side, or the whole space once they meet."""
+        r = _check_radius_r(r)
+        low, high = self._levels()
+        if 2 * r >= high - low:
+            return WholeSpace(self.dim)
+        with _construction_precision():
+            narrowed = self._band_between(_add_exact(low, r), _sub_exact(high, r))
+        return type(self)(narrowed)
+
+    def shell(self, r):
+        """Return the two rims of width ``r`` inside the band, or the band once they meet."""
+        r = _check_radius_r(r)
+        low, high = self._levels()
+        if r == 0:
+            return EmptySet(self.dim)
+        if 2 * r >= high - low:
+            return self._band
+        with _construction_precision():
+            low_rim = self._band_between(low, _add_exact(low, r))
+            high_rim = self._band_between(_sub_exact(high, r), high)
+        return SetUnion([low_rim, high_rim])
+
+    def complement(self):
+        """Return the band."""
+        return self._band
+
+    def _key(self):
+        return self._band._key()
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._band!r})"
+
+
+class SlabComplement(_BandComplement):
     r"""Complement :math:`\{\langle u, x \rangle \le \text{lower}\} \cup \{\langle u, x \rangle \ge \text{upper}\}` of a slab.
 
     A :class:`SetUnion` of two half-spaces (so every measure takes its mass
@@ -371,7 +428,7 @@ class SlabComplement(SetUnion):
         The slab left out, with ``lower < upper``.
     """
 
-    __slots__ = ("slab",)
+    __slots__ = ()
 
     def __init__(self, slab):
         if not isinstance(slab, Slab) or not slab.lower < slab.upper:
@@ -379,51 +436,30 @@ class SlabComplement(SetUnion):
         with _construction_precision():
             below = HalfSpace._from_unit(slab.normal, offset=slab.lower)
             above = HalfSpace._from_unit(tuple(-c for c in slab.normal), offset=-slab.upper)
-        super().__init__([below, above])
-        self._init(slab=slab)
+        super().__init__(slab, [below, above])
 
-    def extension(self, r):
-        """Return the complement of ``Slab(u, lower + r, upper - r)``, or the whole space once ``2 r >= upper - lower``."""
-        r = _check_radius_r(r)
-        if 2 * r >= self.slab.width:
-            return WholeSpace(self.dim)
-        with _construction_precision():
-            lower, upper = _add_exact(self.slab.lower, r), _sub_exact(self.slab.upper, r)
-        return SlabComplement(Slab._from_unit(self.slab.normal, lower=lower, upper=upper))
+    @property
+    def slab(self):
+        """The slab left out."""
+        return self._band
 
-    def shell(self, r):
-        """Return the rims ``Slab(u, lower, lower + r)`` and ``Slab(u, upper - r, upper)``, or the slab once they meet."""
-        r = _check_radius_r(r)
-        if r == 0:
-            return EmptySet(self.dim)
-        if 2 * r >= self.slab.width:
-            return self.slab
-        normal = self.slab.normal
-        with _construction_precision():
-            low_rim = Slab._from_unit(normal, lower=self.slab.lower, upper=_add_exact(self.slab.lower, r))
-            high_rim = Slab._from_unit(normal, lower=_sub_exact(self.slab.upper, r), upper=self.slab.upper)
-        return SetUnion([low_rim, high_rim])
+    def _levels(self):
+        return self._band.lower, self._band.upper
 
-    def complement(self):
-        """Return the slab."""
-        return self.slab
-
-    def _key(self):
-        return self.slab._key()
-
-    def __repr__(self):
-        return f"SlabComplement({self.slab!r})"
+    def _band_between(self, low, high):
+        return Slab._from_unit(self._band.normal, lower=low, upper=high)
 
 
-class AnnulusComplement(SetUnion):
+class AnnulusComplement(_BandComplement):
     r"""Complement :math:`\{|x - c| \le \text{inner}\} \cup \{|x - c| > \text{outer}\}` of an annulus.
 
     A :class:`SetUnion` of a ball and a ball complement that also has an
     extension and a shell. The r-extension is the complement of the annulus
     narrowed by ``r`` on each side. The shell is the two rims of width ``r``
-    inside the annulus, or the whole annulus once ``2 r >= outer - inner``. With ``inner = 0`` the ball is the centre
-    point, whose r-extension is the ball of radius ``r``, so the inner rim
-    is ``Annulus(c, 0, r)``. Built by :meth:`Annulus.complement`.
+    inside the annulus, or the whole annulus once ``2 r >= outer - inner``.
+    With ``inner = 0`` the ball is the centre point, whose r-extension is
+    the ball of radius ``r``, so the inner rim is ``Annulus(c, 0, r)``.
+    Built by :meth:`Annulus.complement`.
 
     Parameters
     ----------
@@ -431,43 +467,20 @@ class AnnulusComplement(SetUnion):
         The annulus left out, with ``inner < outer``.
     """
 
-    __slots__ = ("annulus",)
+    __slots__ = ()
 
     def __init__(self, annulus):
         if not isinstance(annulus, Annulus) or not annulus.inner < annulus.outer:
             raise ValueError(f"annulus must be an Annulus with inner < outer, got annulus={annulus!r}")
-        super().__init__([Ball(annulus.center, annulus.inner), BallComplement(annulus.center, annulus.outer)])
-        self._init(annulus=annulus)
+        super().__init__(annulus, [Ball(annulus.center, annulus.inner), BallComplement(annulus.center, annulus.outer)])
 
-    def extension(self, r):
-        """Return the complement of ``Annulus(c, inner + r, outer - r)``, or the whole space once ``2 r >= outer - inner``."""
-        r = _check_radius_r(r)
-        annulus = self.annulus
-        if 2 * r >= annulus.outer - annulus.inner:
-            return WholeSpace(self.dim)
-        with _construction_precision():
-            narrowed = Annulus(annulus.center, _add_exact(annulus.inner, r), _sub_exact(annulus.outer, r))
-        return AnnulusComplement(narrowed)
+    @property
+    def annulus(self):
+        """The annulus left out."""
+        return self._band
 
-    def shell(self, r):
-        """Return the rims ``Annulus(c, inner, inner + r)`` and ``Annulus(c, outer - r, outer)``, or the annulus once they meet."""
-        r = _check_radius_r(r)
-        annulus = self.annulus
-        if r == 0:
-            return EmptySet(self.dim)
-        if 2 * r >= annulus.outer - annulus.inner:
-            return annulus
-        with _construction_precision():
-            inner_rim = Annulus(annulus.center, annulus.inner, _add_exact(annulus.inner, r))
-            outer_rim = Annulus(annulus.center, _sub_exact(annulus.outer, r), annulus.outer)
-        return SetUnion([inner_rim, outer_rim])
+    def _levels(self):
+        return self._band.inner, self._band.outer
 
-    def complement(self):
-        """Return the annulus."""
-        return self.annulus
-
-    def _key(self):
-        return self.annulus._key()
-
-    def __repr__(self):
-        return f"AnnulusComplement({self.annulus!r})"
+    def _band_between(self, low, high):
+        return Annulus(self._band.center, low, high)
