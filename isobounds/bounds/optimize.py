@@ -549,15 +549,11 @@ def _ray_sides(mixture, t, L, radius_range):
     return min(value_a, value_b), r_a, r_b
 
 
-def _ray_value(mixture, t, L, r_a, r_b, radius_range):
-    """Evaluate model-free Theorem 4 for the ray ``(-inf, t]`` at the working precision: ``(value, r_A, r_B)``.
-
-    The radii found at the search precision are polished first (see :func:`_final_radius`).
-    """
+def _polished_ray_radii(mixture, t, L, r_a, r_b, radius_range):
+    """Polish the radii of the ray ``(-inf, t]`` found at the search precision (see :func:`_final_radius`)."""
     side_a, side_b, masses = _ray_brackets(mixture, t, L)
     low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
-    r_a, r_b = _final_radius(side_a, r_a, low, high), _final_radius(side_b, r_b, low, high)
-    return min(side_a(r_a), side_b(r_b)), r_a, r_b
+    return _final_radius(side_a, r_a, low, high), _final_radius(side_b, r_b, low, high)
 
 
 def maximize_tv_two_gaussians(m1, m2, sigma, lip, *, dps=None):

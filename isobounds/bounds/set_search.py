@@ -27,7 +27,6 @@ from ..sets import HalfSpace, Interval
 from ._common import evaluate, settle
 from ._mixture import check_gaussian_mixture, mixture_from_target
 from .isoperimetry import _ShellMass
-from .tv import _model_free_side_terms
 from .optimize import (
     _SEARCH_DPS,
     OptimizedBound,
@@ -35,10 +34,11 @@ from .optimize import (
     _final_radius,
     _maximize_over_radius,
     _mixture_lengths,
+    _polished_ray_radii,
     _radius_pair,
     _ray_sides,
-    _ray_value,
 )
+from .tv import _model_free_side_terms
 
 __all__ = ["maximize_tv_over_half_spaces", "maximize_tv_over_intervals"]
 
@@ -198,7 +198,7 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
         _, r_a, r_b, t, direction = max(results, key=lambda result: result[0])
 
         mixture = mixture_from_target(target, direction)
-        _, r_a, r_b = _ray_value(mixture, t, L, r_a, r_b, radius_range)
+        r_a, r_b = _polished_ray_radii(mixture, t, L, r_a, r_b, radius_range)
         norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
         return (r_a, r_b), [d / norm for d in direction], t
 
@@ -793,12 +793,11 @@ def _interval_sides(mixture, a, b, L, radius_range):
     return min(value_a, value_b), r_a, r_b
 
 
-def _interval_value(mixture, a, b, L, r_a, r_b, radius_range):
-    """Evaluate model-free Theorem 4 for ``[a, b]`` at the working precision, with polished radii: ``(value, r_A, r_B)``."""
+def _polished_interval_radii(mixture, a, b, L, r_a, r_b, radius_range):
+    """Polish the radii of ``[a, b]`` found at the search precision (see :func:`_final_radius`)."""
     side_a, side_b, masses = _interval_brackets(mixture, a, b, L)
     low, high = _check_radius_range(radius_range, L, masses, _mixture_lengths(mixture))
-    r_a, r_b = _final_radius(side_a, r_a, low, high), _final_radius(side_b, r_b, low, high)
-    return min(side_a(r_a), side_b(r_b)), r_a, r_b
+    return _final_radius(side_a, r_a, low, high), _final_radius(side_b, r_b, low, high)
 
 
 def _endpoint_grid(weights, means, sigmas, L, grid_points):
@@ -963,7 +962,7 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
         _, r_a, r_b, a, b = max(results, key=lambda result: result[0])
-        _, r_a, r_b = _interval_value(mixture, a, b, L, r_a, r_b, radius_range)
+        r_a, r_b = _polished_interval_radii(mixture, a, b, L, r_a, r_b, radius_range)
         return (r_a, r_b), a, b
 
     radii, a, b = evaluate(compute, dps)
