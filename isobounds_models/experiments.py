@@ -455,7 +455,7 @@ def _run_epochs(settings, out, resume, progress):
         atomic_write_json(curve_path, {"model": model, "lipschitz_by_epoch": trace})
 
         def record(epoch, trained, trace=trace, path=curve_path, model=model):
-            if epoch % settings.epochs_every == 0 or epoch == config.epochs:
+            if _records_epoch(epoch, settings.epochs_every, config.epochs):
                 trace.append([epoch, _exact_lipschitz(trained, 0)])
                 # Points past the checkpoint's epoch are dropped on resume, because training repeats them.
                 atomic_write_json(path, {"model": model, "lipschitz_by_epoch": trace})
@@ -470,6 +470,11 @@ def _run_epochs(settings, out, resume, progress):
         figures.figure_epochs(curves, out / "figureS5_epochs")
 
     return _RunnerResult(rows, trainings, draw_figures)
+
+
+def _records_epoch(epoch, every, last):
+    """Tell whether the epoch curve gets a point after ``epoch``: every ``every`` epochs and at the last one."""
+    return epoch % every == 0 or epoch == last
 
 
 def _resumed_curve(folder, config, every):
@@ -492,7 +497,7 @@ def _resumed_curve(folder, config, every):
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"curve file {str(path)!r} is invalid ({error}); rerun without --resume into another "
                          "folder (--out) to record the whole curve") from error
-    expected = [epoch for epoch in range(1, done + 1) if epoch % every == 0 or epoch == config.epochs]
+    expected = [epoch for epoch in range(1, done + 1) if _records_epoch(epoch, every, config.epochs)]
     if stored is None and expected:
         raise ValueError(f"curve file {str(path)!r} not found, so the Lipschitz constants of epochs 1 to {done} "
                          "cannot be restored; rerun without --resume into another folder (--out) to record the "
