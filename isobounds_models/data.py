@@ -188,6 +188,15 @@ def _check_count(name, n):
     return int(n)
 
 
+def _check_seed(seed):
+    """Return ``seed`` as an int: TypeError unless an integer, ValueError if negative."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a nonnegative integer, got seed={seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a nonnegative integer, got seed={seed}")
+    return int(seed)
+
+
 def _check_dim(dim):
     return _check_count("dim", dim)
 

@@ -51,6 +51,8 @@ from isobounds.measures import GaussianMixture
 from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
 
+from .data import _check_count, _check_seed
+
 __all__ = [
     "piecewise_linear_from_module",
     "two_mode_target",
@@ -332,11 +334,10 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     """
     x = _check_samples(samples)
     _check_target(m, sigma)
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 2:
+    if _check_count("n_bootstrap", n_bootstrap) < 2:
         raise ValueError(f"n_bootstrap must be an integer >= 2 (a standard deviation needs two resamples), "
                          f"got n_bootstrap={n_bootstrap!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a nonnegative integer, got seed={seed!r}")
+    seed = _check_seed(seed)
 
     grid, h = _kde_grid(x, m, sigma, grid_size)
     target = _SmoothedTarget(grid, m, math.hypot(sigma, h))

@@ -76,7 +76,7 @@ from isobounds._validation import check_positive
 
 from . import checkpoint as _checkpoint
 from .batched import select_runs
-from .data import _check_count, _check_m, as_generator, make_dataset
+from .data import _check_count, _check_m, _check_seed, as_generator, make_dataset
 from .networks import (
     GENERATOR_HIDDEN,
     NEGATIVE_SLOPE,
@@ -909,11 +909,3 @@ def _check_choice(name, value, allowed):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {name}={value!r}")
     return value
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a nonnegative integer, got seed={seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a nonnegative integer, got seed={seed}")
-    return int(seed)

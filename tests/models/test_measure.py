@@ -270,10 +270,14 @@ def test_sample_distances_rejects_bad_samples():
         sample_distances(np.zeros(30), 1.0, sigma=0.0)
     with pytest.raises(ValueError, match=r"shape \(n,\) or \(n, 1\)"):
         sample_distances(np.zeros((30, 2)), 1.0)
-    with pytest.raises(ValueError, match="n_bootstrap must be an integer"):
+    with pytest.raises(TypeError, match="n_bootstrap must be a positive integer, got n_bootstrap=2.5"):
         sample_distances(np.zeros(30), 1.0, n_bootstrap=2.5)
-    with pytest.raises(ValueError, match="seed must be a nonnegative integer"):
+    with pytest.raises(ValueError, match="n_bootstrap must be an integer >= 2"):
+        sample_distances(np.zeros(30), 1.0, n_bootstrap=1)
+    with pytest.raises(TypeError, match="seed must be a nonnegative integer, got seed=None"):
         sample_distances(np.zeros(30), 1.0, seed=None)
+    with pytest.raises(ValueError, match="seed must be a nonnegative integer, got seed=-1"):
+        sample_distances(np.zeros(30), 1.0, seed=-1)
 
 
 def test_from_module_rejects_bad_networks():
