@@ -18,6 +18,8 @@ Exit status:
   checkpoint that does not match the training asked for, a corrupt or
   truncated checkpoint, ``evaluate`` with no trained models in ``OUT``, or a
   training that diverged;
+- 3 when the report was written but a figure failed, with a one-line message;
+  the traceback goes to ``OUT/figure_error.txt``;
 - 130 when interrupted (Ctrl-C), with a one-line message saying whether a
   checkpoint was written and how to continue from it (``--resume``);
 - 1 when a report row has a failed check, and 0 otherwise.
@@ -50,6 +52,8 @@ _TRAINING_PROFILES = ("quick (CPU, minutes), paper (appendix settings, 10 runs, 
 _EXIT_INVALID = 2
 _EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report it."""
+_EXIT_FIGURE = 3
+"""Exit status when the report was written but a figure failed."""
 
 
 def build_parser():
@@ -115,7 +119,11 @@ def _show_progress(args):
 
 
 class _CommandError(Exception):
-    """Invalid input found while a command runs; :func:`main` prints it on one line and exits with status 2."""
+    """Invalid input found while a command runs; :func:`main` prints it on one line and exits with ``status``."""
+
+    def __init__(self, message, status=_EXIT_INVALID):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,7 @@ def main(argv=None):
         outcome = _COMMANDS[args.command](args)
     except _CommandError as error:
         print(f"isobounds-models: error: {error}", file=sys.stderr)
-        return _EXIT_INVALID
+        return error.status
     except KeyboardInterrupt:
         print(_interrupted_message(args), file=sys.stderr)
         return _EXIT_INTERRUPTED
@@ -219,12 +227,15 @@ def _for_command_line(error):
 
 def _reproduce(args):
     from .experiments import reproduce
+    from .figures import FigureError
 
     try:
         rows = reproduce(args.experiment, profile=args.profile, out=args.out, device=args.device,
                          resume=args.resume, seed=args.seed, progress=_show_progress(args))
     except (ValueError, FloatingPointError) as error:
         raise _CommandError(_for_command_line(error)) from error
+    except FigureError as error:
+        raise _CommandError(str(error), _EXIT_FIGURE) from error
     return _report_outcome(args, rows)
 
 
@@ -279,7 +290,7 @@ def _train_outcome(args, trained, folder):
 def _evaluate(args):
     from .checkpoint import checkpoint_path
     from .experiments import evaluate_trained, experiment_settings
-    from .figures import figure_samples, figure_univariate
+    from .figures import FigureError, draw_after_report, figure_samples, figure_univariate
     from .report import write_report
     from .training import TrainedModels
 
@@ -297,8 +308,15 @@ def _evaluate(args):
     out = Path(args.out)
     # The report goes first, so that a figure that fails cannot lose the measured rows.
     write_report(rows, out, title=f"evaluate --model {args.model}")
-    figure_samples(samples, out / f"samples_{args.model}")
-    figure_univariate(rows, out / f"lipschitz_distances_{args.model}")
+
+    def draw_figures():
+        figure_samples(samples, out / f"samples_{args.model}")
+        figure_univariate(rows, out / f"lipschitz_distances_{args.model}")
+
+    try:
+        draw_after_report(draw_figures, out)
+    except FigureError as error:
+        raise _CommandError(str(error), _EXIT_FIGURE) from error
     return _report_outcome(args, rows)
 
 

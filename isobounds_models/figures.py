@@ -13,6 +13,7 @@ and S3-S5.
 
 import os
 import tempfile
+import traceback
 from pathlib import Path
 
 import matplotlib
@@ -22,10 +23,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checkpoint import set_default_mode  # noqa: E402
+from .checkpoint import atomic_write_text, set_default_mode  # noqa: E402
 from .measure import mixture_log_pdf, mixture_mass  # noqa: E402
 
 __all__ = [
+    "FigureError",
+    "FIGURE_ERROR_NAME",
+    "draw_after_report",
     "save_figure",
     "figure_samples",
     "figure_univariate",
@@ -37,6 +41,29 @@ __all__ = [
 
 MODEL_LABELS = {"vae": "VAE", "gan": "GAN", "sgm": "score model"}
 _COLORS = {"vae": "tab:blue", "gan": "tab:orange", "sgm": "tab:green"}
+
+FIGURE_ERROR_NAME = "figure_error.txt"
+"""File of the output folder that receives the traceback of a figure that failed."""
+
+
+class FigureError(RuntimeError):
+    """A figure could not be drawn after the report was written."""
+
+
+def draw_after_report(draw, out):
+    """Call ``draw()``, which draws the figures of a report already written in ``out``.
+
+    If it raises an ``Exception``, its traceback goes to ``out/figure_error.txt``
+    and a :class:`FigureError` with a one-line message replaces it, so that a
+    command line can say what failed without hiding that the report exists.
+    """
+    try:
+        draw()
+    except Exception as error:
+        trace = Path(out) / FIGURE_ERROR_NAME
+        atomic_write_text(trace, traceback.format_exc())
+        raise FigureError(f"the report in {str(out)!r} is complete, but a figure failed with "
+                          f"{type(error).__name__}: {error}; traceback in {str(trace)!r}") from error
 
 
 def save_figure(figure, stem):
@@ -173,6 +200,8 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
         axis.legend(fontsize=7)
         if tick_labels is not None:
             axis.set_xticks(range(len(tick_labels)), tick_labels)
+        else:
+            axis.set_xticks(sorted({r[key] for r in rows}))
     figure.tight_layout()
     return save_figure(figure, stem)
 

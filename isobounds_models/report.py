@@ -18,7 +18,10 @@ at least the keys of :data:`REQUIRED_KEYS`:
   and Corollary 6; Theorem 7 and Corollary 8 corrected);
 - ``mass_between``, ``mass_between_bound``, ``target_mass_between``: ``rho``,
   Theorem 1's lower bound and ``nu`` of ``[-m/2, m/2]``;
-- ``checks_passed`` and ``checks`` (each check with its status).
+- ``checks_passed`` and ``checks`` (each check with its status);
+- ``interquartile_range``: the distance between the quartiles of the
+  model's samples. A run below :data:`COLLAPSED_IQR` has collapsed to nearly
+  one point, and the findings of ``report.md`` say so.
 
 Non-finite numbers, which JSON cannot hold, are written as the strings
 ``"inf"``, ``"-inf"`` and ``"nan"``. Both files are written atomically
@@ -33,7 +36,7 @@ import numpy as np
 from .checkpoint import atomic_write_json, atomic_write_text
 from .measure import mixture_mass
 
-__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "json_safe", "write_report", "markdown_report", "estimator_notes",
+__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "write_report", "markdown_report", "estimator_notes",
            "findings", "target_mass_near_mode"]
 
 REQUIRED_KEYS = (
@@ -41,12 +44,16 @@ REQUIRED_KEYS = (
     "mass_between", "mass_between_bound", "target_mass_between", "checks_passed",
 )
 
+#: Interquartile range below which a model has collapsed: one component of the
+#: target has 2 * 0.6745 = 1.35, so a model this narrow has lost the shape of both modes.
+COLLAPSED_IQR = 0.1
+
 TABLE_COLUMNS = (
     ("model", "model"), ("variant", "variant"), ("m", "m"), ("seed", "seed"), ("lipschitz", "L"),
     ("lipschitz_grid", "L grid"), ("lipschitz_implied", "L implied"), ("tv", "TV"),
     ("tv_estimator_floor", "TV floor"), ("tv_bound", "TV bound"), ("kl", "KL"), ("kl_estimator_floor", "KL floor"),
     ("kl_bound", "KL bound"), ("mass_between", "rho(mid)"), ("mass_between_bound", "bound"),
-    ("target_mass_between", "nu(mid)"), ("checks_passed", "checks"),
+    ("target_mass_between", "nu(mid)"), ("interquartile_range", "IQR"), ("checks_passed", "checks"),
 )
 
 
@@ -171,7 +178,9 @@ def findings(rows):
     it). A model that interpolates puts much more mass between the modes; a
     model that drops or thins a mode puts much less near it. Rows with a
     ``variant`` key (the sweeps) get one line per model and variant, in the
-    order of the rows, because their variants are different models.
+    order of the rows, because their variants are different models. A line
+    ends by naming the runs whose interquartile range is below
+    :data:`COLLAPSED_IQR`, which did not train.
     """
     lines = []
     for model in ("vae", "gan", "sgm"):
@@ -191,9 +200,20 @@ def _finding(name, rows):
     between = np.mean([r["mass_between"] for r in at_m])
     near = np.mean([r["mass_near_modes"] for r in at_m], axis=0)
     target_near = target_mass_near_mode(m)
-    return (f"- {name} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
+    line = (f"- {name} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
             f"{at_m[0]['target_mass_between']:.3g}); mass within 2 of the modes "
             f"{near[0]:.3g} and {near[1]:.3g} (target {target_near:.3g} each).")
+    return line + _collapse_note(rows)
+
+
+def _collapse_note(rows):
+    """Return a sentence naming the runs of ``rows`` that collapsed to nearly one point, or ``""``."""
+    collapsed = [r for r in rows if r.get("interquartile_range", math.inf) < COLLAPSED_IQR]
+    if not collapsed:
+        return ""
+    runs = ", ".join(f"m={r['m']:g} seed {r['seed']} (IQR {r['interquartile_range']:.2g})" for r in collapsed)
+    return (f" Collapsed to nearly one point, so it did not train: {runs}; "
+            f"one target component has IQR 1.35.")
 
 
 def target_mass_near_mode(m):

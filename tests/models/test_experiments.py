@@ -88,6 +88,7 @@ def test_paper_profile_is_appendix_configuration():
     assert settings.penalty_lips == (5.0, 10.0, 15.0, 20.0, 25.0)
     assert settings.penalty_m == 5.0
     assert settings.depths == (2, 3, 4, 5, 6)
+    assert settings.depth_lr == 1e-4
     assert settings.evaluation.grid_points == 20_001
 
 

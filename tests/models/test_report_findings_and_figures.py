@@ -1,5 +1,6 @@
 """Report findings per variant with the target mass near each mode, run_info settings, and figures at large m."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -86,28 +87,71 @@ def test_figure_univariate_large_m(tmp_path, ms):
         assert path.stat().st_size > 0
 
 
-def test_evaluate_report_survives_figure_failure(tmp_path, monkeypatch):
+def test_evaluate_report_survives_figure_failure(tmp_path, monkeypatch, capsys):
     assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0
 
     def fail(*args, **kwargs):
         raise RuntimeError("figure failed")
 
     monkeypatch.setattr(figures, "figure_samples", fail)
-    with pytest.raises(RuntimeError, match="figure failed"):
-        main(["evaluate", "--model", "gan", "--profile", "micro", "--out", str(tmp_path)])
+    capsys.readouterr()
+    assert main(["evaluate", "--model", "gan", "--profile", "micro", "--out", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert "RuntimeError: figure failed" in line and "figure_error.txt" in line
     assert len(json.loads((tmp_path / "report.json").read_text())) == 1
     assert (tmp_path / "report.md").is_file()
+    assert "in fail" in (tmp_path / "figure_error.txt").read_text()
 
 
-def test_reproduce_report_survives_figure_failure(tmp_path, monkeypatch):
+def test_reproduce_report_survives_figure_failure(tmp_path, monkeypatch, capsys):
     def fail(*args, **kwargs):
         raise RuntimeError("figure failed")
 
     monkeypatch.setattr(figures, "figure_bounds", fail)
-    with pytest.raises(RuntimeError, match="figure failed"):
+    with pytest.raises(figures.FigureError, match="RuntimeError: figure failed") as caught:
         reproduce("bounds", profile="micro", out=tmp_path, device="cpu")
+    assert isinstance(caught.value.__cause__, RuntimeError)
     assert (tmp_path / "report.md").is_file()
     assert (tmp_path / "run_info.json").is_file()
+    assert "RuntimeError: figure failed" in (tmp_path / "figure_error.txt").read_text()
+
+    out = tmp_path / "cli"
+    assert main(["reproduce", "bounds", "--profile", "micro", "--device", "cpu", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "figure failed" in err
+    assert (out / "report.md").is_file()
+
+
+def test_findings_name_collapsed_runs():
+    collapsed = _row("gan", 5.0, 1.0, [0.0, 0.0], variant="4 hidden layers")
+    collapsed["interquartile_range"] = 0.004
+    healthy = _row("gan", 5.0, 0.1, [0.4, 0.4], variant="2 hidden layers")
+    healthy["interquartile_range"] = 9.8
+    lines = [line for line in findings([healthy, collapsed]) if line.startswith("- ")]
+    assert "Collapsed" not in lines[0]
+    assert lines[1].endswith("Collapsed to nearly one point, so it did not train: m=5 seed 0 (IQR 0.004); "
+                             "one target component has IQR 1.35.")
+
+
+def test_reported_interquartile_range_matches_the_exact_pushforward():
+    # The reported range, added to the samples' lower quartile, must reach the upper quartile
+    # of the generator's exact push-forward, whose CDF comes from isobounds.pushforward.
+    from isobounds_models import train
+    from isobounds_models.measure import piecewise_linear_from_module
+
+    settings = experiments.experiment_settings("micro", "cpu")
+    trained = train("gan", ms=[3.0], seeds=[0], config=settings.training, progress=False)
+    row, samples = experiments.evaluate_run(trained, 0, settings.evaluation)
+    rho = piecewise_linear_from_module(trained.get_generator(0)).pushforward()
+    median = float(np.median(samples))
+    q1 = float(np.quantile(samples, 0.25))
+    q3 = q1 + row["interquartile_range"]
+    # 500 samples: each empirical quartile's CDF value has standard deviation sqrt(3/16/500) = 0.019.
+    assert float(rho.cdf(q1)) == pytest.approx(0.25, abs=0.06)
+    assert float(rho.cdf(q3)) == pytest.approx(0.75, abs=0.06)
+    assert q1 < median < q3
 
 
 def test_run_info_records_trained_settings(tmp_path):
@@ -120,6 +164,22 @@ def test_run_info_records_trained_settings(tmp_path):
         assert training[label]["model"] == model
         assert training[label]["ms"] == [settings.sweep_m]
         assert training[label]["generator_hidden"] == list(depth_hidden_sizes(depth))
+
+
+def test_depth_sweep_trains_at_its_own_learning_rate(tmp_path, monkeypatch):
+    micro = experiments.experiment_settings("micro", "cpu")
+    assert micro.depth_lr == micro.training.lr
+    changed = dataclasses.replace(micro, depth_lr=micro.training.lr / 3)
+    monkeypatch.setattr(experiments, "experiment_settings", lambda *args: changed)
+    reproduce("depth", profile="micro", out=tmp_path, device="cpu")
+    training = json.loads((tmp_path / "run_info.json").read_text())["training"]
+    assert {entry["lr"] for entry in training.values()} == {micro.training.lr / 3}
+
+
+def test_quick_depth_sweep_is_shallower_with_a_smaller_learning_rate():
+    quick = experiments.experiment_settings("quick", "cpu")
+    assert quick.depths == (2, 3, 4)
+    assert quick.depth_lr < quick.training.lr
 
 
 def test_run_info_records_penalty(tmp_path):
