@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 from scipy import stats  # noqa: E402
 
 from isobounds_models.checkpoint import load_checkpoint  # noqa: E402
+from isobounds_models.measure import piecewise_linear_from_module  # noqa: E402
 from isobounds_models.training import (  # noqa: E402
     TrainedModels,
     TrainingConfig,
@@ -112,6 +113,20 @@ def test_gradient_penalty_forms():
     assert generator_gradient_penalty(gradients, lip, "norm").item() == pytest.approx(4.0)
 
 
+@pytest.mark.parametrize("form, expected", [("norm", 16.0), ("squared", 4.0)])
+def test_gradient_penalty_steers_the_exact_lipschitz_constant(form, expected):
+    # The norm form pulls max |g'| to the target 16; the written form pulls max g'^2 to 16, so |g'| to 4.
+    config = TrainingConfig.profile("quick", ms=(5.0,), seeds=(0,), epochs=3, n_samples=10_000, device="cpu",
+                                    gradient_penalty_lip=16.0, gradient_penalty_form=form)
+    trained = train("gan", config=config, progress=False)
+    lip = piecewise_linear_from_module(trained.get_generator(0)).lipschitz_constant()
+    assert float(lip) == pytest.approx(expected, rel=0.15)
+
+
+def test_gradient_penalty_default_reaches_the_target():
+    assert TrainingConfig().gradient_penalty_form == "norm"
+
+
 def test_gradient_penalty_of_exported_generator_matches_finite_differences():
     trained = train("gan", ms=[1.0], seeds=[0], config=_tiny(epochs=1), progress=False)
     generator = trained.get_generator(0).double()
@@ -120,8 +135,10 @@ def test_gradient_penalty_of_exported_generator_matches_finite_differences():
     h = 1e-6
     with torch.no_grad():
         slopes = (generator(z[0] + h) - generator(z[0] - h)) / (2 * h)
-    expected = (10 / 4.0) * ((slopes**2 - 2.0) ** 2).max()
-    assert generator_gradient_penalty(gradients, 2.0).item() == pytest.approx(expected.item(), rel=1e-5)
+    squared = (10 / 4.0) * ((slopes**2 - 2.0) ** 2).max()
+    norm = (slopes.abs().max() - 2.0) ** 2
+    assert generator_gradient_penalty(gradients, 2.0, "squared").item() == pytest.approx(squared.item(), rel=1e-5)
+    assert generator_gradient_penalty(gradients, 2.0, "norm").item() == pytest.approx(norm.item(), rel=1e-5)
 
 
 # Learning.
