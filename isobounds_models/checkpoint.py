@@ -13,6 +13,7 @@ histories, the number of completed epochs and the configuration; see
 :func:`isobounds_models.training.train`.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -140,7 +141,32 @@ def load_checkpoint(folder):
     if not isinstance(state, dict) or any(key not in state for key in _CHECKPOINT_KEYS):
         raise CheckpointError(f"checkpoint file {str(path)!r} contains no training state (expected a dictionary "
                               f"with the keys {list(_CHECKPOINT_KEYS)}); delete it and train again")
+    for key in ("config", "networks", "history"):
+        if not isinstance(state[key], dict):
+            raise CheckpointError(f"checkpoint file {str(path)!r} has invalid contents ({key} is a "
+                                  f"{type(state[key]).__name__}, expected a dictionary); delete it and train again")
     return state
+
+
+@contextlib.contextmanager
+def reading_state(folder):
+    """Turn the errors of rebuilding models from a loaded checkpoint state into :class:`CheckpointError`.
+
+    A file that loads but whose contents are not what :func:`save_checkpoint`
+    writes (a missing network, a tensor of the wrong shape, an unknown
+    setting) fails inside torch or the configuration with an error that
+    does not name the file. Inside this context such an error becomes a
+    ``CheckpointError`` naming it.
+    """
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, RuntimeError, ValueError) as error:
+        if isinstance(error, CheckpointError):
+            raise
+        reason = str(error).splitlines()[0] if str(error) else ""
+        detail = type(error).__name__ + (f": {reason}" if reason else "")
+        raise CheckpointError(f"checkpoint file {str(checkpoint_path(folder))!r} has invalid contents ({detail}); "
+                              "delete it and train again, or restore it from a backup") from error
 
 
 def _remove_quietly(path):

@@ -13,11 +13,12 @@ and figures into ``OUT``.
 
 Exit status:
 
-- 2, with a one-line message naming the value, for invalid input: an unknown
-  model, a negative ``m``, an output folder that cannot be written, a
-  checkpoint that does not match the training asked for, a corrupt or
-  truncated checkpoint, ``evaluate`` with no trained models in ``OUT``, or a
-  training that diverged;
+- 2, with a one-line message naming the value, for invalid input: no
+  command, an unknown model, a negative ``m``, an output folder that cannot
+  be written (or a file in it that cannot, found while the command runs), a
+  checkpoint that does not match the training or model asked for, a corrupt,
+  truncated or invalid checkpoint, ``evaluate`` with no trained models in
+  ``OUT``, or a training that diverged;
 - 3 when the report was written but a figure failed, with a one-line message;
   the traceback goes to ``OUT/figure_error.txt``;
 - 130 when interrupted (Ctrl-C), with a one-line message saying whether a
@@ -159,11 +160,24 @@ def main(argv=None):
     except _CommandError as error:
         print(f"isobounds-models: error: {error}", file=sys.stderr)
         return error.status
+    except OSError as error:
+        print(f"isobounds-models: error: {_file_error_message(error)}", file=sys.stderr)
+        return _EXIT_INVALID
     except KeyboardInterrupt:
         print(_interrupted_message(args), file=sys.stderr)
         return _EXIT_INTERRUPTED
     print(outcome.summary(time.perf_counter() - started))
     return outcome.status
+
+
+def _file_error_message(error):
+    """Return the one-line message of an ``OSError`` raised while a command reads or writes its files."""
+    # os.replace, which writes every output file, names its temporary source first and the destination second.
+    name = error.filename2 if error.filename2 is not None else error.filename
+    path = f" {str(name)!r}" if name is not None else ""
+    reason = error.strerror or str(error)
+    return (f"reading or writing{path} failed ({reason}); check the permissions of the output folder and "
+            "that no folder has the name of an output file, or choose another folder with --out")
 
 
 def _validate(args):
@@ -301,6 +315,13 @@ def _evaluate(args):
     settings = experiment_settings(args.profile, args.device)
     try:
         trained = TrainedModels.load(folder, device=settings.training.device)
+    except ValueError as error:
+        raise _CommandError(str(error)) from error
+    if trained.model != args.model:
+        raise _CommandError(f"checkpoint {str(checkpoint_path(folder))!r} contains {trained.model!r} runs, not "
+                            f"{args.model!r}; train {args.model!r} into another folder, or move the checkpoint "
+                            f"to {str(Path(args.out) / 'checkpoints' / trained.model)!r}")
+    try:
         rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "evaluate"})
     except ValueError as error:
         raise _CommandError(str(error)) from error

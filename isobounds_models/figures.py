@@ -1,8 +1,11 @@
 """Figures of the univariate experiments, in the manner of Salmona et al., 2022.
 
-Every function writes ``STEM.png`` and ``STEM.pdf`` with the Agg backend. Each
-file is written to a temporary name in the destination folder and renamed
-over the destination, so a reader never sees a partial figure.
+Every function writes ``STEM.png`` and ``STEM.pdf``. The figures are
+:class:`matplotlib.figure.Figure` objects made without pyplot, so this module
+works on machines without a display and leaves the matplotlib backend of the
+caller's session as it was. Each file is written to a temporary name in the
+destination folder and renamed over the destination, so a reader never sees
+a partial figure.
 
 References
 ----------
@@ -16,15 +19,11 @@ import tempfile
 import traceback
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .checkpoint import atomic_write_text, set_default_mode  # noqa: E402
-from .measure import mixture_log_pdf, mixture_mass  # noqa: E402
+from .checkpoint import atomic_write_text, set_default_mode
+from .measure import mixture_log_pdf, mixture_mass
 
 __all__ = [
     "FigureError",
@@ -55,7 +54,7 @@ def draw_after_report(draw, out):
 
     If it raises an ``Exception``, its traceback goes to ``out/figure_error.txt``
     and a :class:`FigureError` with a one-line message replaces it, so that a
-    command line can say what failed without hiding that the report exists.
+    command line can report what failed without hiding that the report exists.
     """
     try:
         draw()
@@ -64,6 +63,17 @@ def draw_after_report(draw, out):
         atomic_write_text(trace, traceback.format_exc())
         raise FigureError(f"the report in {str(out)!r} is complete, but a figure failed with "
                           f"{type(error).__name__}: {error}; traceback in {str(trace)!r}") from error
+
+
+def _subplots(*args, figsize, **kwargs):
+    """Return ``(figure, axes)`` as ``pyplot.subplots`` does, without pyplot.
+
+    A :class:`matplotlib.figure.Figure` made directly is drawn by the Agg
+    canvas when saved and is freed with its last reference, so drawing
+    changes neither the backend nor the figures of a caller's session.
+    """
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(*args, **kwargs)
 
 
 def save_figure(figure, stem):
@@ -83,7 +93,6 @@ def save_figure(figure, stem):
                 os.remove(temporary)
             raise
         paths.append(path)
-    plt.close(figure)
     return paths
 
 
@@ -95,7 +104,7 @@ def figure_samples(samples, stem):
     """
     models = [m for m in MODEL_LABELS if any(key[0] == m for key in samples)]
     ms = sorted({key[1] for key in samples})
-    figure, axes = plt.subplots(len(models), len(ms), figsize=(2.6 * len(ms), 2.2 * len(models)),
+    figure, axes = _subplots(len(models), len(ms), figsize=(2.6 * len(ms), 2.2 * len(models)),
                                 squeeze=False, sharey="row")
     for i, model in enumerate(models):
         for j, m in enumerate(ms):
@@ -115,7 +124,7 @@ def figure_samples(samples, stem):
 
 def figure_univariate(rows, stem):
     """Lipschitz constant, TV against its bound, KL, and mass between the modes, against ``m`` (Figure 3)."""
-    figure, axes = plt.subplots(1, 4, figsize=(17, 3.6))
+    figure, axes = _subplots(1, 4, figsize=(17, 3.6))
     for model in MODEL_LABELS:
         ms, stats = _stats_by_m([r for r in rows if r["model"] == model])
         if not ms:
@@ -178,7 +187,7 @@ def _plot_needed_lipschitz(axis, grid, rows):
 
 def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
     """Lipschitz constant, TV and mass between the modes against a sweep variable (Figures 4, 5, S4)."""
-    figure, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    figure, axes = _subplots(1, 3, figsize=(13, 3.6))
     for model in MODEL_LABELS:
         model_rows = [r for r in rows if r["model"] == model]
         if not model_rows:
@@ -208,7 +217,7 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
 
 def figure_epochs(curves, stem):
     """Exact Lipschitz constant against training epochs, one line per model (Figure S5)."""
-    figure, axis = plt.subplots(figsize=(5, 3.6))
+    figure, axis = _subplots(figsize=(5, 3.6))
     for model, trace in curves.items():
         if trace:
             epochs, lips = zip(*trace)
@@ -225,7 +234,7 @@ def figure_bounds(curves, stem):
 
     ``curves`` contains the rows of :func:`isobounds_models.checks.bound_curves`.
     """
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    figure, axes = _subplots(1, 2, figsize=(10, 3.6))
     for m in sorted({row["m"] for row in curves}):
         rows = sorted((row for row in curves if row["m"] == m), key=lambda row: row["lipschitz"])
         lips = [row["lipschitz"] for row in rows]

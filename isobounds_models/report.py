@@ -21,7 +21,7 @@ at least the keys of :data:`REQUIRED_KEYS`:
 - ``checks_passed`` and ``checks`` (each check with its status);
 - ``interquartile_range``: the distance between the quartiles of the
   model's samples. A run below :data:`COLLAPSED_IQR` has collapsed to nearly
-  one point, and the findings of ``report.md`` say so.
+  one point, and the findings of ``report.md`` name it.
 
 Non-finite numbers, which JSON cannot hold, are written as the strings
 ``"inf"``, ``"-inf"`` and ``"nan"``. Both files are written atomically
@@ -103,7 +103,11 @@ def markdown_report(rows, title="report", metadata=None):
     """
     lines = [f"# {title}", ""]
     if metadata and "wall_time_s" in metadata:
-        lines += [f"Wall time: {metadata['wall_time_s']} s.", ""]
+        if metadata.get("resumed"):
+            lines += [f"Wall time since the resume: {metadata['wall_time_s']} s (the time before the interruption "
+                      "is not counted).", ""]
+        else:
+            lines += [f"Wall time: {metadata['wall_time_s']} s.", ""]
     if metadata and metadata.get("note"):
         lines += [metadata["note"], ""]
     if not rows:
@@ -178,9 +182,9 @@ def findings(rows):
     it). A model that interpolates puts much more mass between the modes; a
     model that drops or thins a mode puts much less near it. Rows with a
     ``variant`` key (the sweeps) get one line per model and variant, in the
-    order of the rows, because their variants are different models. A line
-    ends by naming the runs whose interquartile range is below
-    :data:`COLLAPSED_IQR`, which did not train.
+    order of the rows, because their variants are different models. Runs
+    whose interquartile range is below :data:`COLLAPSED_IQR`, at any ``m``,
+    did not train, and a line of their own names them.
     """
     lines = []
     for model in ("vae", "gan", "sgm"):
@@ -190,6 +194,7 @@ def findings(rows):
             variant_rows = [r for r in model_rows if r.get("variant") == variant]
             name = model if variant is None else f"{model} ({variant})"
             lines.append(_finding(name, variant_rows))
+            lines += _collapse_lines(name, variant_rows)
     return (["## Findings", ""] + lines + [""]) if lines else []
 
 
@@ -200,20 +205,19 @@ def _finding(name, rows):
     between = np.mean([r["mass_between"] for r in at_m])
     near = np.mean([r["mass_near_modes"] for r in at_m], axis=0)
     target_near = target_mass_near_mode(m)
-    line = (f"- {name} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
+    return (f"- {name} at m={m:g}: mass of [-m/2, m/2] {between:.3g} (target "
             f"{at_m[0]['target_mass_between']:.3g}); mass within 2 of the modes "
             f"{near[0]:.3g} and {near[1]:.3g} (target {target_near:.3g} each).")
-    return line + _collapse_note(rows)
 
 
-def _collapse_note(rows):
-    """Return a sentence naming the runs of ``rows`` that collapsed to nearly one point, or ``""``."""
+def _collapse_lines(name, rows):
+    """Return a findings line naming the runs of ``rows``, at any ``m``, that collapsed to nearly one point."""
     collapsed = [r for r in rows if r.get("interquartile_range", math.inf) < COLLAPSED_IQR]
     if not collapsed:
-        return ""
+        return []
     runs = ", ".join(f"m={r['m']:g} seed {r['seed']} (IQR {r['interquartile_range']:.2g})" for r in collapsed)
-    return (f" Collapsed to nearly one point, so it did not train: {runs}; "
-            f"one target component has IQR 1.35.")
+    return [f"- {name}: collapsed to nearly one point, so not trained: {runs}. The interquartile range of "
+            f"one target component is 1.35."]
 
 
 def target_mass_near_mode(m):

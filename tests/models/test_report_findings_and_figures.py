@@ -2,6 +2,9 @@
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -87,6 +90,19 @@ def test_figure_univariate_large_m(tmp_path, ms):
         assert path.stat().st_size > 0
 
 
+def test_figures_keep_the_session_backend(tmp_path):
+    # Importing the figures and drawing one must not switch a notebook or script to another backend.
+    rows = [{"m": 2.0, "lipschitz": lip, "tv_bound_corollary6": 0.1, "kl_bound_corollary8": 0.2} for lip in (1, 10)]
+    code = ("import matplotlib, isobounds_models.figures as f; "
+            f"f.figure_bounds({rows!r}, {str(tmp_path / 'bounds')!r}); "
+            "print(matplotlib.get_backend())")
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "svg"
+    assert (tmp_path / "bounds.png").stat().st_size > 0
+
+
 def test_evaluate_report_survives_figure_failure(tmp_path, monkeypatch, capsys):
     assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0
 
@@ -129,10 +145,16 @@ def test_findings_name_collapsed_runs():
     collapsed["interquartile_range"] = 0.004
     healthy = _row("gan", 5.0, 0.1, [0.4, 0.4], variant="2 hidden layers")
     healthy["interquartile_range"] = 9.8
-    lines = [line for line in findings([healthy, collapsed]) if line.startswith("- ")]
-    assert "Collapsed" not in lines[0]
-    assert lines[1].endswith("Collapsed to nearly one point, so it did not train: m=5 seed 0 (IQR 0.004); "
-                             "one target component has IQR 1.35.")
+    small_m = _row("gan", 1.0, 1.0, [0.0, 0.0], variant="2 hidden layers")
+    small_m["interquartile_range"] = 0.05
+    lines = [line for line in findings([healthy, small_m, collapsed]) if line.startswith("- ")]
+    assert len(lines) == 4
+    assert lines[0].startswith("- gan (2 hidden layers) at m=5: ")
+    assert lines[1] == ("- gan (2 hidden layers): collapsed to nearly one point, so not trained: m=1 seed 0 "
+                        "(IQR 0.05). The interquartile range of one target component is 1.35.")
+    assert lines[2].startswith("- gan (4 hidden layers) at m=5: ")
+    assert lines[3].startswith("- gan (4 hidden layers): collapsed to nearly one point, so not trained: m=5 seed 0 "
+                               "(IQR 0.004).")
 
 
 def test_reported_interquartile_range_matches_the_exact_pushforward():
