@@ -228,6 +228,19 @@ def set_mass(measure, region, name="target"):
     return min(value, mpmath.mpf(1))
 
 
+def complement_mass(measure, region, mass):
+    """Return the mass of the complement of ``region`` when ``mass`` (its own mass) exceeds 1/2, else ``None``.
+
+    Above 1/2 the quantile of ``mass`` is taken from this complement mass
+    (see :class:`isobounds.bounds.isoperimetry._ShellMass`), because ``1 - mass``
+    has lost the digits that a mass of ``1 - 1e-300`` needs.
+    """
+    complement = getattr(region, "complement", None)
+    if complement is None or not mass > mpmath.mpf(1) / 2:
+        return None
+    return set_mass(measure, complement())
+
+
 def check_dimensions(region, target, region_name="A"):
     """Raise ValueError when the set and the target live in different dimensions."""
     region_dim = getattr(region, "dim", None)

@@ -84,23 +84,29 @@ class _ShellMass:
     so ``x`` is taken with that many extra digits. When ``c (|x| + c)`` is
     tiny, the Taylor series at ``x`` is used instead, because it only needs
     about ``log10(1 + x^2)`` extra digits.
+
+    ``complement``, when given, is ``1 - p`` computed on its own (the mass
+    of the complement of a set). For ``p > 1/2`` the quantile is then
+    ``-Phi_inv(complement)``, because ``p`` rounded near 1 has lost the
+    digits of ``1 - p``: a mass ``1 - 1e-300`` is exactly 1 at 30 digits.
     """
 
-    def __init__(self, p):
+    def __init__(self, p, complement=None):
         self.p = p
+        self.complement = complement if complement is not None and p > mpmath.mpf(1) / 2 else None
         self._x = None
         self._digits = 0
 
     def quantile(self, digits):
         if self._digits < digits:
             with workdps(digits):
-                self._x = _Phi_inv(self.p)
+                self._x = _Phi_inv(self.p) if self.complement is None else -_Phi_inv(self.complement)
             self._digits = digits
         return self._x
 
     def __call__(self, c):
         p = self.p
-        if p == 0 or p == 1 or c == 0:
+        if p == 0 or c == 0 or (p == 1 and not self.complement):
             return mpmath.mpf(0)
 
         digits = mpmath.mp.dps
@@ -119,9 +125,9 @@ class _ShellMass:
         return +mass
 
 
-def _shell_mass(p, c):
+def _shell_mass(p, c, complement=None):
     """beta = Phi(c + Phi_inv(p)) - p, computed without cancellation (see :class:`_ShellMass`)."""
-    return _ShellMass(p)(c)
+    return _ShellMass(p, complement)(c)
 
 
 def _theorem1_args(mass, r, lip):

@@ -36,6 +36,7 @@ from ..measures import DisconnectedSupport, UnivariateDistribution
 from ..sets import as_intervals
 from ._common import (
     check_model_mass,
+    complement_mass,
     check_dimensions,
     check_region,
     check_target,
@@ -375,7 +376,7 @@ def _side_over_radius(region, L, target, radius_range):
     """sup_r beta(nu(S), r / L) - nu(S_r minus S) for one set ``S``."""
     mass = set_mass(target, region)
     low, high = _check_radius_range(radius_range, L, [mass], _target_lengths(target))
-    beta = _ShellMass(mass)
+    beta = _ShellMass(mass, complement_mass(target, region, mass))
 
     def bracket(r):
         return beta(r / L) - set_mass(target, region.shell(r))
@@ -529,7 +530,7 @@ def _ray_brackets(mixture, t, L):
     used at that precision.
     """
     lower, upper = mixture.cdf(t), mixture.sf(t)
-    beta_a, beta_b = _ShellMass(lower), _ShellMass(upper)
+    beta_a, beta_b = _ShellMass(lower, upper), _ShellMass(upper, lower)
 
     def side_a(r):
         return beta_a(r / L) - mixture.mass(t, t + r)

@@ -61,6 +61,8 @@ _FLOAT_CHUNK_ELEMENTS = 1 << 20
 # Sets whose refined float64 score is within this relative distance of the best
 # are compared at 20 digits, at most _MAX_PRECISE_CANDIDATES of them.
 _FINE_SCORE_TOLERANCE = 1e-6
+# A bracket within this many digits of the rounding of its terms ranks as unresolved (see _rank).
+_RANK_DIGITS = 5
 _MAX_PRECISE_CANDIDATES = 4
 
 # Directions whose coarse score is within this relative distance of the best
@@ -143,7 +145,9 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     the minimum of the two sides, which a smooth search locates only
     roughly. The half-spaces whose float64 score is within ``1e-6`` of the
     best (at most 4) are compared at 20 digits with both radii optimised,
-    and the winner is evaluated at the working precision.
+    and the winner is evaluated at the working precision. There a value
+    within the rounding of its terms ranks below every resolved positive
+    one, as in :func:`maximize_tv_over_intervals`.
 
     The value is the bound at the returned half-space and radii, so it is
     always a valid lower bound on the total variation distance. It is also
@@ -195,7 +199,8 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
             for direction, t in _half_space_candidates(target, L):
                 mixture = mixture_from_target(target, direction)
                 results.append((*_ray_sides(mixture, t, L, radius_range), t, direction))
-        _, r_a, r_b, t, direction = max(results, key=lambda result: result[0])
+            _, r_a, r_b, t, direction = max(results, key=lambda result: _rank(
+                result[0], HalfSpace(tuple(result[4]), result[3]), result[1:3], L, target))
 
         mixture = mixture_from_target(target, direction)
         r_a, r_b = _polished_ray_radii(mixture, t, L, r_a, r_b, radius_range)
@@ -770,7 +775,7 @@ def _interval_brackets(mixture, a, b, L):
     """Both sides of model-free Theorem 4 for ``A = [a, b]``, as functions of their radius, and the two masses."""
     inside = mixture.mass(a, b)
     outside = mixture.cdf(a) + mixture.sf(b)
-    beta_a, beta_b = _ShellMass(inside), _ShellMass(outside)
+    beta_a, beta_b = _ShellMass(inside, outside), _ShellMass(outside, inside)
 
     def side_a(r):
         return beta_a(r / L) - mixture.mass(a - r, a) - mixture.mass(b, b + r)
@@ -843,11 +848,13 @@ def _interval_candidates(mixture, L, grid_points):
             index = int(np.flatnonzero(kind)[np.argmax(coarse[kind])])
             starts.append((a[index], b[index]))
     candidates = list(starts)
-    if coarse.max() > _FLOAT_BRACKET_NOISE:
+    resolved = coarse.max() > _FLOAT_BRACKET_NOISE
+    if resolved:
         candidates += [_refine_interval(parameters, means, sigmas, radii, L, start) for start in starts]
-    elif _shifts_underflow(radii, L):
-        # No float64 score is clearly positive because beta underflows, so the rays and
-        # the intervals from far outside the means to each midpoint are tried at 20 digits.
+    else:
+        # No float64 score is clearly positive, because beta underflows (a huge L) or the bound
+        # is below the rounding of the masses (a weight such as 1e-300). So the rays and the
+        # intervals from far outside the means to each midpoint are all tried at 20 digits.
         far = 60 * sigmas.max()
         for t in _symmetric_offsets(weights, means, sigmas):
             candidates += [(-np.inf, t), (t, np.inf), (means.min() - far, t), (t, means.max() + far)]
@@ -859,7 +866,9 @@ def _interval_candidates(mixture, L, grid_points):
     for _, i in ranked:
         if not any(_same_interval(candidates[i], candidates[j], sigmas.max()) for j in kept):
             kept.append(i)
-    return [tuple(mpmath.mpf(float(x)) for x in candidates[i]) for i in kept[:_MAX_PRECISE_CANDIDATES]]
+    if resolved:
+        kept = kept[:_MAX_PRECISE_CANDIDATES]
+    return [tuple(mpmath.mpf(float(x)) for x in candidates[i]) for i in kept]
 
 
 def _same_interval(first, second, scale):
@@ -915,7 +924,10 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     refined by parabolic steps. The candidates whose float64 score is
     within ``1e-6`` of the best (at most 4) are compared at 20 digits with
     both radii optimised, and the winner is evaluated at the working
-    precision.
+    precision. A value within the rounding of its terms at 20 digits ranks
+    below every resolved positive one, so that the noise of a side that a
+    ``lip``-Lipschitz map fits exactly cannot hide a bound as small as
+    1e-300.
 
     The value is the bound at the returned interval and radii, so it is a
     valid lower bound on the total variation distance. It is also a lower
@@ -926,7 +938,9 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     the three refined starts, can be missed. When ``r / lip`` stays below
     ``1e-10`` over the radius range (a huge ``lip``), float64 cannot rank
     the intervals, and rays and long intervals ending at the midpoints of
-    the means, their centre and the median are compared at 20 digits.
+    the means, their centre and the median are compared at 20 digits. The
+    same happens when no float64 score exceeds 1e-12, because float64 cannot
+    resolve a bound that small (a component of weight 1e-300).
 
     Parameters
     ----------
@@ -961,13 +975,30 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
         candidates = _interval_candidates(mixture, L, grid_points)
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
-        _, r_a, r_b, a, b = max(results, key=lambda result: result[0])
+            _, r_a, r_b, a, b = max(results, key=lambda result: _rank(
+                result[0], Interval(result[3], result[4]), result[1:3], L, target))
         r_a, r_b = _polished_interval_radii(mixture, a, b, L, r_a, r_b, radius_range)
         return (r_a, r_b), a, b
 
     radii, a, b = evaluate(compute, dps)
     region = Interval(a, b)
     return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
+
+
+def _rank(value, region, radii, L, target):
+    """Return the sort key of a set scored ``value`` at the current precision with radii ``(r_A, r_B)``.
+
+    A bracket below the rounding of its terms (a side that a
+    ``L``-Lipschitz map fits exactly) is noise of either sign, which can
+    exceed a true but tiny bound such as 1e-300. Such a value ranks as 0,
+    after every resolved positive one, and the raw value breaks ties.
+    """
+    r_a, r_b = radii
+    sides = (_model_free_side_terms(region, r_a, r_a / L, target),
+             _model_free_side_terms(region.complement(), r_b, r_b / L, target))
+    bracket, scale = min(sides)
+    noise = scale * mpmath.mpf(10) ** (_RANK_DIGITS - mpmath.mp.dps)
+    return (bracket if abs(bracket) > noise else mpmath.mpf(0)), value
 
 
 def _settled_value(region, radii, lip, target, dps):

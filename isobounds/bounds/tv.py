@@ -29,6 +29,7 @@ from ..gaussian import _gaussian_mass, _Phi_c, _Phi_inv
 from ._common import (
     check_model_mass,
     check_dimensions,
+    complement_mass,
     check_flag,
     check_region,
     check_target,
@@ -73,7 +74,7 @@ def _model_free_side_terms(region, r, c, target):
     """Return the bracket of :func:`_model_free_side` and the largest magnitude among its terms."""
     mass = set_mass(target, region)
     shell = set_mass(target, region.shell(r))
-    beta = _shell_mass(mass, c)
+    beta = _shell_mass(mass, c, complement_mass(target, region, mass))
     return beta - shell, max(abs(beta), shell)
 
 
@@ -370,10 +371,11 @@ def _many_pieces(weights, distances, lip):
         inside = sorted(i for k, group in enumerate(components) if (mask >> k) & 1 for i in group)
         outside = [i for i in range(count) if i not in inside]
         mass = mpmath.fsum(lam_values[i] for i in inside)
-        if mass < 1 - mass:
-            inside, outside, mass = outside, inside, 1 - mass
+        rest = mpmath.fsum(lam_values[i] for i in outside)
+        if mass < rest:
+            inside, outside, mass, rest = outside, inside, rest, mass
         gap = min(D[i][j] for i in inside for j in outside)
-        value = _shell_mass(mass, gap / (2 * L))
+        value = _shell_mass(mass, gap / (2 * L), rest)
         if best is None or value > best[0]:
             best = (value, tuple(inside), gap)
     return best

@@ -1,0 +1,91 @@
+"""Sets whose target mass is within 1e-300 of 1: the quantile comes from the complement's mass.
+
+References are computed here at 600 digits straight from the definitions,
+with the quantile found by Newton steps on Phi, so that ``1 - mass`` keeps
+every digit without the library's complement route.
+"""
+
+from fractions import Fraction
+
+import mpmath
+import pytest
+
+from isobounds import tv_lower_bound
+from isobounds.bounds import maximize_tv_over_half_spaces, maximize_tv_over_intervals, tv_lower_bound_disconnected
+from isobounds.measures import GaussianMixture
+from isobounds.sets import HalfSpace
+
+TINY = Fraction(1, 10**300)
+
+
+def _Phi(x):
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+
+
+def _quantile(p):
+    """Phi^-1(p) by Newton's method on Phi, started from the leading term of the tail."""
+    tail = min(p, 1 - p)
+    x = mpmath.sqrt(-2 * mpmath.log(tail)) * (1 if p > 0.5 else -1)
+    for _ in range(200):
+        step = (_Phi(x) - p) / mpmath.npdf(x)
+        x -= step
+        if abs(step) < mpmath.mpf(10) ** (-mpmath.mp.dps + 10):
+            return x
+    raise AssertionError(f"Newton's method did not converge for p={p}")
+
+
+def _mixture_mass(weights, means, a, b):
+    return sum(w * (_Phi(b - m) - _Phi(a - m)) for w, m in zip(weights, means))
+
+
+def _reference_ray_bound(weights, means, t, r, lip):
+    """min over A = (-inf, t] and its complement of beta(nu(S), r / lip) - nu(S_r minus S), at 600 digits."""
+    with mpmath.workdps(600):
+        weights = [mpmath.mpf(w.numerator) / w.denominator if isinstance(w, Fraction) else mpmath.mpf(w)
+                   for w in weights]
+        means = [mpmath.mpf(m) for m in means]
+        t, r, c = mpmath.mpf(t), mpmath.mpf(r), mpmath.mpf(r) / lip
+        below = _mixture_mass(weights, means, -mpmath.inf, t)
+        above = _mixture_mass(weights, means, t, mpmath.inf)
+        side_a = _Phi(c + _quantile(below)) - below - _mixture_mass(weights, means, t, t + r)
+        side_b = _Phi(c + _quantile(above)) - above - _mixture_mass(weights, means, t - r, t)
+        return +min(side_a, side_b)
+
+
+@pytest.mark.parametrize("weights, t, expected_order", [
+    ((0.5, 0.5), -137, -483),
+    ((TINY, 1 - TINY), 0, -300),
+])
+def test_complement_side_keeps_its_tiny_remainder(weights, t, expected_order):
+    target = GaussianMixture(list(weights), [-100, 100], 1)
+    value = tv_lower_bound(HalfSpace([1.0], t), 10, 1, target=target, clip=False)
+    expected = _reference_ray_bound(weights, (-100, 100), t, 10, 1)
+    assert int(mpmath.floor(mpmath.log10(expected))) == expected_order
+    assert value > 0
+    assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -25
+
+
+def test_complement_side_at_more_digits():
+    target = GaussianMixture([0.5, 0.5], [-100, 100], 1)
+    value = tv_lower_bound(HalfSpace([1.0], -137), 10, 1, target=target, clip=False, dps=60)
+    expected = _reference_ray_bound((0.5, 0.5), (-100, 100), -137, 10, 1)
+    assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -55
+
+
+@pytest.mark.parametrize("search", [maximize_tv_over_half_spaces, maximize_tv_over_intervals])
+def test_searches_find_a_bound_of_1e_300(search):
+    # The light component's weight is the most that any side can show: the model may put
+    # everything on the heavy mode except a mass of about 1e-300.
+    weights = (TINY, 1 - TINY)
+    result = search(1, target=GaussianMixture(list(weights), [-100, 100], 1))
+    at_midpoint = _reference_ray_bound(weights, (-100, 100), 0, 10, 1)
+    assert at_midpoint > mpmath.mpf("0.99e-300")
+    assert result.value >= at_midpoint * (1 - mpmath.mpf(10) ** -6)
+    assert result.value <= mpmath.mpf("1.000001e-300")
+
+
+def test_disconnected_bound_with_a_tiny_piece():
+    # Corollary 5: lam = (1e-300, 1 - 1e-300), pieces 100 apart, L = 1: beta(1 - 1e-300, 50) is
+    # 1e-300 - Phi_c(Phi_c_inv(1e-300) + 50), so 1e-300 to 16 digits.
+    value = tv_lower_bound_disconnected([TINY, 1 - TINY], [[0, 100], [100, 0]], 1)
+    assert abs(value - mpmath.mpf(10) ** -300) <= mpmath.mpf(10) ** -315
