@@ -70,6 +70,12 @@ _SEARCH_DPS = 20
 # the best are all evaluated at the working precision, which then picks the winner.
 _SEARCH_TIE = mpmath.mpf(10) ** (4 - _SEARCH_DPS)
 
+# A maximum is flat at the search precision when f moves by less than this many
+# digits above its rounding over this step in log r; the search then runs again with
+# twice the digits, up to the working precision.
+_FLAT_DIGITS = 5
+_FLAT_STEP = mpmath.mpf("1e-3")
+
 
 @dataclasses.dataclass(frozen=True)
 class OptimizedBound:
@@ -189,8 +195,15 @@ def _maximize_over_radius(f, r_low, r_high, terms=None, kinks=()):
     ``value`` is the bound at the returned radius.
     """
     digits = mpmath.mp.dps
-    with workdps(min(digits, _SEARCH_DPS)):
-        value, log_r = _maximize_on_grid(lambda t: f(mpmath.exp(t)), _log_radius_grid(r_low, r_high))
+    search_digits = min(digits, _SEARCH_DPS)
+    while True:
+        with workdps(search_digits):
+            value, log_r = _maximize_on_grid(lambda t: f(mpmath.exp(t)), _log_radius_grid(r_low, r_high))
+            flat = _is_flat(f, value, log_r)
+        if not flat or search_digits >= digits:
+            break
+        search_digits = min(2 * search_digits, digits)
+    with workdps(search_digits):
         candidates = [(value, mpmath.exp(log_r))]
         candidates += [(f(r), r) for r in kinks if r_low <= r <= r_high]
     if terms is None:
@@ -206,6 +219,17 @@ def _maximize_over_radius(f, r_low, r_high, terms=None, kinks=()):
         radii[0] = _final_radius(f, radii[0], r_low, r_high)
     radii = [_output_radius(r) for r in radii]
     return max(((settle(lambda: terms(r)), r) for r in radii), key=lambda candidate: candidate[0])
+
+
+def _is_flat(f, value, log_r):
+    """Tell whether ``f(exp(t))`` stays within the rounding of the current precision around ``t = log_r``.
+
+    A bound that is ``1/2 - 6e-20`` over a wide range of radii (modes 200
+    standard deviations apart) varies only in digits that 20-digit values
+    have lost, so the search's maximum there is any point of the range.
+    """
+    tolerance = abs(value) * mpmath.mpf(10) ** (_FLAT_DIGITS - mpmath.mp.dps)
+    return all(abs(f(mpmath.exp(log_r + step)) - value) <= tolerance for step in (-_FLAT_STEP, _FLAT_STEP))
 
 
 def _final_radius(f, r, r_low, r_high):

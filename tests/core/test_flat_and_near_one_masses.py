@@ -1,8 +1,9 @@
-"""Sets whose target mass is within 1e-300 of 1: the quantile comes from the complement's mass.
+"""Bounds whose informative digits lie far below 1: set masses within 1e-300 of 1, and a maximum within 1e-19 of 1/2.
 
 References are computed here at 600 digits straight from the definitions,
 with the quantile found by Newton steps on Phi, so that ``1 - mass`` keeps
-every digit without the library's complement route.
+every digit without the library's complement route. The optimal radius
+of the two-mode bound comes from a closed form of its first-order condition.
 """
 
 from fractions import Fraction
@@ -11,7 +12,12 @@ import mpmath
 import pytest
 
 from isobounds import tv_lower_bound
-from isobounds.bounds import maximize_tv_over_half_spaces, maximize_tv_over_intervals, tv_lower_bound_disconnected
+from isobounds.bounds import (
+    maximize_tv_over_half_spaces,
+    maximize_tv_over_intervals,
+    maximize_tv_two_gaussians,
+    tv_lower_bound_disconnected,
+)
 from isobounds.measures import GaussianMixture
 from isobounds.sets import HalfSpace
 
@@ -89,3 +95,24 @@ def test_disconnected_bound_with_a_tiny_piece():
     # 1e-300 - Phi_c(Phi_c_inv(1e-300) + 50), so 1e-300 to 16 digits.
     value = tv_lower_bound_disconnected([TINY, 1 - TINY], [[0, 100], [100, 0]], 1)
     assert abs(value - mpmath.mpf(10) ** -300) <= mpmath.mpf(10) ** -315
+
+
+def _two_gaussian_bracket(r, half_distance, lip):
+    """Phi(r / L) - 1/2 - (1/2)(Phi(D/2 + r) - Phi(D/2 - r)) for sigma = 1, written with upper tails."""
+    upper = lambda x: mpmath.erfc(x / mpmath.sqrt(2)) / 2  # noqa: E731
+    return (mpmath.mpf(1) / 2 - upper(r / lip) - upper(half_distance - r) / 2 + upper(half_distance + r) / 2)
+
+
+@pytest.mark.parametrize("dps", [None, 50])
+def test_two_gaussians_radius_when_the_bound_is_within_1e_19_of_one_half(dps):
+    # Modes at -100 and 100, L = 10: the derivative vanishes where phi(r / 10) / 10 = phi(100 - r) / 2
+    # (phi(100 + r) is below 1e-8000), that is 99 r^2 - 20000 r + 10^6 - 200 log 5 = 0.
+    result = maximize_tv_two_gaussians(-100, 100, 1, 10, dps=dps)
+    with mpmath.workdps(80):
+        r_star = (20000 - mpmath.sqrt(4 * 10**8 - 4 * 99 * (10**6 - 200 * mpmath.log(5)))) / 198
+        gap_at_optimum = mpmath.mpf(1) / 2 - _two_gaussian_bracket(r_star, 100, 10)
+        gap = mpmath.mpf(1) / 2 - result.value
+    assert abs(result.radius - r_star) < 1e-12
+    # 1/2 - value is 6.2e-20: the returned value must carry its digits, not those of another radius.
+    assert mpmath.mpf("6.2e-20") < gap_at_optimum < mpmath.mpf("6.3e-20")
+    assert abs(gap - gap_at_optimum) <= gap_at_optimum * mpmath.mpf(10) ** -8
