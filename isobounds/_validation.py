@@ -6,6 +6,7 @@ the allowed range, and returns the value converted to ``mpmath.mpf``.
 """
 
 import collections.abc
+import numbers
 
 import mpmath
 import numpy as np
@@ -25,6 +26,17 @@ __all__ = [
 ]
 
 
+def _shown(x, value):
+    """Return ``x`` as an error message quotes it: as the caller wrote it, or ``value`` to 17 digits.
+
+    A float such as -0.1 reads as typed, rather than as the 40 digits of its
+    binary value that the mpf conversion shows.
+    """
+    if isinstance(x, (numbers.Real, str)) and not isinstance(x, (bool, mpmath.mpf)):
+        return str(x)
+    return mpmath.nstr(value, 17)
+
+
 def check_real(name, x):
     """Convert ``x`` to mpf; infinities allowed, NaN rejected."""
     return to_mpf(x, name)
@@ -34,7 +46,7 @@ def check_finite(name, x):
     """Convert ``x`` to mpf and require it to be finite."""
     value = to_mpf(x, name)
     if not mpmath.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {name}={value}")
+        raise ValueError(f"{name} must be a finite real number, got {name}={_shown(x, value)}")
     return value
 
 
@@ -43,7 +55,7 @@ def check_positive(name, x, allow_inf=False):
     value = to_mpf(x, name)
     if value <= 0 or (mpmath.isinf(value) and not allow_inf):
         upper = "inf]" if allow_inf else "inf)"
-        raise ValueError(f"{name} must be a positive finite number in (0, {upper}, got {name}={value}")
+        raise ValueError(f"{name} must be a positive finite number in (0, {upper}, got {name}={_shown(x, value)}")
     return value
 
 
@@ -52,7 +64,7 @@ def check_nonnegative(name, x, allow_inf=False):
     value = to_mpf(x, name)
     if value < 0 or (mpmath.isinf(value) and not allow_inf):
         upper = "inf]" if allow_inf else "inf)"
-        raise ValueError(f"{name} must be a nonnegative number in [0, {upper}, got {name}={value}")
+        raise ValueError(f"{name} must be a nonnegative number in [0, {upper}, got {name}={_shown(x, value)}")
     return value
 
 
@@ -60,7 +72,7 @@ def check_probability(name, x):
     """Convert ``x`` to mpf and require ``0 <= x <= 1``."""
     value = to_mpf(x, name)
     if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={value}")
+        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={_shown(x, value)}")
     return value
 
 

@@ -106,7 +106,10 @@ class _ShellMass:
 
     def __call__(self, c):
         p = self.p
-        if p == 0 or c == 0 or (p == 1 and not self.complement):
+        # A set of full mass has beta = 0. Its complement's mass decides when it is given,
+        # because p can round below 1 while the complement is exactly empty.
+        full = p == 1 if self.complement is None else self.complement == 0
+        if p == 0 or c == 0 or full:
             return mpmath.mpf(0)
 
         digits = mpmath.mp.dps

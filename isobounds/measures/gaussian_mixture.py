@@ -405,13 +405,18 @@ def _component_crossings(level, curvature, means):
 
 
 def _real_roots(a, b, c):
-    """Return the real roots of ``a y^2 + b y + c`` (of ``b y + c`` when ``a = 0``) in float64, without cancellation."""
-    if a == 0:
-        return [-c / b] if b != 0 else []
-    discriminant = b * b - 4.0 * a * c
-    if discriminant < 0:
-        return []
-    q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
-    if q == 0:
-        return [0.0]
-    return [q / a, c / q]
+    """Return the real roots of ``a y^2 + b y + c`` (of ``b y + c`` when ``a = 0``) in float64, without cancellation.
+
+    Roots beyond the float64 range (components whose means differ by a
+    subnormal number cross near 1e312) are left out.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if a == 0:
+            roots = [-c / b] if b != 0 else []
+        else:
+            discriminant = b * b - 4.0 * a * c
+            if not discriminant >= 0:
+                return []
+            q = -0.5 * (b + math.copysign(math.sqrt(discriminant), b))
+            roots = [0.0] if q == 0 else [q / a, c / q]
+    return [y for y in roots if math.isfinite(y)]

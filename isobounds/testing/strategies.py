@@ -204,7 +204,8 @@ def _spaced_points(draw, n, low, high, min_gap):
     start = draw(st.floats(min_value=low, max_value=high - least_span))
     gaps = np.array(draw(st.lists(st.floats(min_value=min_gap, max_value=max(2.0, min_gap)),
                                   min_size=n - 1, max_size=n - 1)))
-    room = high - start - least_span
+    # Rounding can make the room slightly negative when start is drawn at its largest value.
+    room = max(high - start - least_span, 0.0)
     extra = gaps - min_gap
     if extra.sum() > room:
         extra *= room / extra.sum()

@@ -1,6 +1,7 @@
 """Theorem 4, Corollaries 5, S11 and 6: total variation lower bounds."""
 
 import itertools
+import re
 
 import mpmath
 import numpy as np
@@ -93,8 +94,8 @@ def test_theorem4_rejects_dimension_mismatch():
 
 
 BAD_THEOREM4 = [
-    (dict(r=-1, lip=1), "r must be a nonnegative number in [0, inf), got r=-1.0"),
-    (dict(r=1, lip=0), "lip must be a positive finite number in (0, inf), got lip=0.0"),
+    (dict(r=-1, lip=1), "r must be a nonnegative number in [0, inf), got r=-1"),
+    (dict(r=1, lip=0), "lip must be a positive finite number in (0, inf), got lip=0"),
     (dict(r=1, lip=1, model_mass="1.5"), "model_mass must be a probability in [0, 1], got model_mass=1.5"),
     (dict(r=float("nan"), lip=1), "r must not be NaN"),
 ]
@@ -158,7 +159,7 @@ def test_corollary6_decreases_with_lip():
 
 
 def test_corollary6_rejects_zero_sigma():
-    with pytest.raises(ValueError, match="sigma must be a positive finite number in \\(0, inf\\), got sigma=0.0"):
+    with pytest.raises(ValueError, match="sigma must be a positive finite number in \\(0, inf\\), got sigma=0"):
         tv_lower_bound_two_gaussians(-1, 1, 0, 1)
 
 
@@ -357,3 +358,16 @@ def test_impossible_model_mass_rejected(bound):
     with pytest.raises(ValueError, match="model_mass must be 0 for the empty set"):
         function(EmptySet(1), 0.5, 1, target=target, model_mass=0.3)
     assert function(WholeSpace(1), 0.5, 1, target=target, model_mass=1) == 0
+
+
+@pytest.mark.parametrize("name, value, shown", [
+    ("model_mass", -0.1, "-0.1"), ("model_mass", "1.5", "1.5"), ("lip", -0.1, "-0.1"), ("r", -0.3, "-0.3"),
+])
+def test_messages_quote_the_value_as_given(name, value, shown):
+    # A float such as -0.1 is quoted as typed, not as the 40 digits of its binary value.
+    arguments = dict(r=1, lip=1, model_mass=0.5)
+    arguments[name] = value
+    target = GaussianMixture([0.5, 0.5], [-1, 1], 1)
+    with pytest.raises(ValueError, match=rf"got {name}={re.escape(shown)}$"):
+        tv_lower_bound(HalfSpace([1.0], 0), arguments["r"], arguments["lip"], target=target,
+                       model_mass=arguments["model_mass"])

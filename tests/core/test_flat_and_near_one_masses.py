@@ -19,7 +19,7 @@ from isobounds.bounds import (
     tv_lower_bound_disconnected,
 )
 from isobounds.measures import GaussianMixture
-from isobounds.sets import HalfSpace
+from isobounds.sets import HalfSpace, Interval
 
 TINY = Fraction(1, 10**300)
 
@@ -116,3 +116,11 @@ def test_two_gaussians_radius_when_the_bound_is_within_1e_19_of_one_half(dps):
     # 1/2 - value is 6.2e-20: the returned value must carry its digits, not those of another radius.
     assert mpmath.mpf("6.2e-20") < gap_at_optimum < mpmath.mpf("6.3e-20")
     assert abs(gap - gap_at_optimum) <= gap_at_optimum * mpmath.mpf(10) ** -8
+
+
+def test_degenerate_interval_whose_complement_rounds_below_one():
+    # The complement of [0, 0] has mass 1, which the mixture's weights 1/6 and 5/6 can round
+    # to just below 1 while [0, 0] itself has mass exactly 0. A model-free bound is then 0.
+    target = GaussianMixture([1 / 6, 5 / 6], [0.0, 0.0], 1)
+    assert tv_lower_bound(Interval(0.0, 0.0), 1.0, 19, target=target) == 0
+    assert tv_lower_bound(Interval(0.0, 0.0).complement(), 1.0, 19, target=target) == 0

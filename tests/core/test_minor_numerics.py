@@ -6,6 +6,8 @@ or from a closed form stated next to the test.
 """
 
 import fractions
+import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -308,3 +310,23 @@ def test_decimal_nan_and_array_rejected():
     # Phi takes arrays on its float64 path; lip is a scalar only.
     with pytest.raises(TypeError, match="lip must be a real number"):
         tv_lower_bound(Interval(0, 1), 0.5, np.array([1.0]), target=GaussianMixture([1], [0], 1))
+
+
+def test_tv_with_means_a_subnormal_apart():
+    # The two components cross near y = 1e312, beyond float64. g(z) = 0.02 z pushes N(0, 1)
+    # to N(0, s^2) with s = 0.02, and TV(N(0, s^2), N(0, 1)) = 2 (Phi(x / s) - Phi(x)) where the
+    # densities cross, at x^2 = 2 log(1 / s) / (1 / s^2 - 1).
+    from scipy.stats import norm
+
+    from isobounds.measures import GaussianMixture
+    from isobounds.pushforward import PiecewiseLinearMap
+
+    g = PiecewiseLinearMap([-0.1, 0.1], [-0.002, 0.002], 0.02, 0.02)
+    target = GaussianMixture([1 / 3, 2 / 3], [0.0, 2.22507385852e-313], 1.0)
+    s = 0.02
+    x = math.sqrt(2 * math.log(1 / s) / (1 / s**2 - 1))
+    expected = 2 * (norm.cdf(x / s) - norm.cdf(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = g.tv_distance(target)
+    assert float(result.value) == pytest.approx(expected, rel=1e-12)
