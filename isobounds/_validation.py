@@ -30,10 +30,20 @@ def _shown(x, value):
     """Return ``x`` as an error message quotes it: as the caller wrote it, or ``value`` to 17 digits.
 
     A float such as -0.1 reads as typed, rather than as the 40 digits of its
-    binary value that the mpf conversion shows.
+    binary value that the mpf conversion shows. Strings with surrounding
+    spaces are quoted, so that the spaces show, and an mpf is written to 15
+    digits, as mpmath prints it.
     """
-    if isinstance(x, (numbers.Real, str)) and not isinstance(x, (bool, mpmath.mpf)):
-        return str(x)
+    if isinstance(x, str):
+        return x if x.strip() == x else repr(x)
+    if isinstance(x, mpmath.mpf):
+        return mpmath.nstr(x, 15)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            return str(x)
+        except ValueError:
+            # Python refuses to write an integer of more than 4300 digits in decimal.
+            pass
     return mpmath.nstr(value, 17)
 
 

@@ -145,7 +145,17 @@ def load_checkpoint(folder):
         if not isinstance(state[key], dict):
             raise CheckpointError(f"checkpoint file {str(path)!r} has invalid contents ({key} is a "
                                   f"{type(state[key]).__name__}, expected a dictionary); delete it and train again")
+    _check_epoch(path, state)
     return state
+
+
+def _check_epoch(path, state):
+    """Raise CheckpointError unless ``state["epoch"]`` is an integer from 0 to the configured number of epochs."""
+    epoch, epochs = state["epoch"], state["config"].get("epochs")
+    integer = isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool)
+    if not integer or epoch < 0 or (isinstance(epochs, int) and epoch > epochs):
+        raise CheckpointError(f"checkpoint file {str(path)!r} has invalid contents (epoch={epoch!r}, expected an "
+                              f"integer from 0 to the configured epochs={epochs!r}); delete it and train again")
 
 
 @contextlib.contextmanager

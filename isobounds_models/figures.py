@@ -55,14 +55,18 @@ def draw_after_report(draw, out):
     If it raises an ``Exception``, its traceback goes to ``out/figure_error.txt``
     and a :class:`FigureError` with a one-line message replaces it, so that a
     command line can report what failed without hiding that the report exists.
+    After a success, a ``figure_error.txt`` left by an earlier run is removed.
     """
+    trace = Path(out) / FIGURE_ERROR_NAME
     try:
         draw()
     except Exception as error:
-        trace = Path(out) / FIGURE_ERROR_NAME
         atomic_write_text(trace, traceback.format_exc())
         raise FigureError(f"the report in {str(out)!r} is complete, but a figure failed with "
                           f"{type(error).__name__}: {error}; traceback in {str(trace)!r}") from error
+
+    # A traceback left by an earlier run no longer describes this folder's figures.
+    trace.unlink(missing_ok=True)
 
 
 def _subplots(*args, figsize, **kwargs):

@@ -23,7 +23,13 @@ __all__ = [
 # settle() first re-evaluates with this many more digits, and raises the
 # precision at most this many times before it calls a value zero.
 _SETTLE_CHECK_DIGITS = 8
-_MAX_SETTLE_RAISES = 4
+_MAX_SETTLE_RAISES = 8
+# A set's mass and its complement's that add up to more than 1 + _BOUNDARY_ATOMS share
+# atoms on the boundary (see complement_mass). A smaller excess is the rounding of the
+# target's weights when it was created: a weight 1 - 1e-300 stored at 30 digits is 1.
+_BOUNDARY_ATOMS = mpmath.mpf("1e-12")
+# settle never works with more than this many times the working digits.
+_SETTLE_MAX_FACTOR = 16
 
 
 def reject_booleans(name, x):
@@ -126,13 +132,17 @@ def settle(f):
     -------
     mpmath.mpf or the type of ``result``
         The last ``result``. It is 0 when the values still disagree, or are
-        still exactly 0, after :data:`_MAX_SETTLE_RAISES` raises. The
-        difference is then zero to within the rounding of its terms at
-        roughly 16 times the working digits. So 0 is the bound that is
-        certain, because a TV or KL divergence is never negative.
+        still exactly 0, after :data:`_MAX_SETTLE_RAISES` raises or at
+        :data:`_SETTLE_MAX_FACTOR` times the working digits. The difference
+        is then zero to within the rounding of its terms at that precision,
+        so 0 is the bound that is certain, because a TV or KL divergence is
+        never negative. At the largest precision a single value is kept
+        unconfirmed when it lies more than the required digits above the
+        rounding of its terms.
     """
     required_digits = mpmath.mp.dps - GUARD_DIGITS // 2
     digits = previous_digits = mpmath.mp.dps
+    most_digits = _SETTLE_MAX_FACTOR * mpmath.mp.dps
     previous = None
     for _ in range(_MAX_SETTLE_RAISES + 2):
         with workdps(digits):
@@ -142,11 +152,18 @@ def settle(f):
             return result
         if value != 0 and previous is not None and _agree(previous, value, required_digits):
             return result
-        lost = digits if value == 0 else int(mpmath.log10(scale / abs(value))) + 1
+        # A difference that is still exactly 0 has lost all digits so far: the next pass
+        # has about three times as many, so a value 1e-300 below its terms is reached.
+        lost = 2 * digits if value == 0 else int(mpmath.log10(scale / abs(value))) + 1
         if previous is not None and value != 0:
             lost = max(lost, previous_digits - _agreeing_digits(previous, value))
         previous, previous_digits = value, digits
-        digits = max(digits + _SETTLE_CHECK_DIGITS, required_digits + lost + GUARD_DIGITS)
+        raised = min(max(digits + _SETTLE_CHECK_DIGITS, required_digits + lost + GUARD_DIGITS), most_digits)
+        if raised <= digits:
+            # No pass can confirm the value, so it is kept only if it lies far above the rounding of its terms.
+            kept = digits - int(mpmath.log10(scale / abs(value))) - 1 if value != 0 else 0
+            return result if kept >= required_digits + GUARD_DIGITS else mpmath.mpf(0)
+        digits = raised
     return mpmath.mpf(0)
 
 
@@ -233,12 +250,28 @@ def complement_mass(measure, region, mass):
 
     Above 1/2 the quantile of ``mass`` is taken from this complement mass
     (see :class:`isobounds.bounds.isoperimetry._ShellMass`), because ``1 - mass``
-    has lost the digits that a mass of ``1 - 1e-300`` needs.
+    has lost the digits that a mass of ``1 - 1e-300`` needs. ``None`` also
+    when the two masses do not add up to 1 (atoms on the boundary).
+
+    NOTE: a target with atoms on the boundary of a set (an empirical measure
+    with samples there) gives them to both the set and its closed
+    complement. Model-free Theorem 4 takes the complement as a set, whose
+    masses add up to 1. With such a target the bound uses the closed
+    complement's mass instead, which the theorem does not state, and whether
+    the value is still a lower bound there has not been established. Atoms
+    on the boundary that weigh less than 1e-12 in all go undetected.
     """
     complement = getattr(region, "complement", None)
     if complement is None or not mass > mpmath.mpf(1) / 2:
         return None
-    return set_mass(measure, complement())
+    rest = set_mass(measure, complement())
+
+    # The complements of closed sets are closed, so atoms on the boundary (the samples of an
+    # empirical measure) count in both. The two masses then add up to more than 1, and
+    # ``rest`` is not ``1 - mass``: the quantile must come from ``mass`` itself.
+    if abs(mass + rest - 1) > _BOUNDARY_ATOMS:
+        return None
+    return rest
 
 
 def check_dimensions(region, target, region_name="A"):

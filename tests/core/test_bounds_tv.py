@@ -362,6 +362,8 @@ def test_impossible_model_mass_rejected(bound):
 
 @pytest.mark.parametrize("name, value, shown", [
     ("model_mass", -0.1, "-0.1"), ("model_mass", "1.5", "1.5"), ("lip", -0.1, "-0.1"), ("r", -0.3, "-0.3"),
+    ("lip", " -1e-400 ", "' -1e-400 '"), ("lip", mpmath.mpf("-0.1"), "-0.1"), pytest.param("lip", -10**5000, "-1.0e+5000", id="lip-huge-integer"),
+    ("lip", np.float32(-0.5), "-0.5"),
 ])
 def test_messages_quote_the_value_as_given(name, value, shown):
     # A float such as -0.1 is quoted as typed, not as the 40 digits of its binary value.

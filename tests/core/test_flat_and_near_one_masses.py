@@ -124,3 +124,30 @@ def test_degenerate_interval_whose_complement_rounds_below_one():
     target = GaussianMixture([1 / 6, 5 / 6], [0.0, 0.0], 1)
     assert tv_lower_bound(Interval(0.0, 0.0), 1.0, 19, target=target) == 0
     assert tv_lower_bound(Interval(0.0, 0.0).complement(), 1.0, 19, target=target) == 0
+
+
+def test_boundary_atoms_keep_the_quantile_of_the_set_itself():
+    # Eight of ten samples sit on the boundary 0, so HalfSpace (-inf, 0] and its closed
+    # complement [0, inf) both have mass 0.9. Side A is beta(0.9, r) - nu((0, r]) with the
+    # quantile of 0.9, and here it is at most beta(0.9, 1.2816) = Phi(2.5631) - 0.9 = 0.0948.
+    from isobounds.measures import EmpiricalMeasure
+
+    target = EmpiricalMeasure([-1.0] + [0.0] * 8 + [5.0])
+    value = tv_lower_bound(HalfSpace([1.0], 0.0), 1.2816, 1, target=target, clip=False)
+    with mpmath.workdps(40):
+        side_a = _Phi(mpmath.mpf("1.2816") + _quantile(mpmath.mpf("0.9"))) - mpmath.mpf("0.9")
+    assert value <= side_a
+    assert abs(side_a - mpmath.mpf("0.0948")) < mpmath.mpf("1e-4")
+
+
+def test_settle_resolves_1e_300_below_terms_of_1e_23():
+    # The light component at 20 puts 1e-300 on [10, inf); the heavy one's tail there is 7.6e-24,
+    # so the bracket loses 277 digits, which settle must recover at every output precision.
+    weights = (TINY, 1 - TINY)
+    target = GaussianMixture(list(weights), [20.0, 0.0], 1.0)
+    expected = _reference_ray_bound(weights, (20, 0), 10, 3, 1)
+    assert mpmath.mpf("0.99e-300") < expected < mpmath.mpf("1.01e-300")
+    # The mixture stores the weight 1 - 1e-300 as 1, which moves the bound by 1.8e-39 of itself.
+    for dps, digits in ((15, 13), (30, 28), (100, 37)):
+        value = tv_lower_bound(HalfSpace([1.0], 10), 3, 1, target=target, clip=False, dps=dps)
+        assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -digits

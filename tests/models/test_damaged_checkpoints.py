@@ -78,6 +78,10 @@ def _edited(state, edit):
         state["config"] = {"foo": 1}
     elif edit == "config not a dictionary":
         state["config"] = [1, 2]
+    elif edit == "epoch not an integer":
+        state["epoch"] = "x"
+    elif edit == "epoch past the end":
+        state["epoch"] = 10**6
     elif edit == "nan weights":
         networks = state["networks"]["generator"]
         name = next(key for key in networks if key.endswith("weight"))
@@ -85,7 +89,8 @@ def _edited(state, edit):
 
 
 @pytest.mark.parametrize("edit", ["no networks", "unknown model", "wrong shape", "no runs", "unknown setting",
-                                  "config not a dictionary", "nan weights"])
+                                  "config not a dictionary", "epoch not an integer", "epoch past the end",
+                                  "nan weights"])
 @pytest.mark.parametrize("command", ["evaluate", "train"])
 def test_invalid_contents_one_line_exit_2(trained_gan, tmp_path, capsys, edit, command):
     checkpoint = tmp_path / "checkpoints" / "gan" / "checkpoint.pt"

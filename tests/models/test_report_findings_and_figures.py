@@ -139,6 +139,11 @@ def test_reproduce_report_survives_figure_failure(tmp_path, monkeypatch, capsys)
     assert "Traceback" not in err and "figure failed" in err
     assert (out / "report.md").is_file()
 
+    # Once the figure draws again, the stale traceback goes.
+    monkeypatch.undo()
+    assert main(["reproduce", "bounds", "--profile", "micro", "--device", "cpu", "--out", str(out)]) == 0
+    assert not (out / "figure_error.txt").exists()
+
 
 def test_findings_name_collapsed_runs():
     collapsed = _row("gan", 5.0, 1.0, [0.0, 0.0], variant="4 hidden layers")
