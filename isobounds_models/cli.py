@@ -18,7 +18,8 @@ Exit status:
   be written (or a file in it that cannot, found while the command runs), a
   checkpoint that does not match the training or model asked for, a corrupt,
   truncated or invalid checkpoint, ``evaluate`` with no trained models in
-  ``OUT``, or a training that diverged;
+  ``OUT``, a training that diverged, or an ``MPLBACKEND`` environment
+  variable that matplotlib rejects;
 - 3 when the report was written but a figure failed, with a one-line message;
   the traceback goes to ``OUT/figure_error.txt``;
 - 130 when interrupted (Ctrl-C), with a one-line message saying whether a
@@ -207,10 +208,26 @@ def _validate(args):
         if _has_files(checkpoints):
             return (f"{str(checkpoints)!r} already holds checkpoints of an earlier run; pass --resume to "
                     "continue them, or choose another folder with --out")
+    if args.command in ("reproduce", "evaluate"):
+        problem = _matplotlib_problem()
+        if problem is not None:
+            return problem
     if args.command == "evaluate" and not Path(args.out).exists():
         # evaluate reads OUT, so it must not create it: the command then reports that no trained models exist.
         return None
     return _check_writable(args.out)
+
+
+def _matplotlib_problem():
+    """Return a message when matplotlib, which draws the figures, cannot be imported, or ``None``."""
+    try:
+        import matplotlib  # noqa: F401
+    except ValueError as error:
+        # matplotlib validates the MPLBACKEND environment variable when it is imported.
+        backend = os.environ.get("MPLBACKEND")
+        return (f"matplotlib cannot start with the environment variable MPLBACKEND={backend!r} "
+                f"({str(error).split(';')[0]}); unset it or set it to agg")
+    return None
 
 
 def _has_files(folder):

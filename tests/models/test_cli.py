@@ -135,3 +135,15 @@ def test_suggested_command_quotes_out(capsys, tmp_path):
     message = capsys.readouterr().err
     suggestion = message.split("with: ", 1)[1].strip()
     assert shlex.split(suggestion)[-1] == str(folder)
+
+
+def test_invalid_matplotlib_backend_message(tmp_path):
+    # matplotlib rejects an unknown MPLBACKEND when it is imported, before anything is measured.
+    env = {**os.environ, "MPLBACKEND": "no-such-backend"}
+    argv = [sys.executable, "-m", "isobounds_models", "reproduce", "bounds", "--profile", "micro",
+            "--out", str(tmp_path / "out")]
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "MPLBACKEND='no-such-backend'" in result.stderr
+    assert "unset it or set it to agg" in result.stderr
