@@ -36,8 +36,8 @@ import numpy as np
 from .checkpoint import atomic_write_json, atomic_write_text
 from .measure import mixture_mass
 
-__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "write_report", "markdown_report", "estimator_notes",
-           "findings", "target_mass_near_mode"]
+__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "write_report", "markdown_report",
+           "estimator_notes", "findings", "target_mass_near_mode"]
 
 REQUIRED_KEYS = (
     "model", "m", "seed", "lipschitz", "tv", "kl", "tv_bound", "kl_bound",
