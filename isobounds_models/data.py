@@ -180,21 +180,22 @@ def as_generator(generator):
     return result
 
 
+def _check_integer(name, value, low):
+    """Return ``value`` as an int: TypeError unless an integer, ValueError below ``low`` (0 or 1)."""
+    kind = "positive" if low == 1 else "nonnegative"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a {kind} integer, got {name}={value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be a {kind} integer, got {name}={value}")
+    return int(value)
+
+
 def _check_count(name, n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {name}={n!r}")
-    if n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {name}={n}")
-    return int(n)
+    return _check_integer(name, n, 1)
 
 
 def _check_seed(seed):
-    """Return ``seed`` as an int: TypeError unless an integer, ValueError if negative."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a nonnegative integer, got seed={seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a nonnegative integer, got seed={seed}")
-    return int(seed)
+    return _check_integer("seed", seed, 0)
 
 
 def _check_dim(dim):
