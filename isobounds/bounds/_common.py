@@ -264,11 +264,16 @@ def complement_mass(measure, region, mass):
     complement = getattr(region, "complement", None)
     if complement is None or not mass > mpmath.mpf(1) / 2:
         return None
-    rest = set_mass(measure, complement())
+    return exact_complement(mass, set_mass(measure, complement()))
 
-    # The complements of closed sets are closed, so atoms on the boundary (the samples of an
-    # empirical measure) count in both. The two masses then add up to more than 1, and
-    # ``rest`` is not ``1 - mass``: the quantile must come from ``mass`` itself.
+
+def exact_complement(mass, rest):
+    """Return ``rest``, the mass of a set's complement, when it is ``1 - mass``; ``None`` when it is not.
+
+    The complements of closed sets are closed, so atoms on the boundary (the
+    samples of an empirical measure) count in both. The two masses then add
+    up to more than 1, and the quantile must come from ``mass`` itself.
+    """
     if abs(mass + rest - 1) > _BOUNDARY_ATOMS:
         return None
     return rest

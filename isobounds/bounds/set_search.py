@@ -38,7 +38,7 @@ from .optimize import (
     _radius_pair,
     _ray_sides,
 )
-from .tv import _model_free_side_terms
+from .tv import _model_free_terms
 
 __all__ = ["maximize_tv_over_half_spaces", "maximize_tv_over_intervals"]
 
@@ -993,10 +993,7 @@ def _rank(value, region, radii, L, target):
     exceed a true but tiny bound such as 1e-300. Such a value ranks as 0,
     after every resolved positive one, and the raw value breaks ties.
     """
-    r_a, r_b = radii
-    sides = (_model_free_side_terms(region, r_a, r_a / L, target),
-             _model_free_side_terms(region.complement(), r_b, r_b / L, target))
-    bracket, scale = min(sides)
+    bracket, scale = _model_free_terms(region, *radii, L, target)
     noise = scale * mpmath.mpf(10) ** (_RANK_DIGITS - mpmath.mp.dps)
     return (bracket if abs(bracket) > noise else mpmath.mpf(0)), value
 
@@ -1010,14 +1007,7 @@ def _settled_value(region, radii, lip, target, dps):
     the difference is resolved, as :func:`isobounds.tv_lower_bound` does, so
     noise is not reported as a positive bound.
     """
-    r_a, r_b = radii
-    complement = region.complement()
-
     def terms():
-        L = check_positive("lip", lip)
-        return min(
-            _model_free_side_terms(region, r_a, r_a / L, target),
-            _model_free_side_terms(complement, r_b, r_b / L, target),
-        )
+        return _model_free_terms(region, *radii, check_positive("lip", lip), target)
 
     return evaluate(lambda: max(settle(terms), mpmath.mpf(0)), dps)

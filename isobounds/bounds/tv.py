@@ -30,6 +30,7 @@ from ._common import (
     check_model_mass,
     check_dimensions,
     complement_mass,
+    exact_complement,
     check_flag,
     check_region,
     check_target,
@@ -73,9 +74,28 @@ def _model_free_side(region, r, c, target):
 def _model_free_side_terms(region, r, c, target):
     """Return the bracket of :func:`_model_free_side` and the largest magnitude among its terms."""
     mass = set_mass(target, region)
+    return _side_terms(region, mass, complement_mass(target, region, mass), r, c, target)
+
+
+def _side_terms(region, mass, rest, r, c, target):
+    """Return ``(bracket, scale)`` of one side from the masses ``nu(S)`` and, or ``None``, ``1 - nu(S)``."""
     shell = set_mass(target, region.shell(r))
-    beta = _shell_mass(mass, c, complement_mass(target, region, mass))
+    beta = _shell_mass(mass, c, rest)
     return beta - shell, max(abs(beta), shell)
+
+
+def _model_free_terms(region, r_a, r_b, L, target):
+    """Return ``(bracket, scale)`` of model-free Theorem 4: the smaller side, for ``region`` at ``r_a`` and its complement at ``r_b``.
+
+    The masses of the set and of its complement are evaluated once and
+    serve both sides, each as the other's ``1 - nu``.
+    """
+    complement = region.complement()
+    mass, rest = set_mass(target, region), set_mass(target, complement)
+    return min(
+        _side_terms(region, mass, exact_complement(mass, rest), r_a, r_a / L, target),
+        _side_terms(complement, rest, exact_complement(rest, mass), r_b, r_b / L, target),
+    )
 
 
 def _theorem4_bracket(rho, nu, c, shell):
@@ -160,16 +180,13 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
 
     def bracket():
         radius = check_nonnegative("r", r)
-        c = radius / check_positive("lip", lip)
+        L = check_positive("lip", lip)
         if model_mass is not None:
             rho = check_model_mass(A, model_mass)
             nu = set_mass(target, A)
             shell = set_mass(target, A.shell(radius))
-            return _theorem4_terms(rho, nu, c, shell)
-        return min(
-            _model_free_side_terms(A, radius, c, target),
-            _model_free_side_terms(A.complement(), radius, c, target),
-        )
+            return _theorem4_terms(rho, nu, radius / L, shell)
+        return _model_free_terms(A, radius, radius, L, target)
 
     def compute():
         check_dimensions(A, target)
