@@ -142,7 +142,7 @@ def settle(f):
     """
     required_digits = mpmath.mp.dps - GUARD_DIGITS // 2
     digits = previous_digits = mpmath.mp.dps
-    most_digits = _SETTLE_MAX_FACTOR * mpmath.mp.dps
+    max_digits = _SETTLE_MAX_FACTOR * mpmath.mp.dps
     previous = None
     for _ in range(_MAX_SETTLE_RAISES + 2):
         with workdps(digits):
@@ -158,11 +158,11 @@ def settle(f):
         if previous is not None and value != 0:
             lost = max(lost, previous_digits - _agreeing_digits(previous, value))
         previous, previous_digits = value, digits
-        raised = min(max(digits + _SETTLE_CHECK_DIGITS, required_digits + lost + GUARD_DIGITS), most_digits)
+        raised = min(max(digits + _SETTLE_CHECK_DIGITS, required_digits + lost + GUARD_DIGITS), max_digits)
         if raised <= digits:
             # No pass can confirm the value, so it is kept only if it lies far above the rounding of its terms.
-            kept = digits - int(mpmath.log10(scale / abs(value))) - 1 if value != 0 else 0
-            return result if kept >= required_digits + GUARD_DIGITS else mpmath.mpf(0)
+            correct_digits = digits - int(mpmath.log10(scale / abs(value))) - 1 if value != 0 else 0
+            return result if correct_digits >= required_digits + GUARD_DIGITS else mpmath.mpf(0)
         digits = raised
     return mpmath.mpf(0)
 

@@ -70,9 +70,9 @@ _SEARCH_DPS = 20
 # the best are all evaluated at the working precision, which then picks the winner.
 _SEARCH_TIE = mpmath.mpf(10) ** (4 - _SEARCH_DPS)
 
-# A maximum is flat at the search precision when f moves by less than this many
-# digits above its rounding over this step in log r; the search then runs again with
-# twice the digits, up to the working precision.
+# A maximum is flat at the search precision when f moves by less than this many digits
+# above its rounding over this step in log r. The search then runs again with twice the
+# digits, up to the working precision.
 _FLAT_DIGITS = 5
 _FLAT_STEP = mpmath.mpf("1e-3")
 

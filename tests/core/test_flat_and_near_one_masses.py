@@ -104,7 +104,7 @@ def _two_gaussian_bracket(r, half_distance, lip):
 
 
 @pytest.mark.parametrize("dps", [None, 50])
-def test_two_gaussians_radius_when_the_bound_is_within_1e_19_of_one_half(dps):
+def test_two_gaussians_radius_near_one_half(dps):
     # Modes at -100 and 100, L = 10: the derivative vanishes where phi(r / 10) / 10 = phi(100 - r) / 2
     # (phi(100 + r) is below 1e-8000), that is 99 r^2 - 20000 r + 10^6 - 200 log 5 = 0.
     result = maximize_tv_two_gaussians(-100, 100, 1, 10, dps=dps)
@@ -126,7 +126,7 @@ def test_degenerate_interval_whose_complement_rounds_below_one():
     assert tv_lower_bound(Interval(0.0, 0.0).complement(), 1.0, 19, target=target) == 0
 
 
-def test_boundary_atoms_keep_the_quantile_of_the_set_itself():
+def test_boundary_atoms_keep_own_quantile():
     # Eight of ten samples sit on the boundary 0, so HalfSpace (-inf, 0] and its closed
     # complement [0, inf) both have mass 0.9. Side A is beta(0.9, r) - nu((0, r]) with the
     # quantile of 0.9, and here it is at most beta(0.9, 1.2816) = Phi(2.5631) - 0.9 = 0.0948.
@@ -140,9 +140,9 @@ def test_boundary_atoms_keep_the_quantile_of_the_set_itself():
     assert abs(side_a - mpmath.mpf("0.0948")) < mpmath.mpf("1e-4")
 
 
-def test_settle_resolves_1e_300_below_terms_of_1e_23():
-    # The light component at 20 puts 1e-300 on [10, inf); the heavy one's tail there is 7.6e-24,
-    # so the bracket loses 277 digits, which settle must recover at every output precision.
+def test_settle_deep_cancellation():
+    # The light component at 20 puts 1e-300 on [10, inf), and the heavy one's tail there is 7.6e-24.
+    # So the bracket loses 277 digits, and settle must recover them at every output precision.
     weights = (TINY, 1 - TINY)
     target = GaussianMixture(list(weights), [20.0, 0.0], 1.0)
     expected = _reference_ray_bound(weights, (20, 0), 10, 3, 1)

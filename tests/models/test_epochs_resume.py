@@ -58,7 +58,7 @@ def test_epochs_resume_of_finished_run_keeps_curve(four_epochs, tmp_path):
     assert len(first["gan"]) == EPOCHS
     stored = json.loads((tmp_path / "report.json").read_text())
     assert _curves(stored) == first
-    # The wall time counts only the resumed part, and the report says so.
+    # The wall time counts only the resumed part, and the report states it.
     assert json.loads((tmp_path / "run_info.json").read_text())["resumed"] is True
     assert "Wall time since the resume: " in (tmp_path / "report.md").read_text()
 
