@@ -540,8 +540,23 @@ def _corollary6_terms(D, s, L):
     """Return ``(Phi(D/(4sL)) - 1/2, (1/2)[Phi(D(2s+1)/(4s^2)) - Phi(D(2s-1)/(4s^2))])``."""
     # Phi(x) - 1/2 = erf(x / sqrt(2)) / 2 for x >= 0, one special function and no cancellation.
     gain = mpmath.erf(D / (4 * s * L * mpmath.sqrt(2))) / 2
-    target_shell = _gaussian_mass(D * (2 * s - 1) / (4 * s * s), D * (2 * s + 1) / (4 * s * s)) / 2
-    return gain, target_shell
+    return gain, _corollary6_target_shell(D, s)
+
+
+def _corollary6_target_shell(D, s):
+    """Return ``(1/2)[Phi(D(2s+1)/(4s^2)) - Phi(D(2s-1)/(4s^2))]`` with the endpoints formed at extra precision.
+
+    The interval has centre ``c = D/(2s)`` and width ``D/(2s^2) = c/s``, so
+    rounding its endpoints at the working precision would keep only
+    ``dps - log10(s)`` digits of the width (none once ``s > 10^dps``). A
+    rounding of ``c`` is also amplified by up to ``c^2`` in the tail mass.
+    The endpoints are therefore formed with ``log2(s) + 2 log2(c)`` more bits.
+    """
+    center = D / (2 * s)
+    extra = 4 * GUARD_DIGITS + max(0, mpmath.mag(s)) + 2 * max(0, mpmath.mag(center))
+    with mpmath.extraprec(extra):
+        mass = _gaussian_mass(D * (2 * s - 1) / (4 * s * s), D * (2 * s + 1) / (4 * s * s))
+    return mass / 2
 
 
 def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):

@@ -130,3 +130,35 @@ def test_corollary6_narrow_components(D, s, L, reference_dps):
     value = ib.tv_lower_bound_two_gaussians(0, D, s, L, clip=False)
     assert expected != 0
     assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -28
+
+
+def _corollary6_reference_terms(D, s, L, reference_dps):
+    """Return Corollary 6's two terms at ``reference_dps`` digits, enough to form endpoints a relative 1/s apart."""
+    with mpmath.workdps(reference_dps):
+        D_, s_, L_ = mpmath.mpf(D), mpmath.mpf(s), mpmath.mpf(L)
+        gain = mpmath.ncdf(D_ / (4 * s_ * L_)) - mpmath.mpf(1) / 2
+        shell = (mpmath.ncdf(D_ * (2 * s_ + 1) / (4 * s_**2)) - mpmath.ncdf(D_ * (2 * s_ - 1) / (4 * s_**2))) / 2
+        return gain, shell
+
+
+@pytest.mark.parametrize("D, s, L", [("1e61", "1e60", "2.8e65"), ("1e41", "1e40", "2.6e45"), (1, "1e45", "1e45")])
+def test_corollary6_wide_components(D, s, L):
+    # The target's slab has width D/(2s^2), a relative 1/s of its centre D/(2s),
+    # so at 30 digits its two ends round to the same number once s > 1e30.
+    gain, shell = _corollary6_reference_terms(D, s, L, 1500)
+    with mpmath.workdps(1500):
+        expected = gain - shell
+    value = ib.tv_lower_bound_two_gaussians(0, D, s, L, clip=False, dps=30)
+    assert expected != 0
+    assert abs(value - expected) <= abs(expected) * mpmath.mpf(10) ** -28
+
+
+@pytest.mark.parametrize("lip", ["1.001e60", "0.999e60", "1e60"])
+def test_corollary8_wide_components(lip):
+    with mpmath.workdps(1500):
+        _, b = _corollary6_reference_terms(1, "1e60", lip, 1500)
+        a = _beta(mpmath.mpf(1) / 2, 1 / (4 * mpmath.mpf("1e60") * mpmath.mpf(lip)))
+        expected = _kl_bin(a, b) if a >= b else mpmath.mpf(0)
+    value = ib.kl_lower_bound_two_gaussians(0, 1, "1e60", lip, "0.5", dps=30)
+    assert mpmath.isfinite(value)
+    assert abs(value - expected) <= expected * mpmath.mpf(10) ** -28
