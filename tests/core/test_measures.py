@@ -519,6 +519,59 @@ def test_univariate_union_pdf_sample():
     monte_carlo_check(nu.mass(union), int(union.contains(samples).sum()), len(samples))
 
 
+@pytest.mark.parametrize("a, width", [("0.5", "1e-17"), ("-1e-10", "2e-10"), ("3", "1e-9"), ("-30", "1e-20")])
+def test_univariate_short_intervals(a, width):
+    # The two tails agree to more digits than float64 has; the mass comes from the density.
+    nu = UnivariateDistribution(scipy.stats.norm())
+    with mpmath.workdps(60):
+        low = mpmath.mpf(a)
+        high = low + mpmath.mpf(width)
+        reference = mpmath.quad(mpmath.npdf, [low, high])
+        value = nu.mass(Interval(low, high))
+    assert relative_error(value, reference) < 1e-12
+
+
+@pytest.mark.parametrize("a, b", [(-6, 14.85), (-30, 9), (-9, 37)])
+def test_univariate_complement_of_large_mass(a, b):
+    # One minus an interval around the median is the sum of its two tails.
+    nu = UnivariateDistribution(scipy.stats.norm())
+    with mpmath.workdps(60):
+        reference = mpmath.ncdf(a) + mpmath.ncdf(-b)
+        value = 1 - nu.mass(Interval(a, b), dps=60)
+    assert relative_error(value, reference) < 1e-12
+
+
+def test_univariate_thin_shell_kl_bound_finite():
+    # The identity map pushes N(0, 1) to the target itself, so the true KL and TV are 0.
+    # A shell of width 1e-17 used to get mass 0 and the KL bound +inf.
+    nu = UnivariateDistribution(scipy.stats.norm())
+    region = Interval(-np.inf, 0.5)
+    model_mass = isobounds.Phi(0.5, dps=60)
+    assert isobounds.kl_lower_bound(region, "1e-17", 1, target=nu, model_mass=model_mass) <= 1e-30
+    assert isobounds.tv_lower_bound(region, "1e-17", 1, target=nu, model_mass=model_mass) <= 1e-15
+
+
+@pytest.mark.parametrize("t", [-8.0, -6.0, -2.5, 0.0, 1.5, 6.0])
+@pytest.mark.parametrize("r", ["1e-17", "1e-6", "1", "5"])
+def test_univariate_identity_bounds_near_zero(t, r):
+    # The stated float64 rounding: about 1e-17 for TV and 1e-32 for KL, where the truth is 0.
+    nu = UnivariateDistribution(scipy.stats.norm())
+    region = Interval(-np.inf, t)
+    model_mass = isobounds.Phi(t, dps=60)
+    assert isobounds.kl_lower_bound(region, r, 1, target=nu, model_mass=model_mass) <= 1e-31
+    assert isobounds.tv_lower_bound(region, r, 1, target=nu, model_mass=model_mass) <= 1e-16
+
+
+def test_univariate_kl_radius_search_matches_mixture():
+    # The float64 target and the exact Gaussian mixture give the same optimised KL bound.
+    region = Interval(-np.inf, 0.5)
+    exact = isobounds.maximize_kl_over_radius(region, 1e-12, target=GaussianMixture([1], [0], 1), model_mass=0.3)
+    approximate = isobounds.maximize_kl_over_radius(region, 1e-12, target=UnivariateDistribution(scipy.stats.norm()),
+                                             model_mass=0.3)
+    assert mpmath.isfinite(approximate.value)
+    assert relative_error(approximate.value, exact.value) < 1e-10
+
+
 # ---------------------------------------------------------------------------
 # DisconnectedSupport.
 # ---------------------------------------------------------------------------
