@@ -582,8 +582,10 @@ def kl_bracket(target_shell_mass, r, lip, model_mass):
     beta = shell_mass_lower_bound(model_mass, r, lip)
     if beta.is_number and shell.is_number:
         # Decided here, because sympy's low-precision test of beta >= v can
-        # take the wrong branch when beta and v agree to many digits.
-        return kl_bin(beta, shell) if _real_value(beta - shell, _COMPARISON_BITS) >= 0 else S.Zero
+        # take the wrong branch when beta and v agree to many digits. A
+        # difference that evaluates to 0 (sympy could not separate it from 0)
+        # takes the 0 branch, which is also kl(beta || v) when beta = v.
+        return kl_bin(beta, shell) if _real_value(beta - shell, _COMPARISON_BITS) > 0 else S.Zero
     return sympy.Piecewise((kl_bin(beta, shell), beta >= shell), (0, True))
 
 
@@ -708,5 +710,9 @@ def latex(name, **settings):
     >>> latex("extension_mass_lower_bound")
     '\\Phi\\left(\\Phi^{-1}\\left(p\\right) + \\frac{r}{L}\\right)'
     """
-    expr = formula(name) if isinstance(name, str) else name
-    return sympy.latex(expr, **settings)
+    if isinstance(name, str):
+        return sympy.latex(formula(name), **settings)
+    if not isinstance(name, sympy.Basic):
+        raise TypeError(f"name must be a name from FORMULA_NAMES or a sympy expression, got name={name!r} "
+                        f"of type {type(name).__name__}")
+    return sympy.latex(name, **settings)

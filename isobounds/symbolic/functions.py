@@ -87,8 +87,19 @@ def _guarded_argument(expr, prec):
     return x, needed
 
 
+def _check_real_argument(name, x):
+    """Raise unless ``x`` is a sympy expression that may be real: TypeError for other objects, ValueError for NaN or a non-real value."""
+    if not isinstance(x, sympy.Expr):
+        raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={x!r} of type "
+                        f"{type(x).__name__}")
+    if x is S.NaN or x.is_extended_real is False:
+        raise ValueError(f"{name} must be real, got {name}={x}")
+
+
 def _check_probability(name, p):
-    if p.is_number and p.is_extended_real and (p.is_extended_negative or (p - 1).is_extended_positive):
+    """Raise unless ``p`` may lie in [0, 1]: a number outside it, or a symbol whose assumptions exclude it, raises ValueError."""
+    _check_real_argument(name, p)
+    if p.is_extended_negative or (p - 1).is_extended_positive:
         raise ValueError(f"{name} must be a probability in [0, 1], got {name}={p}")
 
 
@@ -146,6 +157,7 @@ class phi(_KernelFunction):
 
     @classmethod
     def eval(cls, x):
+        _check_real_argument("x", x)
         if x is S.Zero:
             return 1 / sympy.sqrt(2 * S.Pi)
         if x in (S.Infinity, S.NegativeInfinity):
@@ -196,6 +208,7 @@ class Phi(_KernelFunction):
 
     @classmethod
     def eval(cls, x):
+        _check_real_argument("x", x)
         if x is S.Zero:
             return S.Half
         if x is S.Infinity:
@@ -403,6 +416,8 @@ class gaussian_mass(_KernelFunction):
 
     @classmethod
     def eval(cls, a, b):
+        _check_real_argument("a", a)
+        _check_real_argument("b", b)
         if a == b:
             return S.Zero
         if a is S.NegativeInfinity:

@@ -540,6 +540,7 @@ def _theorem_7_checks(sampler):
 
     return [
         *_kl_bracket_checks(sampler),
+        *_kl_boundary_checks(sampler),
         _identity_check(
             sampler, topic, "zeta* = log[beta (1 - v)] - log[v (1 - beta)] solves dJ/dzeta = 0, "
             "J(zeta) = zeta beta - log(1 + (e^zeta - 1) v)",
@@ -589,6 +590,47 @@ def _kl_bracket_checks(sampler):
             kl_bracket, (above, r, L, rho), S.Zero, domains,
             "rho(A) = Phi(x), x in (-3, 3), v = beta + (1 - beta) s with s in (0, 1)",
         ),
+    ]
+
+
+def _kl_boundary_checks(sampler):
+    """Check the condition of the corrected Theorem 7 where beta and v agree to 3 to 40 digits.
+
+    The checks of :func:`_kl_bracket_checks` keep v far from beta, and at
+    those points a condition off by a relative 1e-3 takes the same branch.
+    Here ``v = beta (1 -+ 10^-e)``. Above beta the bracket must be exactly
+    0. Below it the bracket must equal ``kl(beta || v)``, about
+    ``beta 10^(-2e) / 2``, to the check's relative precision, against an
+    mpmath reference at enough digits to absorb the cancellation of its two
+    terms.
+    """
+    x, e = sympy.Symbol("x", real=True), sympy.Symbol("e", positive=True)
+    r, L = sympy.symbols("r L", positive=True)
+    domains = {x: (-3, 3), r: (0, 10), L: (S(1) / 10, 10), e: (3, 40)}
+    beta = _closed_Phi(x + r / L) - _closed_Phi(x)
+    worst, nonzero = S.Zero, 0
+    for point in sampler.draw(domains):
+        point_beta, gap = beta.subs(point), sympy.Pow(10, -point[e])
+        arguments = (point[r], point[L], Phi(point[x]))
+        if kl_bracket(point_beta * (1 + gap), *arguments) != 0:
+            nonzero += 1
+        value = sampler.evaluate(kl_bracket(point_beta * (1 - gap), *arguments), {})
+        with workdps(sampler.dps + _REFERENCE_GUARD_DIGITS + 2 * 40):
+            x_, r_, L_, e_ = (mpmath.mpf(point[symbol].p) / point[symbol].q for symbol in (x, r, L, e))
+            beta_ = mpmath.ncdf(x_ + r_ / L_) - mpmath.ncdf(x_)
+            v_ = beta_ * (1 - mpmath.power(10, -e_))
+            expected = beta_ * mpmath.log(beta_ / v_) + (1 - beta_) * mpmath.log((1 - beta_) / (1 - v_))
+            found = value._to_mpmath(mpmath.mp.prec) if value.is_Float else mpmath.mpf(0)
+            worst = max(worst, sympy.Float(abs(found - expected) / expected, sampler.dps))
+    topic = "Theorem 7"
+    domain = "rho(A) = Phi(x), x in (-3, 3), r in (0, 10), L in (1/10, 10), e in (3, 40)"
+    return [
+        Check(topic, "where v = beta (1 + 10^-e), just above beta, kl_bracket(v, r, L, rho(A)) is exactly 0",
+              CHECKED, nonzero == 0, f"{nonzero} of {sampler.points} points gave a nonzero bracket; {domain}"),
+        Check(topic, "where v = beta (1 - 10^-e), just below beta, kl_bracket(v, r, L, rho(A)) is kl(beta || v)",
+              CHECKED, worst <= sampler.tolerance,
+              f"largest |bracket - kl(beta || v)| / kl(beta || v) = {sympy.Float(worst, 3)} "
+              f"(tolerance {sympy.Float(sampler.tolerance, 2)}); {domain}"),
     ]
 
 
@@ -658,7 +700,10 @@ def verify(dps=50, points=50, seed=0):
     both sides of each case split: :math:`\rho(A) \ge \nu(A)` and
     :math:`\rho(A) < \nu(A)` in Theorem 4, and :math:`\beta \ge v` and
     :math:`\beta < v` in the corrected Theorem 7 and Corollary 8, where the
-    bound must be 0.
+    bound must be 0. :func:`kl_bracket` is also checked where :math:`v`
+    differs from :math:`\beta` by a relative :math:`10^{-40}` to
+    :math:`10^{-3}` on either side, so that a condition off by a small
+    factor fails.
 
     Parameters
     ----------
@@ -681,10 +726,11 @@ def verify(dps=50, points=50, seed=0):
     >>> report.passed
     True
     """
-    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 15:
-        raise ValueError(f"dps must be an integer >= 15, got dps={dps!r}")
-    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
-        raise ValueError(f"points must be a positive integer, got points={points!r}")
+    for name, value, low in (("dps", dps, 15), ("points", points, 1)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer >= {low}, got {name}={value!r} of type {type(value).__name__}")
+        if value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
     sampler = _Sampler(seed, points, dps)
     checks = [
         *_function_checks(sampler),

@@ -303,6 +303,12 @@ def test_latex_unknown_name_raises():
         latex("tv_lower_bound")
 
 
+@pytest.mark.parametrize("name", [None, 3, 0.5])
+def test_latex_non_expression_raises(name):
+    with pytest.raises(TypeError, match="name must be a name from FORMULA_NAMES or a sympy expression"):
+        latex(name)
+
+
 VALUES = {"p": 0.3, "r": 1.5, "L": 2.0, "sigma": 0.8, "D": 3.0, "lambda": 0.35, "rho_A": 0.4, "nu_A": 0.5,
           "v": 0.01, "a": 0.3, "b": 0.2}
 
@@ -329,3 +335,13 @@ def test_public_names():
     assert exported == {name for name in dir(symbolic) if not name.startswith("_") and name not in
                         {"I", "bounds", "functions", "verification"}}
     assert symbolic.I is symbolic.isoperimetric_profile
+
+
+@pytest.mark.parametrize("gap", [0, Rational(1, 10**3000)])
+def test_kl_bracket_unresolved_tie_gives_zero(gap):
+    # beta = Phi(1) - 1/2 here, and v exceeds it by 1e-3000 or equals it. sympy cannot
+    # separate the two within its cancellation digits, so the bracket must take the
+    # branch that is valid in either case, 0, and not kl(beta || v) > 0.
+    shell = Phi(1) - S.Half + gap
+    assert kl_bracket(shell, 1, 1, S.Half) == 0
+

@@ -161,6 +161,38 @@ def test_probability_out_of_range_raises(build):
         build()
 
 
+negative = sympy.Symbol("n", negative=True)
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: Phi_inv(negative), ValueError, r"p must be a probability in \[0, 1\], got p=n"),
+        (lambda: Phi_inv(p + 1), ValueError, r"p must be a probability in \[0, 1\], got p=p \+ 1"),
+        (lambda: kl_bin(negative, S.Half), ValueError, r"a must be a probability in \[0, 1\], got a=n"),
+        (lambda: kl_bin(S.NaN, Rational(1, 3)), ValueError, r"a must be real, got a=nan"),
+        (lambda: kl_bin(Rational(1, 3), sympy.I), ValueError, r"b must be real, got b=I"),
+        (lambda: Phi(sympy.I), ValueError, r"x must be real, got x=I"),
+        (lambda: Phi_inv(None), TypeError, r"p must be a real number or a sympy expression, got p=None"),
+        (lambda: Phi_inv(True), TypeError, r"p must be a real number or a sympy expression, got p=True"),
+        (lambda: kl_bin(np.array(0.5), Rational(1, 3)), TypeError, r"a must be a real number or a sympy expression"),
+        (lambda: phi(None), TypeError, r"x must be a real number or a sympy expression, got x=None"),
+        (lambda: isobounds.symbolic.gaussian_mass(S.NaN, 1), ValueError, r"a must be real, got a=nan"),
+    ],
+)
+def test_function_argument_errors(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_functions_keep_symbols_of_unknown_sign():
+    # A symbol that may lie in [0, 1] stays unevaluated.
+    unknown = sympy.Symbol("u")
+    assert Phi_inv(unknown).args == (unknown,)
+    assert kl_bin(unknown, S.Half).args == (unknown, S.Half)
+    assert Phi(unknown).args == (unknown,)
+
+
 # ---------------------------------------------------------------------------
 # Numerical evaluation at 50 digits.
 # ---------------------------------------------------------------------------

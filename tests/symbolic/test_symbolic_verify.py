@@ -101,7 +101,16 @@ def test_failed_report_marks_failure():
     assert "[FAIL]" in str(report)
 
 
-@pytest.mark.parametrize("kwargs", [{"dps": 10}, {"dps": 50.0}, {"points": 0}, {"points": True}])
-def test_verify_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match="must be"):
-        verify(**kwargs)
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"dps": True}, TypeError, r"dps must be an integer >= 15, got dps=True of type bool"),
+        ({"dps": 20.0}, TypeError, r"dps must be an integer >= 15, got dps=20.0 of type float"),
+        ({"dps": 14}, ValueError, r"dps must be an integer >= 15, got dps=14"),
+        ({"points": "5"}, TypeError, r"points must be an integer >= 1, got points='5' of type str"),
+        ({"points": 0}, ValueError, r"points must be an integer >= 1, got points=0"),
+    ],
+)
+def test_verify_argument_errors(arguments, error, message):
+    with pytest.raises(error, match=message):
+        verify(**arguments)
