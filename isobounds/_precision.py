@@ -128,7 +128,18 @@ def precision(dps):
         _working_dps.reset(token)
 
 
-def _sympy_to_mpf(x, name):
+def _nan_error(name, requirement):
+    """Return the ValueError for a NaN argument, stating ``requirement`` (the allowed values) when given."""
+    message = f"{name} must not be NaN, got {name}=nan"
+    if requirement is not None:
+        message += f". It must be {requirement}"
+    return ValueError(message)
+
+
+def _sympy_to_mpf(x, name, requirement=None):
+    if type(x).__name__ == "NaN":
+        # sympy.nan, checked by name so that this module does not import sympy.
+        raise _nan_error(name, requirement)
     if not getattr(x, "is_number", False) or x.is_extended_real is False:
         raise TypeError(f"{name} must be a real number, got {name}={x!r}")
     if x.is_infinite:
@@ -176,7 +187,7 @@ def _parse_decimal(text):
     return value
 
 
-def to_mpf(x, name):
+def to_mpf(x, name, requirement=None):
     """Convert a real number to ``mpmath.mpf`` at the current mpmath precision.
 
     Parameters
@@ -189,6 +200,9 @@ def to_mpf(x, name):
         can carry more bits than the working precision.
     name : str
         Argument name used in error messages.
+    requirement : str, optional
+        The allowed values, such as ``"a probability in [0, 1]"``, which the
+        message for NaN states.
 
     Raises
     ------
@@ -204,7 +218,7 @@ def to_mpf(x, name):
     if isinstance(x, decimal.Decimal):
         # A Decimal is an exact decimal number, so it keeps its digits like a decimal string.
         if x.is_nan():
-            raise ValueError(f"{name} must not be NaN, got {name}=nan")
+            raise _nan_error(name, requirement)
         x = float(x) if x.is_infinite() else str(x)
     if isinstance(x, mpmath.mpf):
         value = x
@@ -220,13 +234,13 @@ def to_mpf(x, name):
         except (ValueError, TypeError):
             raise ValueError(f"{name} must be a decimal number, got the string {name}={x!r}") from None
     elif type(x).__module__.startswith("sympy"):
-        value = _sympy_to_mpf(x, name)
+        value = _sympy_to_mpf(x, name, requirement)
     elif isinstance(x, numbers.Real):
         value = mpmath.mpf(float(x))
     else:
         raise TypeError(f"{name} must be a real number, got {name}={x!r} of type {type(x).__name__}")
     if mpmath.isnan(value):
-        raise ValueError(f"{name} must not be NaN, got {name}=nan")
+        raise _nan_error(name, requirement)
     return value
 
 

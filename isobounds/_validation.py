@@ -54,7 +54,7 @@ def check_real(name, x):
 
 def check_finite(name, x):
     """Convert ``x`` to mpf and require it to be finite."""
-    value = to_mpf(x, name)
+    value = to_mpf(x, name, "a finite real number")
     if not mpmath.isfinite(value):
         raise ValueError(f"{name} must be a finite real number, got {name}={_shown(x, value)}")
     return value
@@ -62,25 +62,25 @@ def check_finite(name, x):
 
 def check_positive(name, x, allow_inf=False):
     """Convert ``x`` to mpf and require ``0 < x < inf`` (``x = inf`` if ``allow_inf``)."""
-    value = to_mpf(x, name)
+    requirement = f"a positive finite number in (0, {'inf]' if allow_inf else 'inf)'}"
+    value = to_mpf(x, name, requirement)
     if value <= 0 or (mpmath.isinf(value) and not allow_inf):
-        upper = "inf]" if allow_inf else "inf)"
-        raise ValueError(f"{name} must be a positive finite number in (0, {upper}, got {name}={_shown(x, value)}")
+        raise ValueError(f"{name} must be {requirement}, got {name}={_shown(x, value)}")
     return value
 
 
 def check_nonnegative(name, x, allow_inf=False):
     """Convert ``x`` to mpf and require ``0 <= x < inf`` (``x = inf`` if ``allow_inf``)."""
-    value = to_mpf(x, name)
+    requirement = f"a nonnegative number in [0, {'inf]' if allow_inf else 'inf)'}"
+    value = to_mpf(x, name, requirement)
     if value < 0 or (mpmath.isinf(value) and not allow_inf):
-        upper = "inf]" if allow_inf else "inf)"
-        raise ValueError(f"{name} must be a nonnegative number in [0, {upper}, got {name}={_shown(x, value)}")
+        raise ValueError(f"{name} must be {requirement}, got {name}={_shown(x, value)}")
     return value
 
 
 def check_probability(name, x):
     """Convert ``x`` to mpf and require ``0 <= x <= 1``."""
-    value = to_mpf(x, name)
+    value = to_mpf(x, name, "a probability in [0, 1]")
     if not 0 <= value <= 1:
         raise ValueError(f"{name} must be a probability in [0, 1], got {name}={_shown(x, value)}")
     return value

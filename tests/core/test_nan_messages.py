@@ -1,0 +1,23 @@
+"""A NaN argument raises ValueError naming the argument and the values it allows, whatever type carries the NaN."""
+
+import numpy as np
+import pytest
+import sympy
+
+import isobounds as ib
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda nan: ib.tv_lower_bound_two_gaussians(0, 1, 1, nan),
+         r"lip must not be NaN, got lip=nan\. It must be a positive finite number in \(0, inf\)"),
+        (lambda nan: ib.Phi_inv(nan), r"p must not be NaN, got p=nan\. It must be a probability in \[0, 1\]"),
+        (lambda nan: ib.kl_lower_bound_two_gaussians(0, 1, 1, 1, nan),
+         r"model_weight must not be NaN, got model_weight=nan\. It must be a probability in \[0, 1\]"),
+    ],
+)
+@pytest.mark.parametrize("nan", [float("nan"), "nan", np.float32("nan"), sympy.nan], ids=["float", "str", "float32", "sympy"])
+def test_nan_message_states_range(call, message, nan):
+    with pytest.raises(ValueError, match=message):
+        call(nan)
