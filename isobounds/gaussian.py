@@ -47,6 +47,11 @@ __all__ = [
 
 _MAX_NEWTON_STEPS = 200
 
+# Below this value of u = c (|x| + c) the mass Phi(x + c) - Phi(x) is summed
+# from its Taylor series at x, whose terms shrink at least like u**n / n!.
+_SERIES_THRESHOLD = mpmath.mpf("1e-3")
+_MAX_SERIES_TERMS = 400
+
 
 # ---------------------------------------------------------------------------
 # Kernels: mpf in, mpf out, at the current mpmath precision.
@@ -309,6 +314,27 @@ def _gaussian_mass(a, b):
             if mass <= 0 and b - a > 0:
                 mass = _gaussian_mass_series(a, b)
     return +mass
+
+
+def _shifted_mass_series(x, c):
+    """Phi(x + c) - Phi(x) = phi(x) sum_n (-1)^n He_n(x) c^(n+1) / (n+1)!, for small c (|x| + c)."""
+    hermite_prev, hermite = mpmath.mpf(0), mpmath.mpf(1)
+    power = c
+    total = mpmath.mpf(0)
+    tolerance = mpmath.eps
+    previous_small = False
+    for n in range(_MAX_SERIES_TERMS):
+        term = (-1) ** n * hermite * power
+        total += term
+        # He_n(x) can vanish at one n (every odd n at x = 0), never at two
+        # consecutive ones, so the sum stops after two negligible terms.
+        small = abs(term) <= tolerance * abs(total)
+        if small and previous_small:
+            break
+        previous_small = small
+        hermite_prev, hermite = hermite, x * hermite - n * hermite_prev
+        power = power * c / (n + 2)
+    return _phi(x) * total
 
 
 def _gaussian_mass_series(a, b):

@@ -29,16 +29,17 @@ from .._validation import (
     check_probability,
     check_probability_array,
 )
-from ..gaussian import _gaussian_mass, _isoperimetric_profile, _Phi, _phi, _Phi_inv
+from ..gaussian import (
+    _SERIES_THRESHOLD,
+    _gaussian_mass,
+    _isoperimetric_profile,
+    _Phi,
+    _Phi_inv,
+    _shifted_mass_series,
+)
 from ._common import evaluate, is_array, reject_booleans
 
 __all__ = ["surface_area_lower_bound", "extension_mass_lower_bound", "shell_mass_lower_bound"]
-
-# Below this value of u = c (|x| + c) the mass Phi(x + c) - Phi(x) is summed
-# from its Taylor series at x, whose terms shrink at least like u**n / n!.
-_SERIES_THRESHOLD = mpmath.mpf("1e-3")
-_MAX_SERIES_TERMS = 400
-
 
 # ---------------------------------------------------------------------------
 # Kernels: mpf in, mpf out, at the current mpmath precision.
@@ -51,27 +52,6 @@ def _extension_mass(p, c):
     if p == 1:
         return mpmath.mpf(1)
     return _Phi(c + _Phi_inv(p))
-
-
-def _shifted_mass_series(x, c):
-    """Phi(x + c) - Phi(x) = phi(x) sum_n (-1)^n He_n(x) c^(n+1) / (n+1)!, for small c (|x| + c)."""
-    hermite_prev, hermite = mpmath.mpf(0), mpmath.mpf(1)
-    power = c
-    total = mpmath.mpf(0)
-    tolerance = mpmath.eps
-    previous_small = False
-    for n in range(_MAX_SERIES_TERMS):
-        term = (-1) ** n * hermite * power
-        total += term
-        # He_n(x) can vanish at one n (every odd n at x = 0), never at two
-        # consecutive ones, so the sum stops after two negligible terms.
-        small = abs(term) <= tolerance * abs(total)
-        if small and previous_small:
-            break
-        previous_small = small
-        hermite_prev, hermite = hermite, x * hermite - n * hermite_prev
-        power = power * c / (n + 2)
-    return _phi(x) * total
 
 
 class _ShellMass:

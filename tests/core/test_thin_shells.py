@@ -8,7 +8,7 @@ references below use that first-order formula at 60 digits.
 import mpmath
 import pytest
 
-from isobounds import Ball, GaussianMixture, HalfSpace, Interval, kl_lower_bound, tv_lower_bound
+from isobounds import Ball, GaussianMixture, HalfSpace, Interval, kl_lower_bound, maximize_kl_over_radius, tv_lower_bound
 
 
 def assert_rel(value, reference, tol="1e-28"):
@@ -58,3 +58,31 @@ def test_bounds_at_tiny_radius(r):
     assert mpmath.isfinite(kl)
     # kl_bin(beta || v) = beta log(beta / v) - beta + v + O(beta^2) for beta, v -> 0.
     assert_rel(kl, reference_kl, tol="1e-25")
+
+
+@pytest.mark.parametrize("a, width", [("39.5", "1e-300"), ("-40", "1e-20"), ("1e5", "1e-9"), ("-3", "2e-4"), ("0.3", "1e-5")])
+def test_short_interval_against_tails(a, width):
+    # Reference: the difference of the two upper tails Phi(-a) - Phi(-a - h), at
+    # enough digits (1500) to absorb the cancellation of a width as thin as 1e-300.
+    with mpmath.workdps(1500):
+        low = mpmath.mpf(a)
+        high = low + mpmath.mpf(width)
+        reference = (mpmath.erfc(low / mpmath.sqrt(2)) - mpmath.erfc(high / mpmath.sqrt(2))) / 2
+    value = GaussianMixture([1], [0], 1).mass(Interval(low, high), dps=30)
+    assert_rel(value, reference)
+
+
+def test_kl_radius_search_at_tiny_lip():
+    # lip = 1e-300 sends the search to radii near 1e-300, whose shells used to cost
+    # erf at 2000 bits per evaluation (over a minute). Reference: the bound at the
+    # returned radius, from Theorem 7 with mpmath at 1500 digits.
+    nu = GaussianMixture([0.5, 0.5], ["-40", "40"], 1)
+    found = maximize_kl_over_radius(Interval(-mpmath.inf, 0), "1e-300", target=nu, model_mass="0.5", dps=30)
+    with mpmath.workdps(1500):
+        r, lip = mpmath.mpf(found.radius), mpmath.mpf("1e-300")
+        beta = mpmath.ncdf(r / lip) - mpmath.mpf(1) / 2
+        shell = (mpmath.erfc(-40 / mpmath.sqrt(2)) - mpmath.erfc((r - 40) / mpmath.sqrt(2))) / 4
+        shell += (mpmath.erfc(40 / mpmath.sqrt(2)) - mpmath.erfc((r + 40) / mpmath.sqrt(2))) / 4
+        expected = beta * mpmath.log(beta / shell) + (1 - beta) * mpmath.log((1 - beta) / (1 - shell))
+    assert beta > shell
+    assert_rel(found.value, expected)
