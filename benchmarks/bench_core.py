@@ -58,16 +58,25 @@ def bench_ot_lipschitz(repeat):
 
 def bench_searches(repeat):
     """Return ``(case, seconds)`` for the radius and set searches, which have no goal."""
-    from isobounds import GaussianMixture
-    from isobounds.bounds import maximize_tv_over_half_spaces, maximize_tv_over_intervals, maximize_tv_two_gaussians
+    from isobounds import GaussianMixture, Interval
+    from isobounds.bounds import (
+        maximize_kl_over_radius,
+        maximize_tv_over_half_spaces,
+        maximize_tv_over_intervals,
+        maximize_tv_two_gaussians,
+    )
 
     target = GaussianMixture([0.2, 0.5, 0.3], [-6.0, 0.0, 5.0], [0.7, 1.0, 1.5])
+    far_modes = GaussianMixture([0.5, 0.5], [-40, 40], 1)
     cases = [
         ("maximize_tv_two_gaussians, modes 6 apart, L = 2", lambda: maximize_tv_two_gaussians(-3, 3, 1, 2)),
         # The bound is 1/2 - 6e-20 over a wide range of radii, so the search runs again with more digits.
         ("maximize_tv_two_gaussians, modes 200 apart, L = 10", lambda: maximize_tv_two_gaussians(-100, 100, 1, 10)),
         ("maximize_tv_over_half_spaces, 3 components, L = 3", lambda: maximize_tv_over_half_spaces(3, target=target)),
         ("maximize_tv_over_intervals, 3 components, L = 3", lambda: maximize_tv_over_intervals(3, target=target)),
+        # Radii near 1e-300 give shells far thinner than the working precision of their ends.
+        ("maximize_kl_over_radius, modes 80 apart, L = 1e-300", lambda: maximize_kl_over_radius(
+            Interval(float("-inf"), 0), "1e-300", target=far_modes, model_mass="0.5")),
     ]
     return [(case, median_seconds(call, max(1, repeat // 3))) for case, call in cases]
 
