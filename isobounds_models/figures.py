@@ -154,7 +154,10 @@ def figure_univariate(rows, stem):
     axes[3].plot(grid, mixture_mass(-grid / 2, grid / 2, grid), color="black", lw=1, label="target")
     axes[0].set_yscale("log")
     axes[2].set_yscale("symlog", linthresh=1e-2)
-    titles = ["Lipschitz constant (score model: whole sampler)", "total variation", "KL divergence", "mass of [-m/2, m/2]"]
+    lipschitz_title = "Lipschitz constant"
+    if any(r["model"] == "sgm" for r in rows):
+        lipschitz_title += " (score model: whole sampler)"
+    titles = [lipschitz_title, "total variation", "KL divergence (nats)", "mass of [-m/2, m/2]"]
     for axis, title in zip(axes, titles):
         axis.set_xlabel("m")
         axis.set_title(title)
@@ -244,9 +247,11 @@ def figure_bounds(curves, stem):
         lips = [row["lipschitz"] for row in rows]
         axes[0].plot(lips, [row["tv_bound_corollary6"] for row in rows], label=f"m = {m:g}")
         axes[1].plot(lips, [row["kl_bound_corollary8"] for row in rows], label=f"m = {m:g}")
-    for axis, title in zip(axes, ["TV lower bound (Corollary 6)", "KL lower bound (Corollary 8, corrected)"]):
+    titles = ["TV lower bound (Corollary 6)", "KL lower bound (Corollary 8, corrected)"]
+    for axis, title, ylabel in zip(axes, titles, ["total variation", "KL divergence (nats)"]):
         axis.set_xscale("log")
         axis.set_xlabel("Lipschitz constant L")
+        axis.set_ylabel(ylabel)
         axis.set_title(title)
         axis.legend(fontsize=7)
     figure.tight_layout()
@@ -260,7 +265,12 @@ def _stats_by_m(rows):
 
 
 def _errorbar(axis, xs, groups, color, label, linestyle="-"):
-    """Plot the mean of each group with its standard deviation (0 for one run)."""
+    """Plot the mean of each group with its standard deviation (0 for one run).
+
+    A measured curve (solid) has round markers and a bound or reference
+    (dashed or dotted) has crosses, so the two differ where a single ``m``
+    draws no line.
+    """
     finite = [[v for v in group if v is not None and np.isfinite(v)] for group in groups]
     keep = [i for i, group in enumerate(finite) if group]
     if not keep:
@@ -268,4 +278,4 @@ def _errorbar(axis, xs, groups, color, label, linestyle="-"):
     means = [np.mean(finite[i]) for i in keep]
     spread = [np.std(finite[i]) for i in keep]
     axis.errorbar([xs[i] for i in keep], means, yerr=spread, color=color, label=label, linestyle=linestyle,
-                  marker="o", markersize=3, capsize=2)
+                  marker="o" if linestyle == "-" else "x", markersize=3 if linestyle == "-" else 5, capsize=2)

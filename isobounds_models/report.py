@@ -107,7 +107,8 @@ def markdown_report(rows, title="report", metadata=None):
             lines += [f"Wall time since the resume: {metadata['wall_time_s']} s (the time before the interruption "
                       "is not counted).", ""]
         else:
-            lines += [f"Wall time: {metadata['wall_time_s']} s.", ""]
+            lines += [f"Wall time: {metadata['wall_time_s']} s of training and measurement (without starting "
+                      "Python and drawing the figures).", ""]
     if metadata and metadata.get("note"):
         lines += [metadata["note"], ""]
     if not rows:
@@ -123,7 +124,11 @@ def markdown_report(rows, title="report", metadata=None):
               "levels (score model).",
               "L: exact (GAN, VAE); largest local constant of the whole Langevin sampler over the differentiated "
               "trajectories, a lower estimate (score model). L implied: smallest L that Theorem 1 allows "
-              "given the measured masses.", ""]
+              "given the measured masses.",
+              "TV bound: the larger of Theorem 4 (the half-lines at 0 with the model's masses, best radius on a "
+              "grid) and Corollary 6. KL bound: the larger of the corrected Theorem 7 (same sets and radii) and "
+              "the corrected Corollary 8. KL values are in nats. IQR: interquartile range of the model's samples.",
+              ""]
     lines += estimator_notes(rows)
 
     lines += findings(rows)

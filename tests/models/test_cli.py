@@ -83,6 +83,30 @@ def test_evaluate_without_training_message(capsys, tmp_path):
     assert "isobounds-models train --model gan" in message
 
 
+def test_zero_threads_message(capsys, tmp_path):
+    message = _error_message(capsys, ["reproduce", "bounds", "--threads", "0", "--out", str(tmp_path)])
+    assert "--threads must be a positive integer, got --threads 0" in message
+
+
+def test_threads_option_sets_torch_threads(tmp_path):
+    # The subprocess keeps the thread count of this test process unchanged.
+    code = ("import torch; from isobounds_models.cli import main; "
+            f"status = main(['reproduce', 'bounds', '--threads', '1', '--out', {str(tmp_path)!r}]); "
+            "print(status, torch.get_num_threads())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["0", "1"]
+
+
+def test_version_option(capsys):
+    import isobounds
+
+    with pytest.raises(SystemExit) as raised:
+        main(["--version"])
+    assert raised.value.code == 0
+    assert capsys.readouterr().out.strip() == f"isobounds-models {isobounds.__version__}"
+
+
 def test_module_entry_point_help():
     result = subprocess.run([sys.executable, "-m", "isobounds_models", "--help"], capture_output=True, text=True,
                             timeout=120)
