@@ -127,3 +127,14 @@ __all__ = [
     "maximize_tv_over_half_spaces",
     "maximize_tv_over_intervals",
 ]
+
+_LAZY_SUBPACKAGES = ("symbolic", "pushforward", "testing")
+
+
+def __getattr__(name):
+    """Import a subpackage of :data:`_LAZY_SUBPACKAGES` on first access, so that ``import isobounds`` stays light."""
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

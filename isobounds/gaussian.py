@@ -425,6 +425,16 @@ def Phi_c(x, *, dps=None):
         Any real number, infinities included.
     dps : int, optional
         Significant digits of the result.
+
+    Notes
+    -----
+    NOTE: the result for a huge ``x`` has a huge binary exponent, and
+    mpmath's conversion to decimal (``print``, ``str``, ``repr``,
+    ``mpmath.nstr``) grows faster than linearly with its length.
+    ``Phi_c(1e1000)``, about ``10^(-2.2e1999)``, takes about 2 s to print
+    on a 2-core machine, and ``Phi_c(1e5000)`` more than a minute, though
+    each is computed in well under a second. Print :func:`log_Phi` of
+    ``-x`` instead, which is about ``-x^2 / 2``.
     """
     if _is_array(x):
         return vectorized.Phi_c(x)

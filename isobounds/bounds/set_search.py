@@ -965,6 +965,7 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     Salmona et al., 2022, Theorem 4.
     """
     check_gaussian_mixture(target)
+    _check_univariate(target)
     _radius_pair(radius_range)
     if isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral) or grid_points < 3:
         raise ValueError(f"grid_points must be an integer >= 3, got grid_points={grid_points!r}")
@@ -983,6 +984,15 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     radii, a, b = evaluate(compute, dps)
     region = Interval(a, b)
     return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
+
+
+def _check_univariate(target):
+    """Raise ValueError when the means of ``target`` have more than one coordinate."""
+    means = np.asarray(target.means, dtype=object)
+    dim = 1 if means.ndim <= 1 else means.shape[-1]
+    if dim != 1:
+        raise ValueError(f"maximize_tv_over_intervals needs a univariate target, got a target in dimension {dim}; "
+                         "use maximize_tv_over_half_spaces for a target in R^d")
 
 
 def _rank(value, region, radii, L, target):

@@ -148,7 +148,13 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
     target : measure from :mod:`isobounds.measures`
         Anything with ``mass(set, dps=...)`` and ``dim``.
     model_mass : real number in [0, 1], optional
-        The model's mass :math:`\rho(A)`.
+        The model's mass :math:`\rho(A)`, taken as exact. A mass rounded
+        to the working precision, such as ``target.mass(A)`` for a model
+        equal to the target, differs from the true mass in its last digits,
+        and the bound is then that of the rounded mass, which can be about
+        ``10^-dps`` where the bound of the true mass is 0. Pass the mass
+        with more digits (``mass(A, dps=...)``) to get the bound of the
+        true mass.
     clip : bool, default True
         Return ``max(bracket, 0)``. ``clip=False`` returns the raw bracket,
         which may be negative (then the bound is the trivial 0).

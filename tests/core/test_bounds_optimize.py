@@ -202,6 +202,13 @@ def test_optimizers_reject_bad_input():
         maximize_tv_over_intervals(1, target=target, grid_points=2)
 
 
+def test_intervals_reject_target_in_plane():
+    plane = GaussianMixture([0.5, 0.5], [[0, 0], [6, 8]], 1.0)
+    with pytest.raises(ValueError, match="needs a univariate target, got a target in dimension 2; use "
+                                         "maximize_tv_over_half_spaces"):
+        maximize_tv_over_intervals(5, target=plane)
+
+
 def test_public_names_match_all():
     exported = {name for name in dir(bounds) if not name.startswith("_")} - {
         "isoperimetry", "lipschitz", "tv", "kl", "optimize", "set_search"

@@ -36,3 +36,19 @@ def test_core_import_does_not_load_torch_or_sympy_layer():
     code = "import sys, isobounds; print('torch' in sys.modules, 'isobounds.symbolic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+@pytest.mark.parametrize("name", ["symbolic", "pushforward", "testing"])
+def test_subpackage_by_attribute(name):
+    # Attribute access imports the subpackage, as "imported on demand" promises.
+    import subprocess
+    import sys
+
+    code = f"import isobounds; print(isobounds.{name}.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [f"isobounds.{name}"]
+
+
+def test_unknown_attribute_raises():
+    with pytest.raises(AttributeError, match="module 'isobounds' has no attribute 'no_such_name'"):
+        isobounds.no_such_name  # noqa: B018
