@@ -1,34 +1,27 @@
-"""Command line: evaluate the bounds of the paper from flags.
-
-Examples
---------
-::
-
-    isobounds lipschitz --m1 -5 --m2 5 --sigma 1
-    isobounds tv --m1 0 --m2 20 --sigma 1 --lip 100
-    isobounds kl --m1 -3 --m2 3 --sigma 1 --lip 10 --model-weight 0.5
-    isobounds tv --m1 -5 --m2 5 --sigma 1 --lip 10 --sweep lip=1:1e6:log25
-    isobounds table --lip 10
+"""Command line: evaluate the bounds of Salmona et al. (2022) from flags.
 
 Each subcommand prints a readable table, or JSON with ``--json``. Numbers
 are computed at ``--dps`` significant digits (default 30) and printed with
 ``--digits`` of them. A ``--digits`` above ``--dps`` raises the working
 precision to ``--digits``, so that every printed digit is computed.
+``isobounds COMMAND --help`` describes each subcommand and gives examples.
 
-NOTE: the radius printed by ``tv --optimize`` is the location of a
-maximum, which is ill-conditioned: its last three or four printed digits
-can change with ``--dps``, while the bound itself is accurate to every
-printed digit.
+A negative number or vector may follow its option after a space
+(``--m1 -1e-3``, ``--m1 -3,1``) as well as after an equals sign
+(``--m1=-3,1``): :func:`main` joins such pairs before argparse sees them.
 """
 
 import argparse
+import importlib.metadata
 import json
 import os
+import re
 import sys
+import textwrap
 
 import mpmath
 
-from ._precision import DEFAULT_DPS, precision
+from ._precision import DEFAULT_DPS, MAX_DPS, precision
 
 __all__ = ["main", "build_parser", "parse_sweep"]
 
@@ -116,13 +109,14 @@ class _SweepOnce(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def _positive_int(text):
+def _digit_count(text):
+    """Parse ``--dps`` or ``--digits``: an integer in [1, MAX_DPS], the range that :func:`precision` accepts."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if not 1 <= value <= MAX_DPS:
+        raise argparse.ArgumentTypeError(f"expected an integer in [1, {MAX_DPS}], got {value}")
     return value
 
 
@@ -137,11 +131,75 @@ def _nonnegative_int(text):
 
 
 # ---------------------------------------------------------------------------
+# Negative values after a space
+# ---------------------------------------------------------------------------
+
+def _value_options(parser):
+    """Return the option strings of ``parser`` and of its subcommands that take a value."""
+    # argparse has no public API that lists a parser's options, so this reads its actions.
+    options = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                options |= _value_options(subparser)
+        elif action.option_strings and action.nargs != 0:
+            options.update(action.option_strings)
+    return options
+
+
+def _is_negative_value(token):
+    """Return whether ``token`` starts with a minus sign and parses as a number or as comma-separated numbers."""
+    if not token.startswith("-"):
+        return False
+    try:
+        _point(token)
+    except argparse.ArgumentTypeError:
+        return False
+    return True
+
+
+def _join_negative_values(argv, value_options):
+    """Join each option that takes a value with a following negative value: ``--m1 -1e-3`` becomes ``--m1=-1e-3``.
+
+    argparse reads a token that starts with ``-`` as an option unless it
+    looks like ``-1`` or ``-0.5``, so ``--m1 -1e-3`` and ``--m1 -3,1``
+    fail with "expected one argument". A token joined here is an option
+    in ``value_options``, or an abbreviation of one (argparse resolves
+    it, or reports it as ambiguous), followed by a token that
+    :func:`_point` parses. Every other token, and everything after
+    ``--``, is left as it is, so argparse still rejects unknown options.
+
+    >>> _join_negative_values(["tv", "--m1", "-3,1", "--lip", "1"], {"--m1", "--lip"})
+    ['tv', '--m1=-3,1', '--lip', '1']
+    """
+    joined = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            joined.extend(argv[index:])
+            break
+        takes_value = (
+            token.startswith("--")
+            and "=" not in token
+            and any(option.startswith(token) for option in value_options)
+        )
+        if takes_value and index + 1 < len(argv) and _is_negative_value(argv[index + 1]):
+            joined.append(f"{token}={argv[index + 1]}")
+            index += 2
+        else:
+            joined.append(token)
+            index += 1
+    return joined
+
+
+# ---------------------------------------------------------------------------
 # Subcommands: each maps parsed arguments to a list of (column, value) rows.
 # ---------------------------------------------------------------------------
 
 def _two_gaussian_args(parser, lip=True):
-    parser.add_argument("--m1", type=_point, required=True, help="first mean: a number or comma-separated coordinates")
+    parser.add_argument("--m1", type=_point, required=True,
+                        help="first mean: a number or comma-separated coordinates, such as -3,1")
     parser.add_argument("--m2", type=_point, required=True, help="second mean, same dimension as --m1")
     parser.add_argument("--sigma", type=_number, default="1", help="common standard deviation of both components (default 1)")
     if lip:
@@ -213,62 +271,182 @@ def _run_table(args):
 # distinct means) do not apply; the table shows the trivial values 1, 0, 0.
 
 
-def build_parser():
-    """Build the argument parser of the ``isobounds`` command."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dps", type=_positive_int, default=DEFAULT_DPS,
+def _package_version():
+    """Return the installed version of isobounds, or ``isobounds.__version__`` when the package is not installed."""
+    try:
+        return importlib.metadata.version("isobounds")
+    except importlib.metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _add_common_options(parser, sweep_example):
+    """Add the precision, output and ``--sweep`` options to ``parser``, with ``sweep_example`` in the ``--sweep`` help."""
+    parser.add_argument("--dps", type=_digit_count, default=DEFAULT_DPS,
                         help="working precision in significant digits (default 30; raised to --digits if lower)")
-    common.add_argument("--digits", type=_positive_int, default=10, help="significant digits printed in the table (default 10)")
-    common.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
-    common.add_argument(
+    parser.add_argument("--digits", type=_digit_count, default=10, help="significant digits printed in the table (default 10)")
+    parser.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
+    parser.add_argument(
         "--sweep",
         type=parse_sweep,
         action=_SweepOnce,
         metavar="NAME=START:STOP:SPEC",
-        help="evaluate over a grid of one parameter, e.g. lip=1:1e6:log25 or sigma=0.5:2:lin7",
+        help=f"evaluate over a grid of one numeric option of this command, such as {sweep_example}. "
+        f"SPEC is logN (N points evenly spaced in log10, START > 0 and STOP > 0), or linN or N "
+        f"(N evenly spaced points), with N in [1, {MAX_SWEEP_POINTS}]. A required option must still "
+        f"be given when it is swept, and the sweep replaces its value.",
     )
 
+
+def _add_command(commands, name, summary, description, examples, note=None):
+    """Add subcommand ``name``: ``summary`` for ``isobounds --help``, ``description`` and ``examples`` for its own help."""
+    epilog = "examples:\n" + "".join(f"  {line}\n" for line in examples)
+    if note is not None:
+        epilog += "\n" + textwrap.fill(note, width=79)
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, width=79),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser():
+    """Build the argument parser of the ``isobounds`` command."""
     parser = argparse.ArgumentParser(
         prog="isobounds",
         description="Lower bounds on the Lipschitz constant, total variation and KL divergence of push-forward "
         "generative models fitting Gaussian mixtures (Salmona et al., 2022).",
+        epilog="Run 'isobounds COMMAND --help' for what a command computes, its options and examples.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    lipschitz = commands.add_parser("lipschitz", parents=[common], help="Corollary 2: Lipschitz constant needed to fit two Gaussians exactly")
+    lipschitz = _add_command(
+        commands,
+        "lipschitz",
+        "Corollary 2: Lipschitz constant needed to fit two Gaussians exactly",
+        "Compute a lower bound on the Lipschitz constant of any generator g for which g#N(0, I) equals the "
+        "mixture w N(m1, sigma^2 I) + (1 - w) N(m2, sigma^2 I) (Corollary 2 of Salmona et al., 2022). "
+        "lipschitz_bound is the closed form sigma exp(D^2 / (8 sigma^2) - Phi^-1(w)^2 / 2), with D = |m2 - m1|, "
+        "and lipschitz_bound_sharp is the intermediate step of the proof, which is never smaller.",
+        [
+            "isobounds lipschitz --m1 -5 --m2 5 --sigma 1",
+            "isobounds lipschitz --m1 -3,1 --m2 3,0 --weight 0.3",
+            "isobounds lipschitz --m1 -5 --m2 5 --sweep sigma=0.5:2:lin7",
+        ],
+    )
     _two_gaussian_args(lipschitz, lip=False)
-    lipschitz.add_argument("--weight", type=_number, default="0.5", help="weight of the first component, in (0, 1) (default 0.5)")
+    lipschitz.add_argument("--weight", type=_number, default="0.5", help="weight w of the component at --m1, in (0, 1) (default 0.5)")
+    _add_common_options(lipschitz, "sigma=0.5:2:lin7")
     lipschitz.set_defaults(run=_run_lipschitz)
 
-    tv = commands.add_parser("tv", parents=[common], help="Corollary 6: total variation bound for a balanced two-Gaussian mixture")
+    tv = _add_command(
+        commands,
+        "tv",
+        "Corollary 6: total variation bound for a balanced two-Gaussian mixture",
+        "Compute a lower bound on the total variation distance, a number in [0, 1], between g#N(0, I) for an "
+        "L-Lipschitz generator g and the mixture (1/2)[N(m1, sigma^2 I) + N(m2, sigma^2 I)] (Corollary 6 of "
+        "Salmona et al., 2022). It is Theorem 4 on the half-space that bisects the means, at the fixed radius "
+        "r = D/(4 sigma) with D = |m2 - m1|.",
+        [
+            "isobounds tv --m1 0 --m2 20 --sigma 1 --lip 100",
+            "isobounds tv --m1 -3,1 --m2 3,0 --lip 10 --optimize",
+            "isobounds tv --m1 -5 --m2 5 --sigma 1 --lip 10 --sweep lip=1:1e6:log25",
+        ],
+        note="NOTE: the radius best_r printed by --optimize is the location of a maximum, which is "
+        "ill-conditioned. Its last three or four printed digits can change with --dps, while the bound "
+        "itself is accurate to every printed digit.",
+    )
     _two_gaussian_args(tv)
     tv.add_argument(
         "--optimize",
         action="store_true",
-        help="also maximise Theorem 4 over the radius r on the bisecting half-space (sharper than Corollary 6)",
+        help="also print tv_bound_best_r, Theorem 4 on the bisecting half-space maximised over the radius r "
+        "(never below Corollary 6), and the maximising radius best_r",
     )
+    _add_common_options(tv, "lip=1:1e6:log25")
     tv.set_defaults(run=_run_tv)
 
-    kl = commands.add_parser("kl", parents=[common], help="Corollary 8 (corrected): KL bound for a balanced two-Gaussian mixture")
+    kl = _add_command(
+        commands,
+        "kl",
+        "Corollary 8 (corrected): KL bound in nats for a balanced two-Gaussian mixture",
+        "Compute a lower bound, in nats, on the Kullback-Leibler divergence KL(g#N(0, I) || target) for an "
+        "L-Lipschitz generator g and the target (1/2)[N(m1, sigma^2 I) + N(m2, sigma^2 I)] (Corollary 8 of "
+        "Salmona et al., 2022). The bound depends on the model mass rho(H1) (--model-weight) of the half-space "
+        "H1 on the m1 side of the hyperplane that bisects the means. The published statement omits the "
+        "condition a >= b of its proof. The bound here adds that condition and is 0 when it fails.",
+        [
+            "isobounds kl --m1 -3 --m2 3 --sigma 1 --lip 10 --model-weight 0.5",
+            "isobounds kl --m1 -3 --m2 3 --lip 10 --model-weight 0.5 --sweep model-weight=0.01:0.5:lin50",
+        ],
+    )
     _two_gaussian_args(kl)
-    kl.add_argument("--model-weight", type=_number, default="0.5", help="model mass rho(H1) of the half-space on the m1 side (default 0.5)")
+    kl.add_argument("--model-weight", type=_number, default="0.5", help="model mass rho(H1) of the half-space on the m1 side, in [0, 1] (default 0.5)")
+    _add_common_options(kl, "model-weight=0.01:0.5:lin50")
     kl.set_defaults(run=_run_kl)
 
-    disconnected = commands.add_parser("disconnected", parents=[common], help="Corollary 5: total variation bound for a target on two pieces")
-    disconnected.add_argument("--weight", type=_number, required=True, help="mass of one piece, in [0, 1] (0 and 1 give the trivial bound 0)")
-    disconnected.add_argument("--distance", type=_number, required=True, help="distance between the pieces, > 0")
+    disconnected = _add_command(
+        commands,
+        "disconnected",
+        "Corollary 5: total variation bound for a target on two pieces",
+        "Compute a lower bound on the total variation distance between g#N(0, I), for an L-Lipschitz generator "
+        "g, and a target carried by two pieces of masses w and 1 - w that lie a distance D apart (Corollary 5 "
+        "of Salmona et al., 2022). With lambda = max(w, 1 - w), the bound is "
+        "Phi(D / (2L) + Phi^-1(lambda)) - lambda.",
+        [
+            "isobounds disconnected --weight 0.5 --distance 10 --lip 1",
+            "isobounds disconnected --weight 0.3 --distance 10 --lip 1 --sweep distance=1:100:log9",
+        ],
+    )
+    disconnected.add_argument("--weight", type=_number, required=True, help="mass w of one piece, in [0, 1] (0 and 1 give the trivial bound 0)")
+    disconnected.add_argument("--distance", type=_number, required=True, help="distance D between the pieces, > 0")
     disconnected.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
+    _add_common_options(disconnected, "distance=1:100:log9")
     disconnected.set_defaults(run=_run_disconnected)
 
-    iso = commands.add_parser("isoperimetry", parents=[common], help="Theorem 1: lower bounds on rho(A_r), rho(A_r minus A) and the surface area")
+    iso = _add_command(
+        commands,
+        "isoperimetry",
+        "Theorem 1: lower bounds on rho(A_r), rho(A_r minus A) and the surface area",
+        "Compute lower bounds for a set A of model mass rho(A) under g#N(0, I), for an L-Lipschitz generator g "
+        "(Theorem 1 of Salmona et al., 2022). alpha bounds the model mass of the extension A_r, the points within "
+        "distance r of A. beta bounds the model mass of the shell A_r minus A, and surface_area_bound bounds "
+        "the model's surface area of A.",
+        [
+            "isobounds isoperimetry --mass 0.5 --r 1 --lip 2",
+            "isobounds isoperimetry --mass 1e-6 --r 1 --lip 2 --sweep r=0:5:lin11",
+        ],
+    )
     iso.add_argument("--mass", type=_number, required=True, help="model mass rho(A), in [0, 1]")
     iso.add_argument("--r", type=_number, required=True, help="extension radius r >= 0")
     iso.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
+    _add_common_options(iso, "r=0:5:lin11")
     iso.set_defaults(run=_run_isoperimetry)
 
-    table = commands.add_parser("table", parents=[common], help="bounds for (1/2)[N(-m,1) + N(m,1)], m = 0..10")
-    table.add_argument("--lip", type=_number, default="10", help="Lipschitz constant for the TV and KL columns (default 10)")
+    table = _add_command(
+        commands,
+        "table",
+        "Corollaries 2, 6 and 8 for (1/2)[N(-m,1) + N(m,1)] at each integer m from 0 to --m-max (default 10)",
+        "Tabulate the bounds for the univariate target (1/2)[N(-m, 1) + N(m, 1)] at m = 0, 1, ..., --m-max, for "
+        "a generator with Lipschitz constant --lip (Salmona et al., 2022). lipschitz_bound is Corollary 2, the "
+        "Lipschitz constant needed to fit the target exactly, which does not depend on --lip. tv_bound is "
+        "Corollary 6, Theorem 4 on the bisecting half-space at the fixed radius r = D/(4 sigma) = m/2, since "
+        "D = 2m and sigma = 1. kl_bound, in nats, is Corollary 8 with the model weight rho(H1) = 1/2 and the "
+        "condition a >= b added. At m = 0 the two components coincide and the corollaries do not apply, so the "
+        "row shows 1, 0 and 0.",
+        [
+            "isobounds table --lip 10",
+            "isobounds table --lip 100 --m-max 20 --json",
+            "isobounds table --m-max 5 --sweep lip=1:1e6:log7",
+        ],
+    )
+    table.add_argument("--lip", type=_number, default="10", help="Lipschitz constant L for the TV and KL columns (default 10)")
     table.add_argument("--m-max", type=_nonnegative_int, default=10, help="largest m, an integer >= 0 (default 10)")
+    _add_common_options(table, "lip=1:1e6:log7")
     table.set_defaults(run=_run_table)
     return parser
 
@@ -323,16 +501,40 @@ def _inputs(args):
     return {key: value for key, value in vars(args).items() if key not in skip}
 
 
+# Library arguments whose names differ from the options that set them, per subcommand.
+_ARGUMENT_OPTIONS = {"disconnected": {"weights": "--weight", "distances": "--distance"}}
+
+
+def _name_options(message, args):
+    """Replace the library argument names in an error ``message`` by the options of ``args.command``.
+
+    The library names its arguments (``weights must be a probability in
+    [0, 1], got weights=2``), and the user typed options (``--weight``).
+    A name is replaced only as a whole word that is not part of a longer
+    name, a call such as ``len(m1)``, an index or a quoted string.
+
+    >>> args = argparse.Namespace(command="disconnected", weight="2", distance="1", lip="1")
+    >>> _name_options("weights must be a probability in [0, 1], got weights=2", args)
+    '--weight must be a probability in [0, 1], got --weight=2'
+    """
+    options = {name: "--" + name.replace("_", "-") for name in vars(args) if name in SWEEPABLE}
+    options.update(_ARGUMENT_OPTIONS.get(args.command, {}))
+    for name, option in options.items():
+        message = re.sub(rf"(?<![\w.'(\[-]){re.escape(name)}(?![\w'(\[-])", option, message)
+    return message
+
+
 def main(argv=None):
     """Entry point of the ``isobounds`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(_join_negative_values(argv, _value_options(parser)))
     args.dps = max(args.dps, args.digits)
     try:
         with precision(args.dps):
             rows = _evaluate(args)
     except (ValueError, TypeError) as error:
-        parser.exit(2, f"isobounds {args.command}: error: {error}\n")
+        parser.exit(2, f"isobounds {args.command}: error: {_name_options(str(error), args)}\n")
 
     try:
         if args.json:

@@ -1,13 +1,24 @@
 """The ``isobounds`` command line, checked against the closed forms."""
 
+import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 
 import mpmath
 import pytest
 
-from isobounds.cli import main, parse_sweep
+import isobounds
+from isobounds import (
+    kl_lower_bound_two_gaussians,
+    lipschitz_lower_bound_two_gaussians,
+    tv_lower_bound_disconnected,
+    tv_lower_bound_two_gaussians,
+)
+from isobounds.cli import _join_negative_values, main, parse_sweep
+
+COMMANDS = ("lipschitz", "tv", "kl", "disconnected", "isoperimetry", "table")
 
 
 def run_json(capsys, *argv):
@@ -165,3 +176,280 @@ def test_closed_pipe_is_not_an_error():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0
     assert "Traceback" not in stderr
+
+
+# ---------------------------------------------------------------------------
+# Negative values after a space
+# ---------------------------------------------------------------------------
+
+def expect_exit(capsys, argv, code=2):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == code
+    return capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "m1_args, m2_args, m1, m2",
+    [
+        (["--m1", "-1e-3"], ["--m2", "3"], "-1e-3", "3"),
+        (["--m1", "-3,1"], ["--m2", "3,0"], ["-3", "1"], ["3", "0"]),
+        (["--m1=-3,1"], ["--m2", "3,0"], ["-3", "1"], ["3", "0"]),
+        (["--m1", "-2.5E+0,-1"], ["--m2", "-1e-1,2"], ["-2.5E+0", "-1"], ["-1e-1", "2"]),
+        (["--m1", "0"], ["--m2", "-.5e1"], "0", "-.5e1"),
+    ],
+)
+def test_tv_negative_means_after_space(capsys, m1_args, m2_args, m1, m2):
+    out = run_json(capsys, "tv", *m1_args, *m2_args, "--lip", "1")
+    assert out["m1"] == m1
+    assert out["m2"] == m2
+    expected = tv_lower_bound_two_gaussians(m1, m2, "1", "1", dps=30)
+    assert out["tv_bound"] == mpmath.nstr(expected, 30)
+
+
+def test_lipschitz_negative_vector_matches_api(capsys):
+    out = run_json(capsys, "lipschitz", "--m1", "-3,1", "--m2", "3,-2e-1", "--weight", "0.3")
+    assert out["m2"] == ["3", "-2e-1"]
+    expected = lipschitz_lower_bound_two_gaussians(["-3", "1"], ["3", "-2e-1"], "1", weight="0.3", dps=30)
+    assert out["lipschitz_bound"] == mpmath.nstr(expected, 30)
+
+
+def test_kl_negative_means_match_api(capsys):
+    out = run_json(capsys, "kl", "--m1", "-3e0", "--m2", "3", "--lip", "10", "--model-weight", "0.4")
+    expected = kl_lower_bound_two_gaussians("-3e0", "3", "1", "10", "0.4", dps=30)
+    assert out["kl_bound"] == mpmath.nstr(expected, 30)
+    assert mpmath.mpf(out["kl_bound"]) > 0
+
+
+def test_negative_sweep_start_after_space(capsys):
+    rows = run_json(capsys, "tv", "--m1", "-1e0", "--m2", "1", "--lip", "1", "--sweep", "m1=-3:-1:lin3")
+    assert [row["m1"] for row in rows] == ["-3.0", "-2.0", "-1.0"]
+    expected = tv_lower_bound_two_gaussians(-2, "1", "1", "1", dps=30)
+    assert rows[1]["tv_bound"] == mpmath.nstr(expected, 30)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["tv", "--m1", "0", "--m2", "3", "--sigma", "-1e-3", "--lip", "1"], "--sigma must be a positive finite number in (0, inf), got --sigma=-1e-3"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "-1e-3"], "--lip must be a positive finite number in (0, inf), got --lip=-1e-3"),
+        (["lipschitz", "--m1", "0", "--m2", "3", "--weight", "-1e-3"], "--weight must be a probability in [0, 1], got --weight=-1e-3"),
+        (["kl", "--m1", "0", "--m2", "3", "--lip", "1", "--model-weight", "-1e-3"], "--model-weight must be a probability in [0, 1]"),
+        (["disconnected", "--weight", "0.5", "--distance", "-2.5e0", "--lip", "1"], "--distance must be a positive finite number in (0, inf), got --distance=-2.5e0"),
+        (["isoperimetry", "--mass", "-1e-3", "--r", "1", "--lip", "1"], "--mass must be a probability in [0, 1], got --mass=-1e-3"),
+        (["isoperimetry", "--mass", "0.5", "--r", "-1e-3", "--lip", "1"], "--r must be a nonnegative number in [0, inf), got --r=-1e-3"),
+        (["table", "--lip", "-1e-3"], "--lip must be a positive finite number in (0, inf), got --lip=-1e-3"),
+        (["table", "--m-max", "-1e0"], "argument --m-max: invalid integer '-1e0'"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--dps", "-1e3"], "argument --dps: invalid integer '-1e3'"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--sweep", "-1e3"], "invalid sweep '-1e3'"),
+    ],
+)
+def test_negative_value_reaches_validation(capsys, argv, message):
+    err = expect_exit(capsys, argv).err
+    assert "expected one argument" not in err
+    assert message in err
+
+
+def test_abbreviated_option_takes_negative_value(capsys):
+    out = run_json(capsys, "disconnected", "--weight", "0.5", "--dist", "1e1", "--lip", "1")
+    assert out["distance"] == "1e1"
+    err = expect_exit(capsys, ["disconnected", "--weight", "0.5", "--dist", "-1e1", "--lip", "1"]).err
+    assert "--distance must be a positive finite number in (0, inf), got --distance=-1e1" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--foo", "-1e-3"], "unrecognized arguments: --foo -1e-3"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--foo=-1"], "unrecognized arguments: --foo=-1"),
+        (["lipschitz", "--m1", "0", "--m2", "3", "--lip", "-1e-3"], "unrecognized arguments: --lip=-1e-3"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--json", "-1e-3"], "unrecognized arguments: -1e-3"),
+        (["tv", "--m", "-1e-3", "--m2", "3", "--lip", "1"], "ambiguous option: --m=-1e-3"),
+    ],
+)
+def test_unknown_options_still_rejected(capsys, argv, message):
+    err = expect_exit(capsys, argv).err
+    assert message in err
+
+
+def test_join_negative_values_cases():
+    options = {"--m1", "--lip", "--sweep"}
+    assert _join_negative_values(["--m1", "-1e-3"], options) == ["--m1=-1e-3"]
+    assert _join_negative_values(["--m1", "-3, 1"], options) == ["--m1=-3, 1"]
+    assert _join_negative_values(["--m", "-3,1"], options) == ["--m=-3,1"]
+    # Positive values, flags, unknown options, words and everything after -- stay as they are.
+    assert _join_negative_values(["--m1", "3,-1"], options) == ["--m1", "3,-1"]
+    assert _join_negative_values(["--json", "-1e-3"], options) == ["--json", "-1e-3"]
+    assert _join_negative_values(["--foo", "-1e-3"], options) == ["--foo", "-1e-3"]
+    assert _join_negative_values(["--m1", "-h"], options) == ["--m1", "-h"]
+    assert _join_negative_values(["--m1", "--lip"], options) == ["--m1", "--lip"]
+    assert _join_negative_values(["--", "--m1", "-1e-3"], options) == ["--", "--m1", "-1e-3"]
+    assert _join_negative_values(["--m1"], options) == ["--m1"]
+
+
+# ---------------------------------------------------------------------------
+# Help pages
+# ---------------------------------------------------------------------------
+
+def help_text(capsys, *argv):
+    return expect_exit(capsys, [*argv, "--help"], code=0).out
+
+
+@pytest.mark.parametrize(
+    "command, source",
+    [
+        ("lipschitz", "Corollary 2"),
+        ("tv", "Corollary 6"),
+        ("kl", "Corollary 8"),
+        ("disconnected", "Corollary 5"),
+        ("isoperimetry", "Theorem 1"),
+        ("table", "Corollary 6"),
+    ],
+)
+def test_subcommand_help_has_description(capsys, command, source):
+    text = help_text(capsys, command)
+    description = " ".join(text.split("\n\n")[1].split())
+    assert description.startswith(("Compute", "Tabulate"))
+    assert source in description
+    assert "Salmona et al., 2022" in description
+    assert f"examples:\n  isobounds {command} " in text
+
+
+@pytest.mark.parametrize("command", ["kl", "table"])
+def test_kl_help_states_nats(capsys, command):
+    assert "in nats" in help_text(capsys, command)
+
+
+def test_tv_help_has_optimize_note(capsys):
+    text = help_text(capsys, "tv")
+    note = text[text.index("NOTE:"):]
+    assert "best_r" in note
+    assert "--dps" in note
+
+
+def test_module_docstring_points_to_help():
+    import isobounds.cli
+
+    assert "isobounds COMMAND --help" in isobounds.cli.__doc__
+    assert "Examples\n" not in isobounds.cli.__doc__
+
+
+def examples(text):
+    block = text[text.index("examples:\n"):].split("\n\n")[0]
+    return [line.split()[1:] for line in block.splitlines()[1:]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_examples_run(capsys, command):
+    lines = examples(help_text(capsys, command))
+    assert lines
+    for argv in lines:
+        assert argv[0] == command
+        assert main(argv) == 0, argv
+        assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_sweep_help_example_uses_own_option(capsys, command):
+    text = help_text(capsys, command)
+    sweep_help = " ".join(text[text.index("--sweep NAME=START:STOP:SPEC\n"):].split())
+    name = re.search(r"such as ([\w-]+)=", sweep_help).group(1)
+    usage = " ".join(text.split("\n\n")[0].split())
+    assert f"--{name.replace('_', '-')} " in usage
+
+
+def test_lipschitz_help_has_no_lip_sweep(capsys):
+    text = help_text(capsys, "lipschitz")
+    assert "lip=" not in text
+    assert "sigma=0.5:2:lin7" in text
+
+
+def test_top_level_help_table_range(capsys):
+    text = " ".join(help_text(capsys).split())
+    assert "m = 0..10" not in text
+    assert "from 0 to --m-max (default 10)" in text
+
+
+def test_table_help_names_corollaries(capsys):
+    text = " ".join(help_text(capsys, "table").split())
+    assert "tv_bound is Corollary 6, Theorem 4 on the bisecting half-space at the fixed radius r = D/(4 sigma)" in text
+    assert "kl_bound, in nats, is Corollary 8 with the model weight rho(H1) = 1/2" in text
+
+
+def test_table_columns_match_help(capsys):
+    rows = run_json(capsys, "table", "--lip", "3", "--m-max", "3")
+    assert [row["m"] for row in rows] == [0, 1, 2, 3]
+    for row in rows[1:]:
+        m = row["m"]
+        # Theorem 4 on the bisecting half-space at r = D/(4 sigma) = m/2, for D = 2m and sigma = 1.
+        with mpmath.workdps(50):
+            r = mpmath.mpf(m) / 2
+            shell = (mpmath.ncdf(m + r) - mpmath.ncdf(m - r)) / 2
+            theorem_4 = mpmath.ncdf(r / 3) - mpmath.mpf(1) / 2 - shell
+            assert abs(mpmath.mpf(row["tv_bound"]) - max(theorem_4, 0)) < mpmath.mpf("1e-28")
+        assert row["tv_bound"] == mpmath.nstr(tv_lower_bound_two_gaussians(-m, m, 1, "3", dps=30), 30)
+        assert row["kl_bound"] == mpmath.nstr(kl_lower_bound_two_gaussians(-m, m, 1, "3", "0.5", dps=30), 30)
+
+
+# ---------------------------------------------------------------------------
+# Error messages name the options
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["disconnected", "--weight", "2", "--distance", "1", "--lip", "1"], "--weight must be a probability in [0, 1], got --weight=2"),
+        (["disconnected", "--weight", "nan", "--distance", "1", "--lip", "1"], "--weight must not be NaN, got --weight=nan"),
+        (["disconnected", "--weight", "0.5", "--distance", "0", "--lip", "1"], "--distance must be a positive finite number in (0, inf), got --distance=0"),
+        (["disconnected", "--weight", "0.5", "--distance", "inf", "--lip", "1"], "--distance must be a positive finite number in (0, inf), got --distance=inf"),
+        (["disconnected", "--weight", "0.5", "--distance", "1", "--lip", "0"], "--lip must be a positive finite number in (0, inf), got --lip=0"),
+        (["kl", "--m1", "0", "--m2", "3", "--lip", "1", "--model-weight", "2"], "--model-weight must be a probability in [0, 1], got --model-weight=2"),
+        (["lipschitz", "--m1", "0,1", "--m2", "3"], "--m1 and --m2 must have the same dimension"),
+    ],
+)
+def test_errors_name_options(capsys, argv, message):
+    err = expect_exit(capsys, argv).err
+    assert message in err
+    assert "weights" not in err
+    assert "distances" not in err
+    assert "model_weight" not in err
+
+
+@pytest.mark.parametrize("option", ["--dps", "--digits"])
+def test_digit_count_above_max_names_option(capsys, option):
+    err = expect_exit(capsys, ["tv", "--m1", "0", "--m2", "3", "--lip", "1", option, "100001"]).err
+    assert f"argument {option}: expected an integer in [1, 100000], got 100001" in err
+
+
+def test_disconnected_matches_api(capsys):
+    out = run_json(capsys, "disconnected", "--weight", "0.3", "--distance", "4", "--lip", "2")
+    assert out["tv_bound"] == mpmath.nstr(tv_lower_bound_disconnected("0.3", "4", "2", dps=30), 30)
+
+
+def test_sweep_error_keeps_its_wording(capsys):
+    argv = ["kl", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "weight=0.1:0.2:3"]
+    err = expect_exit(capsys, argv).err
+    assert "cannot sweep 'weight': the kl command has no --weight option" in err
+
+
+# ---------------------------------------------------------------------------
+# --version
+# ---------------------------------------------------------------------------
+
+def test_version_prints_package_version(capsys):
+    out = expect_exit(capsys, ["--version"], code=0).out
+    assert out == f"isobounds {importlib.metadata.version('isobounds')}\n"
+
+
+def test_version_falls_back_to_module(capsys, monkeypatch):
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    out = expect_exit(capsys, ["--version"], code=0).out
+    assert out == f"isobounds {isobounds.__version__}\n"
+
+
+def test_module_entry_point_version():
+    result = subprocess.run([sys.executable, "-m", "isobounds", "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout == f"isobounds {importlib.metadata.version('isobounds')}\n"
