@@ -23,9 +23,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .. import vectorized
-from .._precision import GUARD_DIGITS, resolve_dps, workdps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import check_array, check_positive, check_real
-from ..gaussian import _gaussian_mass
+from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _shifted_mass_series
 from ..measures._base import _check_sample_size, _generator
 
 __all__ = ["PushforwardMeasure", "as_intervals"]
@@ -94,6 +94,7 @@ class PushforwardMeasure:
             raise ValueError(f"scale must be a positive number representable in float64, got scale={self._scale_mpf}")
         self._lower, self._upper = g.piece_bounds()
         self._anchor_t, self._anchor_v = g.anchors()
+        self._root_scale = None
 
     @property
     def map(self):
@@ -160,13 +161,38 @@ class PushforwardMeasure:
         dps = resolve_dps(dps)
         with workdps(dps + GUARD_DIGITS):
             intervals = as_intervals(region)
-            total = self._latent_mass(self._preimage(intervals))
+            extra_bits = self._width_guard_bits(intervals)
+            with workprec(mpmath.mp.prec + extra_bits):
+                pieces = self._preimage(intervals)
+            total = self._latent_mass(pieces, extra_bits)
         with workdps(dps):
             return +total
 
-    def _latent_mass(self, pieces):
-        scale = self._scale_mpf
-        return mpmath.fsum(_gaussian_mass(lo / scale, hi / scale) for lo, hi in pieces)
+    def _width_guard_bits(self, intervals):
+        """Return the extra bits that keep the latent width of the thinnest finite interval.
+
+        A preimage end ``t + (a - v) / slope`` is rounded relative to
+        ``max(|t slope|, |a - v|)``, while the latent width of ``[a, b]`` is
+        ``(b - a) / |slope|``. So a shell of width ``1e-40`` next to values of
+        order 1 needs about 133 more bits, or its two ends round together
+        and its mass to 0.
+        """
+        if self._root_scale is None:
+            terms = [abs(t * slope) + abs(v) for _, _, t, v, slope in self._exact_pieces()]
+            self._root_scale = float(max(terms, default=0))
+        extra = 0
+        for a, b, _, _ in intervals:
+            if mpmath.isfinite(a) and mpmath.isfinite(b) and b > a:
+                size = max(abs(a), abs(b), mpmath.mpf(self._root_scale))
+                if size > 0:
+                    extra = max(extra, int(mpmath.mag(size) - mpmath.mag(b - a)) + _WIDTH_GUARD_BITS)
+        return extra
+
+    def _latent_mass(self, pieces, extra_bits=0):
+        """Return the ``N(0, s^2)`` mass of latent intervals ``(lo, hi)`` whose ends carry ``extra_bits`` more bits."""
+        with workprec(mpmath.mp.prec + extra_bits):
+            standardized = [(lo / self._scale_mpf, hi / self._scale_mpf) for lo, hi in pieces]
+        return mpmath.fsum(_standard_interval_mass(x, y) for x, y in standardized)
 
     @property
     def atoms(self):
@@ -276,6 +302,24 @@ class PushforwardMeasure:
         n = _check_sample_size(n)
         rng = _generator(rng)
         return self._g(rng.standard_normal(n) * self._scale)
+
+
+_WIDTH_GUARD_BITS = 20
+
+
+def _standard_interval_mass(x, y):
+    """Return the standard Gaussian mass of ``[x, y]`` at the working precision, for ends that may carry extra bits.
+
+    A thin interval, ``h (|x| + h) < 1e-3`` with ``h = y - x``, is summed
+    from the Taylor series at ``x``, with ``h`` formed exactly from the ends
+    before any rounding. So a shell of width ``1e-300`` keeps its mass.
+    """
+    if mpmath.isfinite(x) and mpmath.isfinite(y) and y > x:
+        width = mpmath.fsub(y, x, exact=True)
+        if width * (abs(x) + width) < _SERIES_THRESHOLD:
+            with workprec(mpmath.mp.prec + 2 * max(0, mpmath.mag(x)) + _WIDTH_GUARD_BITS):
+                return +_shifted_mass_series(x, width)
+    return _gaussian_mass(x, y)
 
 
 def _piece_preimage(lower, upper, t, v, slope, a, b, left_closed, right_closed):

@@ -41,6 +41,23 @@ def _integrate_pdf(rho, a, b, kinks=(0.0, 1.0, 2.0)):
                for lo, hi in zip(ends[:-1], ends[1:]))
 
 
+@pytest.mark.parametrize("r", ["1e-25", "1e-60", "1e-300", 5e-324])
+def test_mass_of_thin_shell(r):
+    # g(z) = 0.5 + 3.5 z on [-1, 0] and 0.5 + 1.5 z on [0, 1]: the shell of [-1, 1] at r has
+    # the latent preimages [-3/7 - r/3.5, -3/7] and [1/3, 1/3 + r/1.5], whose two ends
+    # used to round together once r fell below the working precision.
+    g = PiecewiseLinearMap([-1.0, 0.0, 1.0], [-3.0, 0.5, 2.0], 0.5, 2.0)
+    value = g.pushforward().mass(Interval(-1, 1).shell(r), dps=30)
+    with mpmath.workdps(1500):
+        width = mpmath.mpf(r)
+        left = (mpmath.erfc((1.5 / mpmath.mpf(3.5)) / mpmath.sqrt(2))
+                - mpmath.erfc((1.5 + width) / 3.5 / mpmath.sqrt(2))) / 2
+        right = (mpmath.erfc((mpmath.mpf(0.5) / 1.5) / mpmath.sqrt(2))
+                 - mpmath.erfc((0.5 + width) / 1.5 / mpmath.sqrt(2))) / 2
+        expected = left + right
+        assert abs(value / expected - 1) < mpmath.mpf(10) ** -28
+
+
 def test_mass_against_integrated_density_and_atoms():
     rho = FOLDED.pushforward()
     for a, b in [(-3.0, 0.5), (0.2, 1.0), (0.9, 1.1), (1.0, 2.5), (1.5, 9.0), (-np.inf, np.inf)]:
