@@ -29,12 +29,13 @@ import dataclasses
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, workdps
+from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_positive
 from ..gaussian import _gaussian_mass, _Phi_inv
 from ..measures import DisconnectedSupport, UnivariateDistribution
-from ..sets import as_intervals
+from ..sets import HalfSpace, as_intervals
 from ._common import (
+    check_means,
     check_model_mass,
     complement_mass,
     check_dimensions,
@@ -606,7 +607,9 @@ def maximize_tv_two_gaussians(m1, m2, sigma, lip, *, dps=None):
     -------
     OptimizedBound
         ``radius`` is the optimal ``r`` (the same for ``H`` and its
-        complement, by symmetry); ``region`` is None.
+        complement, by symmetry). ``region`` is ``H``, the half-space on the
+        side of ``m1``, :math:`\{x : \langle m_2 - m_1, x - (m_1 + m_2)/2 \rangle \le 0\}`,
+        or None when ``m1 = m2`` (the bound is then 0 for every set).
 
     References
     ----------
@@ -634,4 +637,17 @@ def maximize_tv_two_gaussians(m1, m2, sigma, lip, *, dps=None):
         value, r = _maximize_over_radius(bracket, low, high, terms)
         return max(value, mpmath.mpf(0)), r
 
-    return _result(compute, dps, None)
+    value, radius = evaluate(compute, dps)
+    with workdps(resolve_dps(dps) + GUARD_DIGITS):
+        region = _bisecting_half_space(m1, m2)
+    return OptimizedBound(value, radius, region)
+
+
+def _bisecting_half_space(m1, m2):
+    """Return the half-space of the points closer to ``m1`` than to ``m2``, or None when they are equal."""
+    first, second = check_means(m1, m2)
+    normal = [b - a for a, b in zip(first, second)]
+    if not any(normal):
+        return None
+    midpoint = mpmath.fsum(n * (a + b) for n, a, b in zip(normal, first, second)) / 2
+    return HalfSpace(tuple(normal), midpoint)

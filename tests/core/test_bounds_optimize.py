@@ -283,3 +283,19 @@ def test_intervals_find_a_bound_below_float_noise():
     result = maximize_tv_over_intervals(lip, target=GaussianMixture.two_gaussians(-1, 1, 1))
     assert reference > 5e-5
     assert result.value >= reference * (1 - mpmath.mpf(10) ** -6)
+
+
+def test_two_gaussians_region_is_bisecting_half_space():
+    # The returned half-space is the side of m1; Theorem 4 there, with the target's
+    # own mass 1/2 and the returned radius, gives the returned value again.
+    result = maximize_tv_two_gaussians([0, 1], [3, 5], 1, 2)
+    assert result.region == HalfSpace((3, 4), mpmath.mpf(3 * 1.5 + 4 * 3))
+    assert bool(result.region.contains([[0, 1]])[0])
+    assert not bool(result.region.contains([[3, 5]])[0])
+    target = GaussianMixture([0.5, 0.5], [[0, 1], [3, 5]], 1)
+    again = tv_lower_bound(result.region, result.radius, 2, target=target)
+    assert abs(again - result.value) <= mpmath.mpf("1e-25")
+
+
+def test_two_gaussians_equal_means_region():
+    assert maximize_tv_two_gaussians(1, 1, 1, 2).region is None
