@@ -91,9 +91,15 @@ assert error < 1e-48
 # `1 - Phi(x)` keeps only the rounding error of $\Phi(x)$: about 10 correct
 # digits at $x = 5$, none from $x \approx 8.3$ on. The upper tail
 # $\Phi_c(x) = \Phi(-x)$ must be computed as itself. In float64 even the
-# correct formula stops near $x = 37.5$, where $\Phi(-x)$ falls below the
-# smallest normal double ($2.2 \times 10^{-308}$) and `scipy.special.ndtr`
-# returns 0. The mpmath scalar path has no such floor.
+# correct formula runs out of range. Beyond $x \approx 37.5$, $\Phi(-x)$ is
+# below the smallest normal double ($2.2 \times 10^{-308}$), so it comes out
+# subnormal, with fewer significant bits. For example,
+# `scipy.special.ndtr(-37.6)` is about $1.07 \times 10^{-309}$. From
+# $x \approx 37.68$ on, `ndtr(-x)` returns 0, although
+# $\Phi(-x) \approx 5.9 \times 10^{-311}$ is still a subnormal double there:
+# scipy 1.17 returns 0 once $x^2/2$ exceeds
+# $\log(\text{largest double}) \approx 709.78$. The mpmath scalar path has
+# no such floor.
 
 # %%
 x = np.array([2.0, 5.0, 8.0, 9.0, 20.0, 38.0, 40.0])
@@ -111,6 +117,33 @@ for v, a, b, c, ref in zip(x, naive, tail_float64, tail_scalar, reference):
 
 for c, ref in zip(tail_scalar, reference):
     assert relative_error(c, ref) < 1e-28
+
+# %% [markdown]
+# The float64 threshold, found by bisection on `ndtr` itself, against
+# $\sqrt{2 \log(\text{largest double})}$ and mpmath's `ncdf` at 30 digits:
+
+# %%
+last_nonzero, first_zero = 37.0, 39.0  # ndtr(-37) > 0 and ndtr(-39) == 0
+while np.nextafter(last_nonzero, np.inf) < first_zero:
+    middle = (last_nonzero + first_zero) / 2
+    if sc.ndtr(-middle) == 0:
+        first_zero = middle
+    else:
+        last_nonzero = middle
+
+underflow_limit = np.sqrt(2 * np.log(np.finfo(float).max))
+with mpmath.workdps(30):
+    phi_at_threshold = mpmath.ncdf(-first_zero)
+    phi_at_37_6 = mpmath.ncdf(mpmath.mpf(-37.6))
+print(f"ndtr(-x) == 0 from x = {first_zero!r} on; sqrt(2 log(largest double)) = {float(underflow_limit)!r}")
+print("Phi(-x) there, mpmath:", mpmath.nstr(phi_at_threshold, 6), "  smallest subnormal double:", np.finfo(float).smallest_subnormal)
+print("ndtr(-37.6) =", sc.ndtr(-37.6), "  mpmath:", mpmath.nstr(phi_at_37_6, 16))
+assert abs(first_zero - underflow_limit) <= 2 * np.spacing(underflow_limit)
+assert round(first_zero, 2) == 37.68
+assert phi_at_threshold > np.finfo(float).smallest_subnormal
+assert relative_error(sc.ndtr(-37.6), phi_at_37_6) < 1e-10
+assert abs(float(phi_at_37_6) / 1.07e-309 - 1) < 0.005
+assert abs(float(phi_at_threshold) / 5.9e-311 - 1) < 0.005
 
 # %% [markdown]
 # ## Why `sqrt(2) * erfinv(2p - 1)` fails
