@@ -31,7 +31,7 @@ from .._validation import (
     check_real,
     reject_unordered,
 )
-from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _Phi, _phi, _shifted_mass_series
+from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _Phi, _phi, _thin_gaussian_mass
 from ..sets import (
     Annulus,
     Ball,
@@ -382,15 +382,12 @@ def _standardized_mass(a, b, m, s):
 def _short_standardized_mass(a, width, m, s):
     """Return ``Phi(x + width) - Phi(x)`` with ``x = (a - m) / s``, from the Taylor series at ``x``.
 
-    For ``width (|x| + width) < 1e-3`` the series needs no difference of
-    tails, so it avoids the precision that the tails of a shell as thin as
-    ``1e-300`` would lose (about 1000 bits, and ``erf`` at 2000 bits is
-    slow). ``x`` is formed with ``2 log2 |x|`` more bits, because ``phi(x)``
-    amplifies its rounding by ``x^2``.
+    ``x`` is formed with ``2 log2 |x|`` more bits, because ``phi(x)``
+    amplifies its rounding by ``x^2`` (see :func:`isobounds.gaussian._thin_gaussian_mass`).
     """
-    extra_bits = 2 * max(0, mpmath.mag((a - m) / s)) + 10
-    with workprec(mpmath.mp.prec + extra_bits):
-        return +_shifted_mass_series((a - m) / s, width)
+    with workprec(mpmath.mp.prec + 2 * max(0, mpmath.mag((a - m) / s)) + 10):
+        x = (a - m) / s
+    return _thin_gaussian_mass(x, width)
 
 
 def _as_points(x, dim):

@@ -25,7 +25,7 @@ from scipy.special import logsumexp
 from .. import vectorized
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import check_array, check_positive, check_real
-from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _shifted_mass_series
+from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _thin_gaussian_mass
 from ..measures._base import _check_sample_size, _generator
 
 __all__ = ["PushforwardMeasure", "as_intervals"]
@@ -317,8 +317,7 @@ def _standard_interval_mass(x, y):
     if mpmath.isfinite(x) and mpmath.isfinite(y) and y > x:
         width = mpmath.fsub(y, x, exact=True)
         if width * (abs(x) + width) < _SERIES_THRESHOLD:
-            with workprec(mpmath.mp.prec + 2 * max(0, mpmath.mag(x)) + _WIDTH_GUARD_BITS):
-                return +_shifted_mass_series(x, width)
+            return _thin_gaussian_mass(x, width)
     return _gaussian_mass(x, y)
 
 
