@@ -168,6 +168,12 @@ def experiment_settings(profile, device="auto", seed=None):
     and 0.64). The 5-layer GAN took 81 s and collapsed even at 1e-4. The
     6-layer one (widths up to 4096) takes several minutes. So both stay in
     the ``paper`` profile.
+
+    One run of the ``paper`` profile's 5-layer GAN (seed 0, ``m = 5``, 400
+    epochs, 110 minutes on two shared CPU cores) did not collapse to a
+    point. From epoch 60 to 340 it mostly covered both modes, with modes
+    narrower than the target's. At the end it had dropped one mode: exact
+    L = 1.51, TV = 0.69, KL = 1.40, every check passed.
     """
     config = training_config(profile, device, seed)
     if profile == "paper":
