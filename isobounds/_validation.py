@@ -62,7 +62,7 @@ def check_finite(name, x):
 
 def check_positive(name, x, allow_inf=False):
     """Convert ``x`` to mpf and require ``0 < x < inf`` (``x = inf`` if ``allow_inf``)."""
-    requirement = f"a positive finite number in (0, {'inf]' if allow_inf else 'inf)'}"
+    requirement = "a positive number in (0, inf]" if allow_inf else "a positive finite number in (0, inf)"
     value = to_mpf(x, name, requirement)
     if value <= 0 or (mpmath.isinf(value) and not allow_inf):
         raise ValueError(f"{name} must be {requirement}, got {name}={_shown(x, value)}")

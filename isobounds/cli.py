@@ -81,6 +81,9 @@ def parse_sweep(text):
         raise argparse.ArgumentTypeError(f"invalid number of sweep points {count_text!r} in {text!r}: expected an integer in [1, {MAX_SWEEP_POINTS}]")
     _number(start)
     _number(stop)
+    for end, value in (("START", start), ("STOP", stop)):
+        if not mpmath.isfinite(mpmath.mpf(value)):
+            raise argparse.ArgumentTypeError(f"a sweep needs finite START and STOP, got {end}={value} in {text!r}")
     if log and (mpmath.mpf(start) <= 0 or mpmath.mpf(stop) <= 0):
         raise argparse.ArgumentTypeError(f"a log sweep needs START > 0 and STOP > 0, got {start}:{stop}")
     return name, start, stop, int(count_text), log
@@ -147,10 +150,22 @@ def _value_options(parser):
     return options
 
 
+_NUMBER_LIKE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
+"""A token that starts like a negative number: joined to its option, so that an invalid one gets that option's message."""
+
+
 def _is_negative_value(token):
-    """Return whether ``token`` starts with a minus sign and parses as a number or as comma-separated numbers."""
+    """Return whether ``token`` starts with a minus sign and looks like a number or comma-separated numbers.
+
+    A token that :func:`_point` parses counts, and so does one that only
+    starts like a number (``-nan``, ``-0x10``), which the option's own
+    parser then reports as invalid instead of argparse's "expected one
+    argument".
+    """
     if not token.startswith("-"):
         return False
+    if _NUMBER_LIKE.match(token):
+        return True
     try:
         _point(token)
     except argparse.ArgumentTypeError:

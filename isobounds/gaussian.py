@@ -48,9 +48,14 @@ __all__ = [
 _MAX_NEWTON_STEPS = 200
 
 # Below this value of u = c (|x| + c) the mass Phi(x + c) - Phi(x) is summed
-# from its Taylor series at x, whose terms shrink at least like u**n / n!.
+# from its Taylor series at x. Near x = 0, Cramer's bound
+# |He_n(x)| <= 1.09 sqrt(n!) e^(x^2/4) puts term n below about
+# c^(n+1) / sqrt((n+1)!), so each term gains at least log2(1/c) > 5 bits. For
+# large |x|, He_n(x) is close to x^n while n < x^2, and the terms fall like
+# (c |x|)^n / n! with c |x| < 1e-3. The loop allows the working precision in
+# bits plus _MIN_SERIES_TERMS terms, more than either case needs.
 _SERIES_THRESHOLD = mpmath.mpf("1e-3")
-_MAX_SERIES_TERMS = 400
+_MIN_SERIES_TERMS = 400
 
 
 # ---------------------------------------------------------------------------
@@ -323,7 +328,7 @@ def _shifted_mass_series(x, c):
     total = mpmath.mpf(0)
     tolerance = mpmath.eps
     previous_small = False
-    for n in range(_MAX_SERIES_TERMS):
+    for n in range(mpmath.mp.prec + _MIN_SERIES_TERMS):
         term = (-1) ** n * hermite * power
         total += term
         # He_n(x) can vanish at one n (every odd n at x = 0), never at two

@@ -36,7 +36,7 @@ A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
 Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
-from isobounds import __version__
+from isobounds import __version__  # noqa: F401 - the version of the isobounds distribution, which ships this package
 
 from .checkpoint import atomic_save_npz, atomic_torch_save, atomic_write_json, atomic_write_text
 from .data import MixtureSpec, make_dataset, sample_gaussian_mixture, two_mode_mixture

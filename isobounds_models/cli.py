@@ -52,6 +52,9 @@ _TRAINING_PROFILES = ("quick (CPU, minutes), paper (appendix settings, 10 runs, 
                       "or micro (seconds, tests only); default quick")
 """Help text of ``--profile`` for the commands that train."""
 
+_MAX_THREADS = 1024
+"""Largest ``--threads`` accepted, unless the machine has more cores; torch rejects counts beyond a C int."""
+
 _EXIT_INVALID = 2
 _EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as shells report it."""
@@ -203,8 +206,9 @@ def _validate(args):
         return f"--profile must be one of {', '.join(_PROFILES)}, got --profile {args.profile!r}"
     if args.device not in _DEVICES:
         return f"--device must be one of {', '.join(_DEVICES)}, got --device {args.device!r}"
-    if args.threads is not None and args.threads < 1:
-        return f"--threads must be a positive integer, got --threads {args.threads}"
+    max_threads = max(_MAX_THREADS, os.cpu_count() or 1)
+    if args.threads is not None and not 1 <= args.threads <= max_threads:
+        return f"--threads must be an integer in [1, {max_threads}], got --threads {args.threads}"
     if getattr(args, "seed", None) is not None and args.seed < 0:
         return f"--seed must be a nonnegative integer, got --seed {args.seed}"
     if args.device == "cuda":

@@ -117,8 +117,12 @@ class UnivariateDistribution(Measure):
             warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
             integral, error = scipy.integrate.quad(lambda t: self._frozen.pdf(low + t), 0.0, width,
                                                    epsabs=0.0, epsrel=_QUAD_RELATIVE_TOLERANCE)
+        # A density that underflows to 0 far in a heavy tail gives the integral 0 with error 0,
+        # where the difference of the tails is still positive and accurate.
         tails_error = _TAIL_RELATIVE_ERROR * upper
-        return mpmath.mpf(integral) if error < tails_error else mass
+        if integral > 0 and error < tails_error:
+            return mpmath.mpf(integral)
+        return mass
 
     def _mass_of(self, subset):
         union = as_intervals(subset)

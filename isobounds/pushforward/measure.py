@@ -179,11 +179,11 @@ class PushforwardMeasure:
         """
         if self._root_scale is None:
             terms = [abs(t * slope) + abs(v) for _, _, t, v, slope in self._exact_pieces()]
-            self._root_scale = float(max(terms, default=0))
+            self._root_scale = max(terms, default=mpmath.mpf(0))
         extra = 0
         for a, b, _, _ in intervals:
             if mpmath.isfinite(a) and mpmath.isfinite(b) and b > a:
-                size = max(abs(a), abs(b), mpmath.mpf(self._root_scale))
+                size = max(abs(a), abs(b), self._root_scale)
                 if size > 0:
                     extra = max(extra, int(mpmath.mag(size) - mpmath.mag(b - a)) + _WIDTH_GUARD_BITS)
         return extra

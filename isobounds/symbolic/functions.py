@@ -89,8 +89,8 @@ def _guarded_argument(expr, prec):
 
 def _check_real_argument(name, x):
     """Raise unless ``x`` is a sympy expression that may be real: TypeError for other objects, ValueError for NaN or a non-real value."""
-    if not isinstance(x, sympy.Expr):
-        raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={x!r} of type "
+    if not isinstance(x, sympy.Expr) or getattr(x, "is_Matrix", False):
+        raise TypeError(f"{name} must be a real number or a scalar sympy expression, got {name}={x!r} of type "
                         f"{type(x).__name__}")
     if x is S.NaN or x.is_extended_real is False:
         raise ValueError(f"{name} must be real, got {name}={x}")

@@ -453,3 +453,17 @@ def test_version_falls_back_to_module(capsys, monkeypatch):
 def test_module_entry_point_version():
     result = subprocess.run([sys.executable, "-m", "isobounds", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout == f"isobounds {importlib.metadata.version('isobounds')}\n"
+
+
+@pytest.mark.parametrize("sweep, end", [("m1=-inf:-1:3", "START=-inf"), ("lip=1:inf:log3", "STOP=inf"),
+                                        ("m2=1:nan:3", "STOP=nan")])
+def test_sweep_with_infinite_end_message(capsys, sweep, end):
+    err = expect_exit(capsys, ["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--sweep", sweep]).err
+    assert f"a sweep needs finite START and STOP, got {end}" in err
+
+
+@pytest.mark.parametrize("value", ["-nan", "-0x10"])
+def test_invalid_negative_looking_value_names_option(capsys, value):
+    err = expect_exit(capsys, ["tv", "--m1", value, "--m2", "3", "--lip", "1"]).err
+    assert f"argument --m1: invalid number '{value}'" in err
+    assert "expected one argument" not in err

@@ -541,6 +541,17 @@ def test_univariate_complement_of_large_mass(a, b):
     assert relative_error(value, reference) < 1e-12
 
 
+@pytest.mark.parametrize("frozen, a, b, mass", [
+    (scipy.stats.cauchy(), 1e200, 1.0001e200, lambda a, b: (mpmath.atan(1 / a) - mpmath.atan(1 / b)) / mpmath.pi),
+    (scipy.stats.cauchy(), -1.0001e200, -1e200, lambda a, b: (mpmath.atan(-1 / b) - mpmath.atan(-1 / a)) / mpmath.pi),
+])
+def test_univariate_heavy_tail_thin_interval(frozen, a, b, mass):
+    # The density underflows to 0 there, while the difference of the tails is accurate.
+    with mpmath.workdps(60):
+        reference = mass(mpmath.mpf(a), mpmath.mpf(b))
+    assert relative_error(UnivariateDistribution(frozen).mass(Interval(a, b)), reference) < 1e-10
+
+
 def test_univariate_thin_shell_kl_bound_finite():
     # The identity map pushes N(0, 1) to the target itself, so the true KL and TV are 0.
     # A shell of width 1e-17 used to get mass 0 and the KL bound +inf.

@@ -86,3 +86,16 @@ def test_kl_radius_search_at_tiny_lip():
         expected = beta * mpmath.log(beta / shell) + (1 - beta) * mpmath.log((1 - beta) / (1 - shell))
     assert beta > shell
     assert_rel(found.value, expected)
+
+
+@pytest.mark.parametrize("a, width, dps", [("0", "0.022", 2000), ("1", "0.0009", 3000)])
+def test_short_interval_at_thousands_of_digits(a, width, dps):
+    # The Taylor series gains about five bits per term here, so it needs more
+    # than a fixed few hundred terms. Reference: erfc at 200 more digits.
+    with mpmath.workdps(dps + 200):
+        low = mpmath.mpf(a)
+        high = low + mpmath.mpf(width)
+        reference = (mpmath.erfc(low / mpmath.sqrt(2)) - mpmath.erfc(high / mpmath.sqrt(2))) / 2
+    value = GaussianMixture([1], [0], 1).mass(Interval(low, high), dps=dps)
+    with mpmath.workdps(dps + 200):
+        assert abs(value / reference - 1) < mpmath.mpf(10) ** (5 - dps)

@@ -58,6 +58,18 @@ def test_mass_of_thin_shell(r):
         assert abs(value / expected - 1) < mpmath.mpf(10) ** -28
 
 
+def test_mass_with_knot_beyond_float64():
+    # g(z) = 1e200 (z - 1e200), so rho([0, 1]) is the N(0, 1) mass of [1e200, 1e200 + 1e-200],
+    # about phi(1e200) 1e-200; its logarithm is -x^2/2 - log(sqrt(2 pi)) - 200 log(10).
+    g = PiecewiseLinearMap([1e200], [0.0], 1e200, 1e200)
+    value = g.pushforward().mass((0.0, 1.0))
+    with mpmath.workdps(60):
+        x = mpmath.mpf(1e200)
+        expected_log = -x**2 / 2 - mpmath.log(mpmath.sqrt(2 * mpmath.pi)) + mpmath.log(mpmath.mpf(1e-200) / mpmath.mpf(1e200) * x)
+        assert value > 0
+        assert abs(mpmath.log(value) / expected_log - 1) < mpmath.mpf(10) ** -25
+
+
 def test_mass_against_integrated_density_and_atoms():
     rho = FOLDED.pushforward()
     for a, b in [(-3.0, 0.5), (0.2, 1.0), (0.9, 1.1), (1.0, 2.5), (1.5, 9.0), (-np.inf, np.inf)]:
