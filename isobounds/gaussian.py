@@ -302,14 +302,21 @@ def _gaussian_mass(a, b):
     """Gaussian mass of ``[a, b]``; a negative number when ``a > b``.
 
     When ``a`` and ``b`` lie on the same side of 0 and are close, the
-    difference of the two tails loses ``log10(tail / mass)`` digits. The
-    kernel measures that loss on a first pass and recomputes with as many
-    extra digits.
+    difference of the two tails loses ``log10(tail / mass)`` digits. A thin
+    interval, ``h (|a| + h) < 1e-3`` with ``h = b - a``, is therefore summed
+    from the Taylor series at ``a`` (:func:`_thin_gaussian_mass`). For the
+    others the kernel measures the loss on a first pass and recomputes with
+    as many extra digits.
     """
     if a > b:
         return -_gaussian_mass(b, a)
     if a == b:
         return mpmath.mpf(0)
+    if mpmath.isfinite(a) and mpmath.isfinite(b):
+        # The width is exact in the ends' own bits, which may exceed the working precision.
+        width = mpmath.fsub(b, a, exact=True)
+        if width * (abs(a) + width) < _SERIES_THRESHOLD:
+            return _thin_gaussian_mass(a, width)
 
     mass, upper = _gaussian_mass_once(a, b)
     if mass <= 0 or upper / mass > 2 ** (GUARD_DIGITS * 3):

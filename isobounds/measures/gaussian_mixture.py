@@ -31,7 +31,7 @@ from .._validation import (
     check_real,
     reject_unordered,
 )
-from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _Phi, _phi, _thin_gaussian_mass
+from ..gaussian import _gaussian_mass, _Phi, _phi
 from ..sets import (
     Annulus,
     Ball,
@@ -370,24 +370,10 @@ def _standardized_mass(a, b, m, s):
     extra_bits = 0
     if mpmath.isfinite(a) and mpmath.isfinite(b) and b > a:
         scale = max(abs(a - m), abs(b - m))
-        width = (b - a) / s
-        if width * (scale / s + width) < _SERIES_THRESHOLD:
-            return _short_standardized_mass(a, width, m, s)
         if scale > b - a:
             extra_bits = int(mpmath.log(scale / (b - a), 2)) + 1
     with workprec(mpmath.mp.prec + extra_bits):
         return _gaussian_mass((a - m) / s, (b - m) / s)
-
-
-def _short_standardized_mass(a, width, m, s):
-    """Return ``Phi(x + width) - Phi(x)`` with ``x = (a - m) / s``, from the Taylor series at ``x``.
-
-    ``x`` is formed with ``2 log2 |x|`` more bits, because ``phi(x)``
-    amplifies its rounding by ``x^2`` (see :func:`isobounds.gaussian._thin_gaussian_mass`).
-    """
-    with workprec(mpmath.mp.prec + 2 * max(0, mpmath.mag((a - m) / s)) + 10):
-        x = (a - m) / s
-    return _thin_gaussian_mass(x, width)
 
 
 def _as_points(x, dim):

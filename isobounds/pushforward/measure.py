@@ -25,7 +25,7 @@ from scipy.special import logsumexp
 from .. import vectorized
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import check_array, check_positive, check_real
-from ..gaussian import _SERIES_THRESHOLD, _gaussian_mass, _thin_gaussian_mass
+from ..gaussian import _gaussian_mass
 from ..measures._base import _check_sample_size, _generator
 
 __all__ = ["PushforwardMeasure", "as_intervals"]
@@ -192,7 +192,7 @@ class PushforwardMeasure:
         """Return the ``N(0, s^2)`` mass of latent intervals ``(lo, hi)`` whose ends carry ``extra_bits`` more bits."""
         with workprec(mpmath.mp.prec + extra_bits):
             standardized = [(lo / self._scale_mpf, hi / self._scale_mpf) for lo, hi in pieces]
-        return mpmath.fsum(_standard_interval_mass(x, y) for x, y in standardized)
+        return mpmath.fsum(_gaussian_mass(x, y) for x, y in standardized)
 
     @property
     def atoms(self):
@@ -305,20 +305,6 @@ class PushforwardMeasure:
 
 
 _WIDTH_GUARD_BITS = 20
-
-
-def _standard_interval_mass(x, y):
-    """Return the standard Gaussian mass of ``[x, y]`` at the working precision, for ends that may carry extra bits.
-
-    A thin interval, ``h (|x| + h) < 1e-3`` with ``h = y - x``, is summed
-    from the Taylor series at ``x``, with ``h`` formed exactly from the ends
-    before any rounding. So a shell of width ``1e-300`` keeps its mass.
-    """
-    if mpmath.isfinite(x) and mpmath.isfinite(y) and y > x:
-        width = mpmath.fsub(y, x, exact=True)
-        if width * (abs(x) + width) < _SERIES_THRESHOLD:
-            return _thin_gaussian_mass(x, width)
-    return _gaussian_mass(x, y)
 
 
 def _piece_preimage(lower, upper, t, v, slope, a, b, left_closed, right_closed):
