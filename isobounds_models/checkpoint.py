@@ -117,11 +117,13 @@ _CHECKPOINT_KEYS = ("model", "runs", "config", "epoch", "networks", "history")
 """Keys that every state written by :func:`save_checkpoint` contains."""
 
 
-def load_checkpoint(folder):
+def load_checkpoint(folder, mmap=False):
     """Return the state saved by :func:`save_checkpoint` in ``folder``, or ``None`` if there is none.
 
     The file is loaded with ``weights_only=True`` (tensors, numbers, strings,
-    lists and dictionaries only), so loading a checkpoint runs no code.
+    lists and dictionaries only), so loading a checkpoint runs no code. With
+    ``mmap=True`` the tensors are memory-mapped from the file instead of read,
+    which makes a look at the epoch or the settings cheap for any model size.
 
     Raises :class:`CheckpointError` (a ``ValueError``) naming the file when it
     is corrupt or truncated, or holds no training state.
@@ -130,7 +132,7 @@ def load_checkpoint(folder):
     if not path.is_file():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except (RuntimeError, EOFError, KeyError, pickle.UnpicklingError) as error:
         # torch raises RuntimeError for a damaged zip archive, EOFError for an empty file and
         # KeyError or UnpicklingError for bytes that are not a torch file.

@@ -531,7 +531,8 @@ def _resumed_curve(folder, config, every):
     ``ValueError`` when the checkpoint exists but the stored curve is missing
     or lacks points up to that epoch, because the curve could not be rebuilt.
     """
-    state = load_checkpoint(folder)
+    # Memory-mapped, so that only the epoch is read here and train() loads the tensors once.
+    state = load_checkpoint(folder, mmap=True)
     if state is None:
         return []
     done = int(state["epoch"])

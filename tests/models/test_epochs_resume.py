@@ -69,3 +69,19 @@ def test_epochs_resume_without_curve_file_is_rejected(four_epochs, tmp_path):
     curve.unlink()
     with pytest.raises(ValueError, match="not found.*rerun without --resume"):
         reproduce("epochs", profile="micro", out=tmp_path, device="cpu", resume=True)
+
+
+def test_epochs_resume_reads_tensors_once(four_epochs, monkeypatch, tmp_path):
+    reproduce("epochs", profile="micro", out=tmp_path, device="cpu")
+    loads = []
+    real_load = torch.load
+
+    def counting_load(path, *args, **kwargs):
+        loads.append(bool(kwargs.get("mmap")))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", counting_load)
+    reproduce("epochs", profile="micro", out=tmp_path, device="cpu", resume=True)
+    # One memory-mapped look at the epoch and one full load per model (GAN, VAE).
+    assert loads.count(False) == 2
+    assert loads.count(True) == 2
