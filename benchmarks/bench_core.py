@@ -81,6 +81,23 @@ def bench_searches(repeat):
     return [(case, median_seconds(call, max(1, repeat // 3))) for case, call in cases]
 
 
+def bench_symbolic_extreme():
+    """Return the seconds to build and to evaluate the symbolic KL bound with masses 1e-300 (one run each).
+
+    sympy's cache is cleared first, because a repeated call would be served from it.
+    """
+    import sympy
+
+    from isobounds import symbolic
+
+    sympy.core.cache.clear_cache()
+    start = time.perf_counter()
+    expression = symbolic.kl_lower_bound_two_gaussians(0, 1, 1, "1e-300", "1e-300")
+    built = time.perf_counter()
+    expression.evalf(30)
+    return built - start, time.perf_counter() - built
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7, help="timed repetitions per case (default 7)")
@@ -97,6 +114,9 @@ def main():
     ot = bench_ot_lipschitz(args.repeat)
     rows.append(("ot_lipschitz_constant, 3-component mixture", f"{ot * 1e3:.1f} ms", "<= 50 ms", ot <= 50e-3))
     rows += [(case, f"{seconds * 1e3:.0f} ms", "none", None) for case, seconds in bench_searches(args.repeat)]
+    build, evaluate = bench_symbolic_extreme()
+    rows.append(("symbolic kl_lower_bound_two_gaussians, masses 1e-300: build, evalf(30)",
+                 f"{build:.1f} s, {evaluate:.1f} s", "none", None))
 
     print(f"isobounds {isobounds.__version__}, Python {platform.python_version()}, {platform.machine()}, numpy {np.__version__}")
     widths = [max(len(str(row[i])) for row in rows + [("case", "median", "goal", "met")]) for i in range(3)]

@@ -247,6 +247,16 @@ def test_Phi_inv_evalf_near_median(d):
         assert_close(Phi_inv(S.Half + d).evalf(50), reference)
 
 
+@pytest.mark.parametrize("p", [Rational(1, 10**300), Rational(1, 10**5), Rational(2, 5), 1 - Rational(1, 10**40)])
+def test_Phi_inv_evalf_at_500_digits(p):
+    # Newton's method raises the precision in steps from 64 bits to about 1700 here.
+    with mpmath.workdps(560):
+        smaller = min(mpmath.mpf(p.p) / p.q, mpmath.mpf((1 - p).p) / (1 - p).q)
+        reference = reference_quantile(smaller) * (1 if p < S.Half else -1)
+        value = mpmath.mpf(sympy.Float(Phi_inv(p).evalf(500), 560))
+        assert abs(value - reference) <= mpmath.mpf(10) ** -495 * abs(reference)
+
+
 def test_Phi_inv_known_quantile():
     # Phi_inv(0.975) = 1.959963984540054..., the 97.5% point of statistical tables.
     assert abs(Phi_inv(Rational(39, 40)).evalf(30) - sympy.Float("1.95996398454005423552459443052")) < 1e-28
