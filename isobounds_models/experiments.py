@@ -286,7 +286,8 @@ def _measure_score_model(trained, run, samples, evaluation):
         "score_lipschitz_per_level": [float(v) for v in per_level],
         "sigmas": sigmas,
         "estimator": f"kde with bandwidth {estimate.bandwidth:.3g} against the target smoothed by the same "
-                     f"kernel (a lower estimate of the true distances), {n} samples, "
+                     f"kernel (smoothed distances lie below the true ones, but sampling noise biases their "
+                     f"estimates upward), {n} samples, "
                      f"{evaluation.n_bootstrap} bootstrap resamples; a perfect sampler gets "
                      f"tv_estimator_floor and kl_estimator_floor",
         "tv": estimate.tv,

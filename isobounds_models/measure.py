@@ -28,8 +28,9 @@ network never saw). Samples of the Langevin sampler are compared with the
 target by :func:`sample_distances`, a stated KDE estimator with bootstrap
 error bars. It compares the KDE with the target smoothed by the same kernel,
 so it estimates distances between smoothed laws, which lie below the true
-ones. :func:`kde_estimator_floor` returns its value for samples of the
-target itself, the value a perfect sampler would get.
+ones. Sampling noise biases the estimates upward, and
+:func:`kde_estimator_floor` measures that bias: the estimator's value for
+samples of the target itself, the value a perfect sampler would get.
 :func:`langevin_lipschitz` measures the local Lipschitz constant of the
 whole sampler ``(z_0, z_1, ..., z_N) -> x_N`` along sampled trajectories,
 which is the constant the isoperimetric bounds see.
@@ -47,11 +48,13 @@ import numpy as np
 import scipy.special as sc
 import torch
 
+from isobounds._validation import check_positive
 from isobounds.measures import GaussianMixture
 from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
 
 from .data import _check_count, _check_seed
+from .sampling import check_sigmas
 
 __all__ = [
     "piecewise_linear_from_module",
@@ -162,16 +165,19 @@ def grid_lipschitz(function, low=-10.0, high=10.0, n_points=20_001):
         or a float64 array to an array (an
         :class:`isobounds.pushforward.PiecewiseLinearMap`).
     """
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"low and high must be finite with low < high, got low={low}, high={high}")
-    if n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2, got n_points={n_points}")
-    grid = np.linspace(low, high, int(n_points))
+    _check_interval(low, high)
+    n_points = _check_points("n_points", n_points)
+    grid = np.linspace(low, high, n_points)
     if isinstance(function, torch.nn.Module):
         values = _evaluate_module_float64(function, grid)
     else:
         values = np.asarray(function(grid), dtype=np.float64).reshape(-1)
     return float(np.max(np.abs(np.diff(values)) / np.diff(grid)))
+
+
+def _check_interval(low, high):
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"low and high must be finite with low < high, got low={low}, high={high}")
 
 
 def _evaluate_module_float64(module, points, chunk=65_536):
@@ -202,9 +208,28 @@ def mixture_log_pdf(x, m, sigma=1.0):
 
 
 def mixture_mass(a, b, m, sigma=1.0):
-    """Mass ``nu([a, b])`` of ``(1/2)[N(-m, sigma^2) + N(m, sigma^2)]``, tail-safe (no CDF differences)."""
+    """Mass ``nu([a, b])`` of ``(1/2)[N(-m, sigma^2) + N(m, sigma^2)]``, tail-safe (no CDF differences).
+
+    ``a``, ``b``, ``m`` and ``sigma`` broadcast together, with ``a <= b``
+    elementwise (infinite ends allowed). Raises ValueError for ``a > b``, NaN,
+    ``m`` negative or infinite, or ``sigma`` not positive and finite.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    if not np.all(np.isfinite(m) & (m >= 0)):
+        raise ValueError(f"m must contain nonnegative finite numbers, got m={m[~(np.isfinite(m) & (m >= 0))].flat[0]}")
+    if not np.all(np.isfinite(sigma) & (sigma > 0)):
+        bad = sigma[~(np.isfinite(sigma) & (sigma > 0))].flat[0]
+        raise ValueError(f"sigma must contain positive finite numbers, got sigma={bad}")
+    if np.any(np.isnan(a)) or np.any(np.isnan(b)):
+        raise ValueError("a and b must not contain NaN")
+    reversed_ends = a > b
+    if np.any(reversed_ends):
+        first_a, first_b = np.broadcast_arrays(a, b)
+        raise ValueError(f"a must not exceed b, got a={first_a[reversed_ends].flat[0]} > "
+                         f"b={first_b[reversed_ends].flat[0]}")
     first = gaussian_mass((a + m) / sigma, (b + m) / sigma)
     second = gaussian_mass((a - m) / sigma, (b - m) / sigma)
     return 0.5 * (first + second)
@@ -276,10 +301,9 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
 
     Direction of the bias. Convolution with ``K_h`` is a Markov kernel, so by
     the data-processing inequality ``TV(rho_h, nu_h) <= TV(rho, nu)`` and
-    ``KL(rho_h || nu_h) <= KL(rho || nu)``: the estimated quantities are lower
-    estimates of the model's true distances, and a check
-    ``estimate + tolerance >= bound`` is conservative. Smoothing both laws,
-    instead of comparing ``p_hat`` with the unsmoothed target, removes the
+    ``KL(rho_h || nu_h) <= KL(rho || nu)``: the estimated quantities lie below
+    the model's true distances, but their estimates need not (below).
+    Smoothing both laws, instead of comparing ``p_hat`` with the unsmoothed target, removes the
     kernel's upward bias, which grew with ``m`` (a perfect sampler got TV
     0.22 at ``m = 10`` with 20,000 samples and Silverman's bandwidth of the
     whole sample). What remains is the sampling noise of ``p_hat``, which
@@ -288,6 +312,14 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     (:func:`kde_estimator_floor`, seeded by ``seed``), about 0.01 in TV for
     50,000 samples at every ``m``. They are one draw, so they carry sampling
     noise of about ``tv_se`` and ``kl_se`` themselves.
+
+    For a model near the target this bias dominates, and the bootstrap
+    error bars do not cover it. In 40 replicates of 20,000 samples of the
+    target itself (``m = 4``, 30 bootstrap resamples), every TV and KL
+    estimate was positive, and ``estimate +- 1.96 se`` covered the true 0 in
+    none of them for TV and in 2 for KL. For models whose distance to the
+    target was 0.1 or more, ``+- 1.96 se`` covered the true TV and KL in
+    88 % to 100 % of the replicates.
 
     Parameters
     ----------
@@ -302,7 +334,7 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     seed : int
         Seed of the bootstrap resamples and of the target samples of the floor.
     grid_size : int
-        Least number of grid points. The grid is spaced by at most ``h / 4``
+        Least number of grid points, from 2 to ``2^22``. The grid is spaced by at most ``h / 4``
         and covers ``[-m - 10 sigma, m + 10 sigma]`` and every sample, padded
         by ``6 h``, as long as that takes at most ``2^22`` points. Samples
         farther out (a sampler that diverged for a few points) are counted
@@ -313,9 +345,9 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     ValueError
         For fewer than 10 samples, samples of more than one dimension,
         non-finite samples, invalid ``m``, ``sigma``, ``n_bootstrap`` or
-        ``seed``, and for ``m / sigma`` so large that the target alone needs
-        more than ``2^22`` grid points (about ``m / sigma > 1e5`` at 50,000
-        samples).
+        ``seed``, a ``grid_size`` outside ``[2, 2^22]``, and for ``m / sigma``
+        so large that the target alone needs more than ``2^22`` grid points
+        (``m / sigma`` above about 5.4e4 at 50,000 samples and 6.5e4 at 20,000).
 
     Notes
     -----
@@ -325,8 +357,8 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     fraction ``p_out`` of samples beyond it and the smoothed target's mass
     ``nu_out`` beyond it add ``|p_out - nu_out| / 2`` to TV and
     ``p_out log(p_out / nu_out)`` to KL. Both are lower bounds on that
-    region's share (the triangle inequality and the log-sum inequality), so
-    the estimates stay lower estimates.
+    region's share of the smoothed distances (the triangle inequality and the
+    log-sum inequality).
 
     Returns
     -------
@@ -338,6 +370,7 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
         raise ValueError(f"n_bootstrap must be an integer >= 2 (a standard deviation needs two resamples), "
                          f"got n_bootstrap={n_bootstrap!r}")
     seed = _check_seed(seed)
+    grid_size = _check_grid_size(grid_size)
 
     grid, h = _kde_grid(x, m, sigma, grid_size)
     target = _SmoothedTarget(grid, m, math.hypot(sigma, h))
@@ -394,7 +427,10 @@ def kde_estimator_floor(n, m, sigma=1.0, seed=0, grid_size=4096):
     plus one draw of that noise: a model's estimate near this floor is as
     close to the target as the estimator can tell.
     """
-    x = target_samples(n, m, sigma, seed=(int(seed), _FLOOR_STREAM))
+    if _check_count("n", n) < _MIN_SAMPLES:
+        raise ValueError(f"n must be an integer >= {_MIN_SAMPLES}, as in sample_distances, got n={n!r}")
+    grid_size = _check_grid_size(grid_size)
+    x = target_samples(n, m, sigma, seed=(int(_check_seed(seed)), _FLOOR_STREAM))
     grid, h = _kde_grid(x, m, sigma, grid_size)
     tv, kl = _kde_distances(x, grid, h, _SmoothedTarget(grid, m, math.hypot(sigma, h)))
     return tv, kl, h
@@ -410,13 +446,31 @@ _KERNEL_REACH = 6.0
 """Kernels are cut at this many bandwidths, and the grid is padded by as much."""
 
 
+_MIN_SAMPLES = 10
+"""Fewest samples that :func:`sample_distances` accepts."""
+
+
+def _check_grid_size(grid_size):
+    grid_size = _check_count("grid_size", grid_size)
+    if not 2 <= grid_size <= _MAX_GRID_SIZE:
+        raise ValueError(f"grid_size must be an integer from 2 to 2^22 = {_MAX_GRID_SIZE}, got grid_size={grid_size}")
+    return grid_size
+
+
+def _check_points(name, n_points):
+    """Return ``n_points`` as an int: TypeError unless an integer, ValueError below 2."""
+    if _check_count(name, n_points) < 2:
+        raise ValueError(f"{name} must be an integer >= 2, got {name}={n_points!r}")
+    return int(n_points)
+
+
 def _check_samples(samples):
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
         raise ValueError(f"samples must have shape (n,) or (n, 1) (one-dimensional samples), got shape {x.shape}")
     x = x.reshape(-1)
-    if x.size < 10:
-        raise ValueError(f"samples must contain at least 10 points, got {x.size}")
+    if x.size < _MIN_SAMPLES:
+        raise ValueError(f"samples must contain at least {_MIN_SAMPLES} points, got {x.size}")
     if not np.all(np.isfinite(x)):
         raise ValueError("samples must be finite, got NaN or infinite values (the sampler diverged)")
     return x
@@ -523,8 +577,12 @@ def score_lipschitz_per_level(score_fn, sigmas, low=-15.0, high=15.0, n_points=4
         ``score_fn(x, sigma)`` maps a float32 tensor ``x`` of shape ``(n, 1)``
         and a float ``sigma`` to the score, shape ``(n, 1)``.
     sigmas : sequence of float
-        Trained noise levels (all ``> 0``; ``sigma = 0`` lies outside the
-        training range and is rejected).
+        Trained noise levels, at least one (all ``> 0``; ``sigma = 0`` lies
+        outside the training range and is rejected).
+    low, high : float
+        Ends of the grid of ``x``, finite with ``low < high``.
+    n_points : int
+        Grid points, ``>= 2``.
 
     Returns
     -------
@@ -534,9 +592,11 @@ def score_lipschitz_per_level(score_fn, sigmas, low=-15.0, high=15.0, n_points=4
         ``[low, high]``.
     """
     sigmas = [float(s) for s in sigmas]
-    if any(not (s > 0 and math.isfinite(s)) for s in sigmas):
-        raise ValueError(f"sigmas must be positive finite noise levels (the trained ones), got sigmas={sigmas}")
-    x = torch.linspace(low, high, n_points).reshape(-1, 1)
+    if not sigmas or any(not (s > 0 and math.isfinite(s)) for s in sigmas):
+        raise ValueError(f"sigmas must be positive finite noise levels (the trained ones), at least one, "
+                         f"got sigmas={sigmas}")
+    _check_interval(low, high)
+    x = torch.linspace(low, high, _check_points("n_points", n_points)).reshape(-1, 1)
     result = []
     for sigma in sigmas:
         point = x.clone().requires_grad_(True)
@@ -551,10 +611,14 @@ def langevin_schedule(sigmas, steps_per_level, step_size):
 
     ``a_k = step_size * sigma_k^2 / sigma_last^2`` with ``sigma_k`` the level
     of step ``k`` (levels from the largest to the smallest, ``steps_per_level``
-    steps each), as in the push-forward form of the sampler.
+    steps each), as in the push-forward form of the sampler. ``sigmas``
+    must decrease, ``steps_per_level`` is a positive integer and
+    ``step_size`` a positive finite number.
     """
-    sigmas = np.asarray(sigmas, dtype=np.float64)
-    levels = np.repeat(sigmas, int(steps_per_level))
+    sigmas = check_sigmas(sigmas).numpy()
+    steps_per_level = _check_count("steps_per_level", steps_per_level)
+    step_size = float(check_positive("step_size", step_size))
+    levels = np.repeat(sigmas, steps_per_level)
     return levels, step_size * levels**2 / sigmas[-1] ** 2
 
 
@@ -633,20 +697,28 @@ def langevin_lipschitz(score_fn, sigmas, steps_per_level, step_size, n_trajector
     step_size : float
         ``eps`` in ``a_k = eps sigma_k^2 / sigma_last^2``.
     n_trajectories : int
-        Trajectories differentiated.
+        Trajectories differentiated, ``>= 1``.
+    seed : int
+        Seed of the input draws and of the random half of the selection.
     init_scale : float
-        ``c``, the scale of the initial state (1: ``x_0 = z_0``, as the sampler does).
+        ``c > 0``, the scale of the initial state (1: ``x_0 = z_0``, as the sampler does).
     method : {"autograd", "jvp"}
         How ``ds/dx`` is computed (above).
     n_candidates : int, optional
-        Input draws screened before the selection; ``None`` differentiates the
-        first ``n_trajectories`` draws.
+        Input draws screened before the selection (a positive integer);
+        ``None`` differentiates the first ``n_trajectories`` draws.
     boundary : float
-        Output value near which trajectories are selected (0 for two modes at ``-m`` and ``m``).
+        Output value near which trajectories are selected (0 for two modes at
+        ``-m`` and ``m``), finite.
     """
     levels, steps = langevin_schedule(sigmas, steps_per_level, step_size)
-    c = float(init_scale)
-    n_draws = n_trajectories if n_candidates is None else max(int(n_candidates), n_trajectories)
+    c = float(check_positive("init_scale", init_scale))
+    n_trajectories = _check_count("n_trajectories", n_trajectories)
+    seed = _check_seed(seed)
+    if not math.isfinite(boundary):
+        raise ValueError(f"boundary must be a finite number, got boundary={boundary}")
+    n_draws = n_trajectories if n_candidates is None else max(_check_count("n_candidates", n_candidates),
+                                                              n_trajectories)
     generator = torch.Generator().manual_seed(int(seed))
     noise = torch.randn(levels.size + 1, n_draws, 1, generator=generator)
 

@@ -414,11 +414,15 @@ def describe_mlp(module):
         kind = "plain"
     else:
         raise TypeError(f"module must be an nn.Sequential or a SkipMLP, got module of type {type(module).__name__}")
-    layers = [
-        (linear.weight.detach().cpu().double().numpy(), linear.bias.detach().cpu().double().numpy())
-        for linear in linears
-    ]
+    layers = [(linear.weight.detach().cpu().double().numpy(), _bias_float64(linear)) for linear in linears]
     return {"layers": layers, "negative_slope": slope, "skip": kind, "inputs": inputs, "adds": adds}
+
+
+def _bias_float64(linear):
+    """Return the bias of ``linear`` as a float64 array, zeros for a layer built with ``bias=False``."""
+    if linear.bias is None:
+        return np.zeros(linear.out_features)
+    return linear.bias.detach().cpu().double().numpy()
 
 
 def mlp_weights(module):
@@ -442,14 +446,33 @@ def count_parameters(module, runs=None):
 
 
 def _sequential_parts(module):
+    """Return the linear layers and the slope of ``Linear, LeakyReLU, Linear, ..., Linear``; reject other layouts.
+
+    The exact analysis applies the activation between every two linear
+    layers, so a missing, doubled, leading or trailing activation would
+    describe another map than the module computes.
+    """
+    children = list(module)
     linears, slopes = [], set()
-    for child in module:
+    for position, child in enumerate(children):
         if isinstance(child, nn.Linear):
             linears.append(child)
         elif isinstance(child, nn.LeakyReLU):
             slopes.add(float(child.negative_slope))
         else:
             raise TypeError(f"module must contain only nn.Linear and nn.LeakyReLU, got a {type(child).__name__}")
+        expected = nn.Linear if position % 2 == 0 else nn.LeakyReLU
+        if not isinstance(child, expected):
+            raise ValueError(
+                f"module must alternate nn.Linear and nn.LeakyReLU, starting and ending with nn.Linear, but "
+                f"layer {position} is a {type(child).__name__} where a {expected.__name__} belongs; the layout "
+                f"is {[type(c).__name__ for c in children]}"
+            )
+    if not children or len(children) % 2 == 0:
+        raise ValueError(
+            f"module must alternate nn.Linear and nn.LeakyReLU, starting and ending with nn.Linear, got the "
+            f"layout {[type(c).__name__ for c in children]}"
+        )
     if len(slopes) > 1:
         raise ValueError(f"module must use one LeakyReLU slope, got slopes {sorted(slopes)}")
     slope = slopes.pop() if slopes else NEGATIVE_SLOPE

@@ -41,6 +41,7 @@ __all__ = [
     "STEPS_PER_LEVEL",
     "LANGEVIN_EPS",
     "geometric_sigmas",
+    "check_sigmas",
     "langevin_step_sizes",
     "annealed_langevin",
     "langevin_noise",
@@ -83,10 +84,28 @@ def geometric_sigmas(sigma_max=SIGMA_MAX, sigma_min=SIGMA_MIN, n_levels=N_LEVELS
     return sigma_max * (sigma_min / sigma_max) ** exponents
 
 
+def check_sigmas(sigmas):
+    """Return ``sigmas`` as a float64 tensor after checking that they are noise levels of annealed Langevin dynamics.
+
+    Raises ValueError unless ``sigmas`` is a non-empty one-dimensional
+    sequence of positive finite numbers that never increases (the levels
+    run from the largest to the smallest).
+    """
+    levels = torch.as_tensor(sigmas, dtype=torch.float64).cpu()
+    if levels.ndim != 1 or levels.numel() == 0:
+        raise ValueError(f"sigmas must be a non-empty one-dimensional sequence of noise levels, got shape "
+                         f"{tuple(levels.shape)}")
+    if not bool(torch.all(torch.isfinite(levels) & (levels > 0))):
+        raise ValueError(f"sigmas must be positive finite noise levels, got sigmas={levels.tolist()}")
+    if bool(torch.any(levels[1:] > levels[:-1])):
+        raise ValueError(f"sigmas must decrease from the largest level to the smallest, got sigmas={levels.tolist()}")
+    return levels
+
+
 def langevin_step_sizes(sigmas, eps=LANGEVIN_EPS):
     """Return the step sizes ``a_i = eps sigma_i^2 / sigma_last^2`` of each level (float64 tensor)."""
     eps = float(check_positive("eps", eps))
-    sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
+    sigmas = check_sigmas(sigmas)
     return eps * sigmas**2 / sigmas[-1] ** 2
 
 
@@ -137,7 +156,7 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
     torch.Tensor
         ``x_N``, with the shape of ``x0``.
     """
-    sigmas = geometric_sigmas() if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64)
+    sigmas = geometric_sigmas() if sigmas is None else check_sigmas(sigmas)
     steps_per_level = _check_count("steps_per_level", steps_per_level)
     step_sizes = langevin_step_sizes(sigmas, eps)
     n_steps = len(sigmas) * steps_per_level

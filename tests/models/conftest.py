@@ -1,20 +1,40 @@
+import contextlib
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="isobounds_models needs the 'models' extra (torch)")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Run each test on one torch thread.
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run the block on one torch thread, then restore the previous count.
 
     The networks and tensors here are small, so extra threads only add
-    synchronisation, and training is bit-for-bit deterministic only for a
-    fixed thread count.
+    synchronisation, and training and sampling are bit-for-bit
+    deterministic only for a fixed thread count. Module-scoped fixtures
+    run before the function-scoped ``_one_thread`` below, so they request
+    ``one_thread_per_module`` instead.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def one_thread_per_module():
+    """Run a module-scoped fixture, and the module's tests, on one torch thread."""
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Run each test on one torch thread (see :func:`one_torch_thread`)."""
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from isobounds_models.checks import (  # noqa: E402
     compute_bounds,
     kl_bin,
     lipschitz_implied_by_masses,
+    radius_grid,
     run_checks,
 )
 from isobounds_models.measure import (  # noqa: E402
@@ -177,6 +178,35 @@ def test_kl_bin_against_mpmath():
     assert float(kl_bin(0.2, 0.2)) == 0.0
 
 
+@pytest.mark.parametrize("lip,m,p", [(30.0, 5.0, 0.02), (15.0, 5.0, 0.1), (100.0, 3.0, 0.1)])
+def test_theorem7_grid_reaches_large_radius_limit(lip, m, p):
+    # For L much larger than m the Theorem 7 bracket approaches its limit r -> inf,
+    # kl_bin(1 - p || 1/2) = kl_bin(p || 1/2), only at radii of several L.
+    with mpmath.workdps(30):
+        p_mp = mpmath.mpf(p)
+        limit = float(p_mp * mpmath.log(2 * p_mp) + (1 - p_mp) * mpmath.log(2 * (1 - p_mp)))
+    bounds = compute_bounds(lip, m, p, 1 - p, 0.9 * p, 0.9 * (1 - p))
+    assert bounds.kl_theorem7 >= 0.999 * limit
+    assert bounds.kl_theorem7_r > max(4 * m, 10.0)
+
+
+def test_radius_grid_extends_with_lipschitz_constant():
+    near = radius_grid(5.0)
+    extended = radius_grid(5.0, lip=30.0)
+    assert near[-1] == 20.0
+    assert np.array_equal(extended[: near.size], near)
+    assert extended[-1] == pytest.approx(20.0 + 50 * 30.0)
+    assert np.all(np.diff(extended) > 0)
+
+
+def test_check_row_with_zero_bound_is_vacuous():
+    row = CheckRow("corollary6_tv", measured=0.0, bound=0.0, tolerance=0.0)
+    assert row.passed
+    assert row.vacuous
+    assert row.to_dict()["vacuous"] is True
+    assert not CheckRow("corollary6_tv", 0.3, 0.2, 0.0).vacuous
+
+
 def test_check_row_reports_failure():
     row = CheckRow("theorem4_tv", measured=0.1, bound=0.2, tolerance=0.05)
     assert not row.passed
@@ -186,12 +216,35 @@ def test_check_row_reports_failure():
 
 @pytest.mark.parametrize("kwargs,name", [
     ({"lip": 0.0}, "lip"), ({"lip": math.inf}, "lip"), ({"m": -1.0}, "m"), ({"mass_left": 1.5}, "mass_left"),
+    ({"mass_left": 0.1, "mass_right": 0.1}, "mass_left \\+ mass_right"),
+    ({"mass_below": 0.6}, "mass_below must be at most mass_left"),
+    ({"mass_above": 0.7}, "mass_above must be at most mass_right"),
+    ({"radii": [1.0, float("nan")]}, "radii"), ({"radii": [-1.0]}, "radii"), ({"radii": []}, "radii"),
 ])
 def test_compute_bounds_rejects_bad_input(kwargs, name):
     arguments = {"lip": 1.0, "m": 1.0, "mass_left": 0.5, "mass_right": 0.5, "mass_below": 0.2, "mass_above": 0.2}
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=name):
         compute_bounds(**arguments)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: kl_bin(0.3, 1.5), "b"),
+    (lambda: kl_bin(np.array([0.1, np.nan]), 0.5), "a"),
+    (lambda: lipschitz_implied_by_masses(-3.0, 0.1, 0.1, 0.1), "m"),
+    (lambda: lipschitz_implied_by_masses(3.0, float("nan"), 0.1, 0.1), "mass_below"),
+    (lambda: lipschitz_implied_by_masses(3.0, 0.1, 0.1, -0.5), "mass_between"),
+    (lambda: run_checks(compute_bounds(1.0, 1.0, 0.5, 0.5, 0.2, 0.2), 0.1, 0.1, 0.1, -1.0, 0.0, 0.0),
+     "tv_tolerance"),
+    (lambda: run_checks(compute_bounds(1.0, 1.0, 0.5, 0.5, 0.2, 0.2), 0.1, 0.1, 0.1, 0.0, float("nan"), 0.0),
+     "kl_tolerance"),
+    (lambda: radius_grid(-1.0), "m"),
+    (lambda: radius_grid(1.0, lip=0.0), "lip"),
+    (lambda: radius_grid(1.0, n_points=0), "n_points"),
+])
+def test_check_helpers_reject_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
 
 
 def test_implied_lipschitz_inverts_theorem1():

@@ -100,7 +100,7 @@ def test_bootstrap_needs_two_resamples():
 
 
 @pytest.fixture(scope="module")
-def score_rows():
+def score_rows(one_thread_per_module):
     trained = train("sgm", ms=[3.0], seeds=[0], config=_tiny(), progress=False)
     evaluation = EvaluationConfig(n_samples=500, n_bootstrap=5, n_trajectories=16, n_candidates=64,
                                   grid_points=2001)

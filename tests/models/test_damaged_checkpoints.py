@@ -9,7 +9,7 @@ from isobounds_models.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def trained_gan(tmp_path_factory):
+def trained_gan(tmp_path_factory, one_thread_per_module):
     """Train the micro GAN at m = 1 once and return the bytes of its checkpoint."""
     out = tmp_path_factory.mktemp("gan")
     assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(out)]) == 0

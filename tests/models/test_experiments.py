@@ -13,7 +13,7 @@ from isobounds_models.report import REQUIRED_KEYS, write_report  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def micro_run(tmp_path_factory):
+def micro_run(tmp_path_factory, one_thread_per_module):
     out = tmp_path_factory.mktemp("micro")
     rows = reproduce("univariate", profile="micro", out=out, device="cpu")
     return out, rows

@@ -20,7 +20,9 @@ torch = pytest.importorskip("torch")
 from isobounds_models.measure import (  # noqa: E402
     exact_distances,
     grid_lipschitz,
+    kde_estimator_floor,
     langevin_lipschitz,
+    langevin_schedule,
     mixture_log_pdf,
     mixture_mass,
     piecewise_linear_from_module,
@@ -210,7 +212,7 @@ def _mixture_distances(m, sigma_model, sigma_target):
     return tv, kl
 
 
-def test_sample_distances_are_lower_estimates():
+def test_sample_distances_estimate_smoothed_distances():
     # Model: the target's modes narrowed to standard deviation 0.3. Smoothing both laws by
     # N(0, h^2) gives mixtures of standard deviations sqrt(0.09 + h^2) and sqrt(1 + h^2), whose
     # TV and KL lie below the unsmoothed ones (data-processing inequality) and are what the
@@ -230,6 +232,46 @@ def test_sample_distances_are_lower_estimates():
     assert abs(estimate.kl - kl_smoothed) <= 5 * estimate.kl_se + estimate.kl_floor
     assert estimate.tv <= tv_true + 3 * estimate.tv_se + estimate.tv_floor
     assert estimate.kl <= kl_true + 3 * estimate.kl_se + estimate.kl_floor
+
+
+def test_sample_distances_biased_upward_at_target():
+    # Samples of the target itself: the true TV and KL are 0, and the estimates exceed them by
+    # about the floor, far more than their bootstrap error bars, as the docstring states.
+    m = 4.0
+    rng = np.random.default_rng(3)
+    samples = m * rng.choice([-1.0, 1.0], size=20_000) + rng.standard_normal(20_000)
+    estimate = sample_distances(samples, m, n_bootstrap=30, seed=1)
+    assert estimate.tv > 3 * estimate.tv_se
+    assert estimate.kl > 0
+    assert 0.3 * estimate.tv_floor < estimate.tv < 3 * estimate.tv_floor
+
+
+@pytest.mark.parametrize("call,error,name", [
+    (lambda: sample_distances(np.zeros(30), 1.0, grid_size=10**9), ValueError, "grid_size"),
+    (lambda: sample_distances(np.zeros(30), 1.0, grid_size=1), ValueError, "grid_size"),
+    (lambda: kde_estimator_floor(5, 1.0), ValueError, "n must be an integer >= 10"),
+    (lambda: mixture_mass(1.0, -1.0, 2.0), ValueError, "a must not exceed b"),
+    (lambda: mixture_mass(0.0, 1.0, -2.0), ValueError, "m must contain"),
+    (lambda: mixture_mass(0.0, 1.0, 2.0, sigma=0.0), ValueError, "sigma must contain"),
+    (lambda: mixture_mass(np.nan, 1.0, 2.0), ValueError, "NaN"),
+    (lambda: grid_lipschitz(np.sin, n_points=2.7), TypeError, "n_points"),
+    (lambda: score_lipschitz_per_level(_gaussian_score, []), ValueError, "sigmas"),
+    (lambda: score_lipschitz_per_level(_gaussian_score, [1.0], low=5.0, high=-5.0), ValueError, "low and high"),
+    (lambda: score_lipschitz_per_level(_gaussian_score, [1.0], n_points=1), ValueError, "n_points"),
+    (lambda: langevin_schedule([1.0, 0.1], 0, 1e-3), ValueError, "steps_per_level"),
+    (lambda: langevin_schedule([1.0, 0.1], 2, -1.0), ValueError, "step_size"),
+    (lambda: langevin_schedule([0.1, 1.0], 2, 1e-3), ValueError, "sigmas must decrease"),
+    (lambda: langevin_schedule([], 2, 1e-3), ValueError, "sigmas must be a non-empty"),
+    (lambda: langevin_schedule([0.0], 2, 1e-3), ValueError, "sigmas must be positive"),
+    (lambda: langevin_lipschitz(_gaussian_score, [1.0], 2, 1e-3, n_trajectories=0), ValueError, "n_trajectories"),
+    (lambda: langevin_lipschitz(_gaussian_score, [1.0], 2, 1e-3, init_scale=-1.0), ValueError, "init_scale"),
+    (lambda: langevin_lipschitz(_gaussian_score, [1.0], 2, float("nan")), ValueError, "step_size"),
+    (lambda: langevin_lipschitz(_gaussian_score, [1.0], 2, 1e-3, n_candidates=8, boundary=float("nan")),
+     ValueError, "boundary"),
+])
+def test_measure_helpers_reject_bad_input(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
 
 
 def test_sample_distances_far_outlier_escapes():

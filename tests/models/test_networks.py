@@ -141,6 +141,31 @@ def test_mlp_weights_rejects_skips():
         mlp_weights(module)
 
 
+@pytest.mark.parametrize("layout", [
+    ("linear", "linear"),
+    ("linear", "act", "linear", "act"),
+    ("linear", "act", "act", "linear"),
+    ("act", "linear", "act", "linear"),
+    (),
+])
+def test_description_rejects_other_layouts(layout):
+    # Each layout computes another map than alternating layers would, so it must not be described as one.
+    widths = iter([(1, 4), (4, 4), (4, 1)])
+    layers = []
+    for kind in layout:
+        layers.append(torch.nn.Linear(*next(widths)) if kind == "linear" else torch.nn.LeakyReLU(0.2))
+    with pytest.raises(ValueError, match="alternate nn.Linear and nn.LeakyReLU"):
+        describe_mlp(torch.nn.Sequential(*layers))
+
+
+def test_description_of_layer_without_bias():
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(1, 4, bias=False), torch.nn.LeakyReLU(0.2), torch.nn.Linear(4, 1))
+    weight, bias = describe_mlp(module)["layers"][0]
+    assert weight.shape == (4, 1)
+    assert np.array_equal(bias, np.zeros(4))
+
+
 def test_resnet_wiring_adds_inputs_of_square_layers():
     description = describe_mlp(export_mlp(_mlp((1, 8, 8, 8, 1), runs=1, skip="resnet"), 0))
     assert description["adds"] == [[], [1], [2], []]

@@ -220,3 +220,14 @@ def test_run_info_records_penalty(tmp_path):
     assert entry["gradient_penalty_lip"] == lip
     assert entry["ms"] == [settings.penalty_m]
 
+
+
+def test_markdown_counts_vacuous_checks():
+    from isobounds_models.checks import CheckRow
+
+    row = _row("sgm", 3.0, 0.1, [0.4, 0.4])
+    row["checks"] = [CheckRow("theorem4_tv", 0.3, 0.2, 0.0).to_dict(),
+                     CheckRow("corollary6_tv", 0.3, 0.0, 0.0).to_dict(),
+                     CheckRow("theorem7_kl", 0.1, 0.4, 0.0).to_dict()]
+    text = markdown_report([row])
+    assert "Checks: 2 passed (1 of them with a bound of 0, which every model meets), 1 failed." in text

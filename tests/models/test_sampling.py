@@ -143,6 +143,18 @@ def test_bad_ladder_rejected():
         geometric_sigmas(0.1, 1.0, 5)
 
 
+@pytest.mark.parametrize("sigmas,message", [
+    ([0.1, 1.0], "sigmas must decrease"),
+    ([], "sigmas must be a non-empty"),
+    ([[1.0, 0.1]], "sigmas must be a non-empty one-dimensional"),
+    ([1.0, 0.0], "sigmas must be positive finite"),
+    ([float("inf"), 1.0], "sigmas must be positive finite"),
+])
+def test_bad_noise_levels_rejected(sigmas, message):
+    with pytest.raises(ValueError, match=message):
+        annealed_langevin(_gaussian_score(0, 1), torch.zeros(4, 1), sigmas, 3)
+
+
 def test_bad_eps_rejected():
     with pytest.raises(ValueError, match="eps"):
         langevin_step_sizes([1.0, 0.1], -1.0)
