@@ -62,6 +62,10 @@ _GRID_POINTS_PER_DECADE = 6
 _MAX_GRID_POINTS = 240
 _REFINED_CANDIDATES = 2
 _GOLDEN_ITERATIONS = 32
+# Golden-section steps allowed beyond _GOLDEN_ITERATIONS while the two inner values differ
+# by more than _RESOLVED_DIGITS digits above the rounding of the precision (see _refine_peak).
+_KINK_ITERATIONS = 80
+_RESOLVED_DIGITS = 3
 
 # Searches run at this many digits; the working precision only evaluates the
 # bound at the arguments they return.
@@ -127,17 +131,26 @@ def _refine_peak(f, left, right, iterations):
     """Maximise ``f`` between the points ``left = (x, f(x))`` and ``right``; return ``(f(x), x)``.
 
     Golden-section search shrinks the bracket by ``0.618**iterations``
-    (about 2e-7 for 32 steps). One parabolic step through the best point
-    and its two neighbours then locates a smooth maximum to about the square
-    of that width, so the value is right to about the search precision. At a
-    kink the parabola gains little, and the step is kept only when it is
-    better.
+    (about 2e-7 for 32 steps). It goes on, for at most
+    :data:`_KINK_ITERATIONS` more steps, while the two inner values still
+    differ by more than the rounding of the current precision. Near a
+    smooth maximum they differ by the square of the bracket's width, so a
+    few more steps end it. At a kink they differ by its width, which
+    golden-section search shrinks only linearly: there the extra steps take
+    the value from about 1e-8 below the maximum (two modes of standard
+    deviation 1e-20, whose shells give the bound a kink) to the search
+    precision. One parabolic step through the best point and its two
+    neighbours then locates a smooth maximum to about the square of that
+    width, and is kept only when it is better.
     """
     ratio = (mpmath.sqrt(5) - 1) / 2
     (a, fa), (b, fb) = left, right
     c, d = b - ratio * (b - a), a + ratio * (b - a)
     fc, fd = f(c), f(d)
-    for _ in range(iterations):
+    rounding = mpmath.mpf(10) ** (_RESOLVED_DIGITS - mpmath.mp.dps)
+    for step in range(iterations + _KINK_ITERATIONS):
+        if step >= iterations and not abs(fc - fd) > rounding * max(abs(fc), abs(fd)):
+            break
         if fc >= fd:
             b, fb, d, fd = d, fd, c, fc
             c = b - ratio * (b - a)
@@ -364,7 +377,10 @@ def _target_lengths(target):
     one-dimensional target with density jumps they are the smallest gap
     and the span of the jump points (the ends of the pieces of a
     :class:`DisconnectedSupport`), and for a :class:`UnivariateDistribution`
-    also its standard deviation. Other targets get ``(1, 1e10)``.
+    also its standard deviation. For a :class:`DisconnectedSupport` of balls
+    in higher dimension they are the smallest radius or gap between balls,
+    and the largest distance between centres plus the largest diameter.
+    Other targets get ``(1, 1e10)``.
     """
     if not is_gaussian_mixture(target):
         return _jump_lengths(target)
@@ -379,6 +395,8 @@ def _target_lengths(target):
 
 def _jump_lengths(target):
     """``(scale, extent)`` of a target that is not a Gaussian mixture (see :func:`_target_lengths`)."""
+    if isinstance(target, DisconnectedSupport) and target.dim > 1:
+        return _ball_lengths(target)
     points = sorted(set(_density_breakpoints(target)))
     gaps = [b - a for a, b in zip(points, points[1:])]
     spread = points[-1] - points[0] if points else mpmath.mpf(0)
@@ -391,6 +409,18 @@ def _jump_lengths(target):
     # NOTE: without a length scale of the target the extent is a guess; pass
     # radius_range for targets spread over more than about 1e10 length units.
     return mpmath.mpf(1), mpmath.mpf("1e10")
+
+
+def _ball_lengths(target):
+    """``(scale, extent)`` of a :class:`DisconnectedSupport` of balls: the smallest radius or gap, and its span."""
+    balls = target.pieces
+    radii = [mpmath.mpf(ball.radius) for ball in balls]
+    distances = target.pairwise_distances()
+    gaps = [mpmath.mpf(distances[i, j]) for i in range(len(balls)) for j in range(i + 1, len(balls))]
+    centres = [[mpmath.mpf(x) for x in ball.center] for ball in balls]
+    span = max((mpmath.sqrt(mpmath.fsum((a - b) ** 2 for a, b in zip(u, v))) for u in centres for v in centres),
+               default=mpmath.mpf(0))
+    return min(radii + gaps), span + 2 * max(radii)
 
 
 # ---------------------------------------------------------------------------
@@ -444,7 +474,10 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
         for the masses ``m`` involved. For a Gaussian mixture target,
         ``scale`` is the smallest component standard deviation and
         ``extent`` the spread of the means plus 40 of the largest standard
-        deviations. For other targets they are 1 and 1e10.
+        deviations. For a :class:`DisconnectedSupport` they are its smallest
+        gap or piece size and its span, for a
+        :class:`UnivariateDistribution` also its standard deviation, and
+        for other targets 1 and 1e10.
     dps : int, optional
         Significant digits of the value.
 

@@ -85,6 +85,11 @@ _DIRECTION_SEED = 20220527
 _REFINED_DIRECTIONS = 2
 _REFINED_DIRECTIONS_ABOVE_PLANE = 4
 
+# Directions whose coarse score is within this relative distance of the best get
+# their offset refined, by this many steps of a shrinking stencil.
+_OFFSET_REFINE_TOLERANCE = 0.5
+_OFFSET_REFINE_STEPS = 24
+
 # Best coarse directions scored again with refined radii to pick the starts.
 _RESCORED_DIRECTIONS = 24
 _NELDER_MEAD_EVALUATIONS = 300
@@ -102,6 +107,14 @@ _ZOOM_TOLERANCE = 1e-7
 # _SAME_DIRECTION and their offsets differ by less than _SAME_OFFSET standard deviations.
 _SAME_DIRECTION = 1e-10
 _SAME_OFFSET = 1e-5
+
+# Float64 radii start no lower than _FLOAT_SMALLEST_RADIUS, and 1 / lip is capped at
+# _LARGEST_INVERSE_LIP, so that a lip below the float64 range keeps the scores finite.
+_FLOAT_SMALLEST_RADIUS = 1e-290
+_LARGEST_INVERSE_LIP = 1e300
+
+# Largest grid_points of maximize_tv_over_intervals, whose pairs of endpoints are all scored.
+_MAX_INTERVAL_GRID_POINTS = 2001
 
 # Tail endpoints on each side of the core grid of the interval search.
 _TAIL_POINTS = 8
@@ -137,7 +150,10 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     then refines the direction and the offset together (only the offset
     when the direction is fixed), with those refined scores. It starts from
     the best direction and from the best other local maximum within 20 %
-    of it, or the three best others when ``S`` has 3 or more dimensions. The refined
+    of it, or the three best others when ``S`` has 3 or more dimensions.
+    Before the local maxima are taken, every direction within 50 % of the
+    best moves its offset by a shrinking stencil from its best grid offset,
+    so that a narrow peak between two grid offsets is not lost. The refined
     half-spaces and the differences of means scoring within 20 % of the
     best are scored again, together with their offsets at the midpoints of
     consecutive projected means, the centre ``(min + max) / 2`` and the
@@ -164,7 +180,7 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     float64 by Nelder-Mead, so the value can fall short of the maximum over
     half-spaces by about 1e-9 (1.8e-9 for weights 0.3 and 0.7, means -2
     and 3, sigma 0.8, lip 2). In one dimension, where half-spaces are rays,
-    :func:`maximize_tv_over_intervals` refines the end more closely.
+    :func:`maximize_tv_over_intervals` compares these rays with intervals.
 
     Parameters
     ----------
@@ -243,7 +259,8 @@ class _FloatSides:
         self.weights, self.sigmas = weights, sigmas
         # NOTE: for lip above about 1e308 the shifts r / L underflow to 0 in float64,
         # so beta is 0 and the scores cannot rank the sets.
-        self.inverse_lip = float(1 / L)
+        # 1 / L is capped so that a lip below 1e-300 gives large finite shifts instead of inf.
+        self.inverse_lip = float(min(1 / L, mpmath.mpf(_LARGEST_INVERSE_LIP)))
 
     def set_masses(self, inside, outside):
         """Store the masses of the set and of its complement, each computed on its tail side, and their quantiles."""
@@ -358,7 +375,11 @@ def _float_radius_grid(L, lengths, points=_FLOAT_RADIUS_POINTS):
     scale, extent = (mpmath.mpf(length) for length in lengths)
     low = min(L, scale) * mpmath.mpf("1e-6")
     high = max(min(L * 50, 100 * extent), 100 * scale)
-    return np.geomspace(float(low), float(high), points)
+    # Radii below the float64 range (a lip near 1e-308 or below) start at _FLOAT_SMALLEST_RADIUS,
+    # where r / L is still beyond 1e10, so beta has reached its limit as it has at smaller radii.
+    low = max(float(low), _FLOAT_SMALLEST_RADIUS)
+    high = max(float(high), 1e6 * low)
+    return np.geomspace(low, high, points)
 
 
 def _chunks(count, size):
@@ -454,6 +475,8 @@ def _half_space_candidates(target, L):
 
     found = []
     if best > _FLOAT_BRACKET_NOISE:
+        coarse, coarse_offsets = _refine_offsets(mixture, trial @ means.T, coarse, coarse_offsets,
+                                                 _coarse_offset_spacing(trial @ means.T, sigmas), radii, L)
         # The coarse scores can be off by about 1e-3 (more where a side has narrow
         # peaks in r), so the best of them are scored again with refined radii.
         allowed = _local_maxima_mask(coarse, len(exact), basis.shape[0] == 2)
@@ -607,6 +630,41 @@ def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
     best_scores = np.where(better, crossing_scores[rows, pick], best_scores)
     best_offsets = np.where(better, crossings[rows, pick], best_offsets)
     return best_scores, best_offsets
+
+
+def _coarse_offset_spacing(projected, sigmas):
+    """Return the step of the offset grid of :func:`_coarse_direction_scores` for each direction (rows of projected means)."""
+    spread = 3.0 * sigmas.max()
+    return (projected.max(axis=1) - projected.min(axis=1) + 2 * spread) / (_COARSE_OFFSET_POINTS - 1)
+
+
+def _refine_offsets(mixture, projected, scores, offsets, spacing, radii, L):
+    """Refine the best offset of every promising direction at once, by a shrinking stencil on coarse scores.
+
+    The coarse offsets are a grid, and a narrow peak of a direction's score
+    between two grid offsets would leave the direction far below its best
+    and, on the angle grid, below its neighbours, so that no refinement
+    starts there. Directions scoring within :data:`_OFFSET_REFINE_TOLERANCE`
+    of the best move their offset by a stencil of 5 points spanning one grid
+    step, halved when no point improves or the best point is inside, for
+    :data:`_OFFSET_REFINE_STEPS` steps. Returns the new scores and offsets.
+    """
+    scores, offsets = scores.copy(), offsets.copy()
+    rows = np.flatnonzero(scores >= scores.max() * (1 - _OFFSET_REFINE_TOLERANCE))
+    step = spacing[rows]
+    stencil = np.linspace(-1.0, 1.0, 5)
+    for _ in range(_OFFSET_REFINE_STEPS):
+        trial = offsets[rows, None] + step[:, None] * stencil
+        values = _score_rays(mixture, np.repeat(projected[rows], stencil.size, axis=0), trial.ravel(), radii, L,
+                             refine=False).reshape(trial.shape)
+        index = np.argmax(values, axis=1)
+        value = values[np.arange(rows.size), index]
+        moved = value > scores[rows]
+        scores[rows] = np.where(moved, value, scores[rows])
+        offsets[rows] = np.where(moved, trial[np.arange(rows.size), index], offsets[rows])
+        at_edge = np.abs(stencil[index]) == 1
+        step = np.where(moved & at_edge, step, step / 2)
+    return scores, offsets
 
 
 def _local_maxima_mask(scores, exact_count, angle_grid):
@@ -923,7 +981,9 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     search the finite end of the best ray on each side, with each radius
     refined by parabolic steps. The candidates whose float64 score is
     within ``1e-6`` of the best (at most 4) are compared at 20 digits with
-    both radii optimised, and the winner is evaluated at the working
+    both radii optimised, together with the rays that
+    :func:`maximize_tv_over_half_spaces` compares, so the result is at least
+    the half-space search's. The winner is evaluated at the working
     precision. A value within the rounding of its terms at 20 digits ranks
     below every resolved positive one, so that the noise of a side that a
     ``lip``-Lipschitz map fits exactly cannot hide a bound as small as
@@ -948,8 +1008,9 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     target : univariate Gaussian mixture (``weights``, ``means``, ``sigmas``)
     grid_points : int, default 41
         Points of the endpoint grid between the means minus and plus three
-        standard deviations; the cost grows like the square of the total
-        number of endpoints.
+        standard deviations, from 3 to 2001. The cost grows like the square
+        of the total number of endpoints: 2001 points score about 2 million
+        intervals.
     radius_range : (low, high), optional
     dps : int, optional
 
@@ -967,13 +1028,18 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     check_gaussian_mixture(target)
     _check_univariate(target)
     _radius_pair(radius_range)
-    if isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral) or grid_points < 3:
-        raise ValueError(f"grid_points must be an integer >= 3, got grid_points={grid_points!r}")
+    if (isinstance(grid_points, (bool, np.bool_)) or not isinstance(grid_points, numbers.Integral)
+            or not 3 <= grid_points <= _MAX_INTERVAL_GRID_POINTS):
+        raise ValueError(f"grid_points must be an integer from 3 to {_MAX_INTERVAL_GRID_POINTS}, got grid_points={grid_points!r}")
 
     def compute():
         L = check_positive("lip", lip)
         mixture = mixture_from_target(target)
         candidates = _interval_candidates(mixture, L, grid_points)
+        # The rays that maximize_tv_over_half_spaces compares are intervals too, so the
+        # result is never below the half-space search, also where the float64 scores of
+        # the endpoint grid misrank the intervals (modes thousands of sigmas apart).
+        candidates += [(mpmath.ninf, t) for _, t in _half_space_candidates(target, L)]
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
             _, r_a, r_b, a, b = max(results, key=lambda result: _rank(

@@ -132,17 +132,21 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
         \beta(\nu(B), r) - \nu(B_r \setminus B)\big),
         \quad \beta(m, r) = \alpha(m, r) - m,
 
-    with the same ``r`` on both sides. The bound of the theorem is the
-    supremum over ``A`` and ``r``. In the model-free form it is the minimum
-    of the two suprema, where each side takes its own best radius:
-    :func:`isobounds.bounds.maximize_tv_over_radius` computes it.
+    with the same ``r`` on both sides, or with ``r = (r_A, r_B)`` one radius
+    for each side. The bound of the theorem is the supremum over ``A`` and
+    ``r``. In the model-free form it is the minimum of the two suprema,
+    where each side takes its own best radius:
+    :func:`isobounds.bounds.maximize_tv_over_radius` computes it and returns
+    the pair ``(r_A, r_B)``, which this function accepts back.
 
     Parameters
     ----------
     A : set from :mod:`isobounds.sets`
         Any set with ``extension(r)``, ``shell(r)``, ``complement()`` and ``dim``.
-    r : finite real number >= 0
-        Radius of the extension, in the units of the target's space.
+    r : finite real number >= 0, or a pair of them
+        Radius of the extension, in the units of the target's space. With
+        ``model_mass=None`` a pair ``(r_A, r_B)`` gives ``A`` and its
+        complement their own radii.
     lip : positive finite real number
         Lipschitz constant :math:`L` of the generator.
     target : measure from :mod:`isobounds.measures`
@@ -172,8 +176,9 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
     Raises
     ------
     ValueError
-        For ``r < 0``, ``lip <= 0``, ``model_mass`` outside [0, 1], or a set
-        whose dimension differs from the target's.
+        For ``r < 0``, ``lip <= 0``, ``model_mass`` outside [0, 1], a set
+        whose dimension differs from the target's, or a pair of radii with
+        ``model_mass`` given or of another length than 2.
 
     References
     ----------
@@ -185,14 +190,14 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
     check_region(A, ("shell", "dim") if model_mass is not None else ("shell", "complement", "dim"))
 
     def bracket():
-        radius = check_nonnegative("r", r)
+        radius_a, radius_b = _side_radii(r, model_free=model_mass is None)
         L = check_positive("lip", lip)
         if model_mass is not None:
             rho = check_model_mass(A, model_mass)
             nu = set_mass(target, A)
-            shell = set_mass(target, A.shell(radius))
-            return _theorem4_terms(rho, nu, radius / L, shell)
-        return _model_free_terms(A, radius, radius, L, target)
+            shell = set_mass(target, A.shell(radius_a))
+            return _theorem4_terms(rho, nu, radius_a / L, shell)
+        return _model_free_terms(A, radius_a, radius_b, L, target)
 
     def compute():
         check_dimensions(A, target)
@@ -200,6 +205,19 @@ def tv_lower_bound(A, r, lip, *, target, model_mass=None, clip=True, dps=None):
         return max(value, mpmath.mpf(0)) if clip else value
 
     return evaluate(compute, dps)
+
+
+def _side_radii(r, model_free):
+    """Return the radii of ``A`` and of its complement from one radius or, model-free, a pair ``(r_A, r_B)``."""
+    if isinstance(r, (tuple, list)) or (isinstance(r, np.ndarray) and r.ndim > 0):
+        if not model_free:
+            raise ValueError(f"r must be one radius when model_mass is given, got r={r!r}; a pair (r_A, r_B) "
+                             "applies to the model-free bound (model_mass=None)")
+        if len(r) != 2:
+            raise ValueError(f"r must be one radius or a pair (r_A, r_B), got {len(r)} values: r={r!r}")
+        return check_nonnegative("r[0]", r[0]), check_nonnegative("r[1]", r[1])
+    radius = check_nonnegative("r", r)
+    return radius, radius
 
 
 # ---------------------------------------------------------------------------

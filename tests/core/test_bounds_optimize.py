@@ -198,7 +198,7 @@ def test_optimizers_reject_bad_input():
         maximize_tv_over_radius(Interval(0, 1), 1, target=target, radius_range=(2, 1))
     with pytest.raises(TypeError, match="target must be a Gaussian mixture"):
         maximize_tv_over_half_spaces(1, target=object())
-    with pytest.raises(ValueError, match="grid_points must be an integer >= 3"):
+    with pytest.raises(ValueError, match="grid_points must be an integer from 3 to 2001"):
         maximize_tv_over_intervals(1, target=target, grid_points=2)
 
 

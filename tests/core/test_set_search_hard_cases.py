@@ -1,0 +1,110 @@
+"""Set and radius searches on cases that an earlier version missed.
+
+References: the closed form Phi(1) - 1/2 of two point-like modes, the
+radius search on one given set (a separate code path from the set
+searches), and Corollary 5 for a disconnected support.
+"""
+
+import math
+
+import mpmath
+import pytest
+
+import isobounds
+from isobounds import Ball, DisconnectedSupport, GaussianMixture, HalfSpace, Interval
+from isobounds.bounds import (
+    maximize_tv_over_half_spaces,
+    maximize_tv_over_intervals,
+    maximize_tv_over_radius,
+)
+
+# Two modes at -1 and 1 narrower than any radius of interest, lip 1: the bound tends to
+# Phi(1) - 1/2 (half-line at 0, radius 1 from each side).
+POINT_MODES_BOUND = float(mpmath.ncdf(1) - mpmath.mpf(1) / 2)
+
+
+def test_half_spaces_find_narrow_offset_peak_in_plane():
+    # The half-space {y <= 2.7247} separating the top mode from the bottom two has a narrow
+    # peak in its offset, between two points of the coarse offset grid.
+    target = GaussianMixture([1 / 3, 1 / 3, 1 / 3], [[0.0, 0.0], [6.0, 0.0], [3.0, 5.2]], 1.0)
+    found = maximize_tv_over_half_spaces(5.0, target=target)
+    separating = maximize_tv_over_radius(HalfSpace([0.0, 1.0], 2.72471373), 5.0, target=target)
+    assert separating.value > 0.0486
+    assert found.value >= separating.value - 1e-9
+
+
+@pytest.mark.parametrize("sigma", ["1e-4", "1e-10", "1e-50", "1e-200"])
+def test_intervals_reach_rays_for_point_like_modes(sigma):
+    target = GaussianMixture([0.5, 0.5], [-1.0, 1.0], mpmath.mpf(sigma))
+    intervals = maximize_tv_over_intervals(1.0, target=target)
+    rays = maximize_tv_over_half_spaces(1.0, target=target)
+    assert intervals.value >= rays.value - 1e-15
+    assert float(intervals.value) == pytest.approx(POINT_MODES_BOUND, abs=2e-4 if sigma == "1e-4" else 1e-9)
+
+
+def test_intervals_reach_rays_far_modes():
+    target = GaussianMixture([0.5, 0.5], [-1000.0, 1000.0], 1.0)
+    intervals = maximize_tv_over_intervals(1000.0, target=target)
+    rays = maximize_tv_over_half_spaces(1000.0, target=target)
+    assert intervals.value >= rays.value - 1e-15
+
+
+@pytest.mark.parametrize("sigma", ["1e-8", "1e-20"])
+def test_radius_search_reaches_kink_maximum(sigma):
+    # The maximum sits where the shell reaches the other narrow mode, a kink of the bound;
+    # golden-section search converges there only linearly.
+    target = GaussianMixture([0.5, 0.5], [-1.0, 1.0], mpmath.mpf(sigma))
+    found = maximize_tv_over_radius(Interval(-math.inf, 0.0), 1.0, target=target, dps=30)
+    with mpmath.workdps(30):
+        scan = max(isobounds.tv_lower_bound(Interval(-math.inf, 0.0), 1 - k * mpmath.mpf(sigma), 1.0,
+                                            target=target, dps=30)
+                   for k in mpmath.linspace(0, 8, 161))
+    assert found.value >= scan - mpmath.mpf("1e-13")
+
+
+@pytest.mark.parametrize("lip", [1e-310, 5e-324, mpmath.mpf("1e-400")])
+@pytest.mark.parametrize("search", [maximize_tv_over_half_spaces, maximize_tv_over_intervals])
+def test_set_searches_accept_lip_below_float_range(search, lip):
+    target = GaussianMixture([0.5, 0.5], [-5.0, 5.0], 1.0)
+    reference = maximize_tv_over_radius(HalfSpace([1.0], 0.0), lip, target=target)
+    found = search(lip, target=target)
+    assert found.value >= reference.value - 1e-15
+
+
+def test_default_radius_range_of_small_balls():
+    # Two discs of radius 1e-8 at distance 2e-8: the default radius range follows their size.
+    size = 1e-8
+    target = DisconnectedSupport([Ball([0.0, 0.0], size), Ball([4 * size, 0.0], size)], [0.5, 0.5])
+    found = maximize_tv_over_radius(HalfSpace([1.0, 0.0], 2 * size), 1.0, target=target)
+    corollary5 = isobounds.tv_lower_bound_disconnected([0.5, 0.5], [[0, 2 * size], [2 * size, 0]], 1.0)
+    assert found.value > 0.9 * corollary5
+
+
+@pytest.mark.parametrize("search", [maximize_tv_over_half_spaces, maximize_tv_over_intervals])
+def test_model_free_radii_pair_reproduces_value(search):
+    target = GaussianMixture([0.3, 0.7], [-2.0, 3.0], 0.8)
+    found = search(2.0, target=target)
+    again = isobounds.tv_lower_bound(found.region, found.radius, 2.0, target=target)
+    assert again == found.value
+
+
+@pytest.mark.parametrize("r,message", [
+    ((1.0, 2.0, 3.0), "one radius or a pair"),
+    ((1.0, -1.0), "r\\[1\\]"),
+])
+def test_radii_pair_rejects_bad_input(r, message):
+    target = GaussianMixture([0.5, 0.5], [-2.0, 2.0], 1.0)
+    with pytest.raises(ValueError, match=message):
+        isobounds.tv_lower_bound(HalfSpace([1.0], 0.0), r, 2.0, target=target)
+
+
+def test_radii_pair_needs_model_free_bound():
+    target = GaussianMixture([0.5, 0.5], [-2.0, 2.0], 1.0)
+    with pytest.raises(ValueError, match="model_mass"):
+        isobounds.tv_lower_bound(HalfSpace([1.0], 0.0), (1.0, 2.0), 2.0, target=target, model_mass=0.4)
+
+
+def test_interval_grid_points_limit():
+    target = GaussianMixture([0.5, 0.5], [-2.0, 2.0], 1.0)
+    with pytest.raises(ValueError, match="grid_points must be an integer from 3 to 2001"):
+        maximize_tv_over_intervals(2.0, target=target, grid_points=10**9)
