@@ -50,11 +50,18 @@ def as_intervals(region, name="region"):
 
     if isinstance(region, Set):
         return [(p.a, p.b, p.left_closed, p.right_closed) for p in set_intervals(region).intervals]
-    if isinstance(region, (tuple, list)) and len(region) == 2 and not hasattr(region[0], "__len__"):
+    if not isinstance(region, (tuple, list)):
+        raise TypeError(f"{name} must be an isobounds set of dimension 1 or a pair (a, b), got {name}={region!r}")
+
+    nested = [isinstance(piece, (Set, tuple, list)) for piece in region]
+    if region and not any(nested):
+        if len(region) != 2:
+            raise ValueError(f"{name} must be a pair (a, b) or a list of pairs, got {name}={region!r} with {len(region)} entries")
         return [_check_pair(name, *region)]
-    if isinstance(region, (tuple, list)):
-        return [interval for piece in region for interval in as_intervals(piece, name)]
-    raise TypeError(f"{name} must be an isobounds set of dimension 1 or a pair (a, b), got {name}={region!r}")
+    if not all(nested):
+        piece = region[nested.index(False)]
+        raise TypeError(f"{name} must be a list of pairs (a, b) or of sets, got the entry {piece!r} in {name}={region!r}")
+    return [interval for piece in region for interval in as_intervals(piece, name)]
 
 
 def _check_pair(name, a, b):
@@ -273,13 +280,28 @@ class PushforwardMeasure:
         y = check_array("y", y, allow_inf=True)
         slopes = self._g.slopes
         moving = slopes != 0
+        column = y.ravel()[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = self._anchor_t[moving] + (y.ravel()[:, None] - self._anchor_v[moving]) / slopes[moving]
-            inside = (z >= self._lower[moving]) & (z < self._upper[moving])
+            z = self._anchor_t[moving] + (column - self._anchor_v[moving]) / slopes[moving]
             u = z / self._scale
             log_terms = -0.5 * u * u - _LOG_SQRT_2PI - np.log(self._scale * np.abs(slopes[moving]))
-        log_terms = np.where(inside, log_terms, -np.inf)
+        log_terms = np.where(self._covers(column)[:, moving], log_terms, -np.inf)
         return logsumexp(log_terms, axis=1).reshape(y.shape) if log_terms.shape[1] else np.full(y.shape, -np.inf)
+
+    def _covers(self, y):
+        """Return a boolean array of shape ``(len(y), n_pieces)``, true where piece ``k`` has a preimage of ``y`` in ``[t_{k-1}, t_k)``.
+
+        The test compares ``y`` with the values at the piece ends, which are
+        the float64 values of the map, so it is exact. Testing the rounded
+        preimage instead drops a point within rounding of a knot's image.
+        """
+        knots_values = self._g.values
+        slopes = self._g.slopes
+        at_lower = np.concatenate([[-math.copysign(math.inf, slopes[0])], knots_values])
+        at_upper = np.concatenate([knots_values, [math.copysign(math.inf, slopes[-1])]])
+        increasing = (at_lower <= y) & (y < at_upper)
+        decreasing = (at_upper < y) & (y <= at_lower)
+        return np.where(slopes > 0, increasing, decreasing)
 
     def pdf(self, y):
         r"""Density of the absolutely continuous part, :math:`\sum_k \varphi(z_k/s) / (s |s_k|)`, float64, elementwise.

@@ -243,7 +243,9 @@ class PiecewiseLinearMap:
         weights : sequence of array_like
             ``W_1, ..., W_K``, each in the ``(out_features, in_features)``
             layout of ``torch.nn.Linear.weight``; ``W_1`` has one column and
-            ``W_K`` one row.
+            ``W_K`` one row. Numpy arrays, or anything that ``numpy.asarray``
+            converts, such as detached CPU torch tensors. For a torch module,
+            use ``isobounds_models.measure.piecewise_linear_from_module``.
         biases : sequence of array_like
             ``b_1, ..., b_K`` of shapes ``(out_features,)``.
         negative_slope : float, default 0
@@ -292,9 +294,10 @@ class PiecewiseLinearMap:
         and the activation's slope on each new piece is chosen from the sign
         of the unit at the piece's midpoint.
 
-        Accuracy: float64 throughout. Breakpoints closer than about
-        ``2e-15 (1 + |x|)`` are merged. The values at the knots carry the
-        rounding of a forward pass (relative error of order
+        Accuracy: float64 throughout. A new root closer than about
+        ``2e-15 (1 + |x|)`` to an existing breakpoint or to another new root
+        is merged into it, and the existing breakpoint is kept. The values at
+        the knots carry the rounding of a forward pass (relative error of order
         ``K * 1e-16 * prod_k ||W_k||``), and the slope of a piece of width
         ``h`` carries an absolute error of order ``1e-16 |g| / h``, so the
         exact quantities of the returned map describe the network to that
@@ -368,7 +371,18 @@ def skip_wiring(shapes, skip):
     return inputs, adds
 
 
+def _is_torch_module(x):
+    """Return whether ``x`` is a ``torch.nn.Module``, without importing torch."""
+    return any(cls.__name__ == "Module" and cls.__module__.startswith("torch.nn") for cls in type(x).__mro__)
+
+
 def _check_layers(weights, biases):
+    if _is_torch_module(weights):
+        raise TypeError(
+            f"weights must be a sequence of 2-D arrays, got the torch module {type(weights).__name__}. "
+            "Convert a LeakyReLU MLP with isobounds_models.measure.piecewise_linear_from_module(module), "
+            "or pass the layers' weights and biases as arrays (tensor.detach().numpy())"
+        )
     if isinstance(weights, np.ndarray) or not hasattr(weights, "__len__"):
         raise TypeError(f"weights must be a sequence of 2-D arrays, got weights of type {type(weights).__name__}")
     if not hasattr(biases, "__len__") or len(biases) != len(weights):
@@ -456,17 +470,43 @@ def _zero_crossings(breaks, gain, offset):
 
 
 def _refine(breaks, roots):
-    """Merge new roots into the sorted breakpoints, dropping near-duplicates."""
-    merged = np.unique(np.concatenate([breaks, roots]))
-    if merged.size < 2:
-        return merged
-    gap = np.diff(merged)
-    keep = np.concatenate([[True], gap > _MERGE_RTOL * (1.0 + np.abs(merged[1:]))])
-    return merged[keep]
+    """Add the new roots to the sorted breakpoints; return the refined sorted breakpoints.
+
+    Every old breakpoint is kept, because :func:`_parent_pieces` locates each
+    new piece in the old partition by its left end. A root closer than
+    ``_MERGE_RTOL (1 + |x|)`` to an old breakpoint (on either side) or to the
+    next smaller new root is dropped. Its unit then changes sign at that
+    point, up to the float64 rounding of its pre-activation, and
+    :func:`_activate` reads the sign at the middle of each piece.
+    """
+    roots = np.unique(roots)
+    if roots.size == 0:
+        return breaks
+    roots = roots[~_near_breaks(roots, breaks)]
+    if roots.size > 1:
+        gap = np.diff(roots)
+        roots = roots[np.concatenate([[True], gap > _MERGE_RTOL * (1.0 + np.abs(roots[1:]))])]
+    return np.sort(np.concatenate([breaks, roots]))
+
+
+def _near_breaks(roots, breaks):
+    """Boolean mask of the sorted ``roots`` within ``_MERGE_RTOL (1 + |root|)`` of a breakpoint."""
+    if breaks.size == 0:
+        return np.zeros(roots.shape, dtype=bool)
+    right = np.searchsorted(breaks, roots)
+    below = breaks[np.maximum(right - 1, 0)]
+    above = breaks[np.minimum(right, breaks.size - 1)]
+    distance = np.minimum(np.abs(roots - below), np.abs(above - roots))
+    return distance <= _MERGE_RTOL * (1.0 + np.abs(roots))
 
 
 def _parent_pieces(old_breaks, new_breaks):
-    """Index of the old piece that contains each piece of the refined partition."""
+    """Index of the old piece that contains each piece of the refined partition.
+
+    ``new_breaks`` must contain every old breakpoint (as :func:`_refine`
+    ensures), so each new piece lies inside one old piece, the one that
+    contains its left end.
+    """
     left_ends = np.concatenate([[-np.inf], new_breaks])
     return np.searchsorted(old_breaks, left_ends, side="right")
 

@@ -7,6 +7,7 @@ towards simple ones (masses near 1/2, few pieces, unit slopes).
 
 import fractions
 import math
+import typing
 
 import numpy as np
 
@@ -27,6 +28,8 @@ __all__ = [
     "piecewise_linear_maps",
     "intervals",
     "half_spaces",
+    "BoundCase",
+    "tight_bound_cases",
 ]
 
 EXTREME_PROBABILITIES = (5e-324, 1e-300, 1e-100, 1e-16, 1e-8, 0.5, 1 - 1e-8, 1 - 1e-16, 1.0 - 2.0**-53)
@@ -86,7 +89,12 @@ def radii(*, max_value=20.0, min_positive=0.0):
 
 
 def unit_vectors(dim):
-    """Unit vectors of R^dim (normalised Gaussian-like draws; the zero vector is redrawn)."""
+    """Unit vectors of R^dim: coordinates drawn in [-1, 1], divided by their norm.
+
+    Vectors of squared norm at most 1e-12 are redrawn. The directions are not
+    uniform on the sphere (the draws are not even uniform in the cube), but
+    every direction can be drawn.
+    """
     dim = _check_dim(dim)
     coordinates = st.lists(st.floats(min_value=-1.0, max_value=1.0), min_size=dim, max_size=dim)
     return coordinates.filter(lambda v: math.fsum(x * x for x in v) > 1e-12).map(
@@ -143,6 +151,11 @@ def gaussian_mixtures(draw, dim=1, *, max_components=3, max_mean=10.0, min_sigma
     return GaussianMixture(weights, [m[0] for m in means] if dim == 1 else means, sigmas)
 
 
+# Smallest max_lip accepted by piecewise_linear_maps: the smallest drawn slope,
+# 1e-3 max_lip, stays a normal float64 number.
+_MIN_MAX_LIP = 1e-300
+
+
 @st.composite
 def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, allow_flat=True, max_knot=5.0):
     """Continuous piecewise-linear maps :class:`isobounds.pushforward.PiecewiseLinearMap`.
@@ -151,66 +164,135 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
     ----------
     max_pieces : int, >= 2
         Largest number of linear pieces (knots + 1).
-    max_lip : positive float
-        Every slope lies in ``[-max_lip, max_lip]``, so the Lipschitz
-        constant is at most ``max_lip`` (up to one rounding of the values).
+    max_lip : float, >= 1e-300
+        Every drawn slope has magnitude 0 (flat pieces) or in
+        ``[1e-3 max_lip, (1 - 1e-9) max_lip]``. The slope of a piece between
+        two knots is recomputed from the values, each rounded once to
+        float64, so the Lipschitz constant can exceed ``max_lip`` by about
+        ``1e-15 max_lip (5 + 2 max_knot) / gap`` for a piece of length
+        ``gap``; that stays below ``max_lip`` for gaps above
+        ``1e-6 (5 + 2 max_knot)``.
     min_gap : positive float
-        Smallest distance between consecutive knots. A gap below 8 float64
-        spacings at ``max_knot`` is raised to that, because smaller gaps
-        between float64 knots of that size can round to 0.
+        Smallest distance between consecutive knots (exact float64
+        differences). A smaller value is raised to
+        ``64 eps (5 + 2 max_knot)``, with ``eps`` the float64 machine
+        epsilon (about 2e-13 for the default ``max_knot``): on a shorter
+        piece a slope of ``1e-3 max_lip`` is lost in the rounding of the
+        values, and consecutive knots of size ``max_knot`` can round to
+        the same float64.
     allow_flat : bool, default True
-        Draw flat pieces (atoms of the push-forward) as well.
-    max_knot : positive float
+        Draw flat pieces (atoms of the push-forward) as well. With False,
+        every piece has a nonzero exact slope.
+    max_knot : positive float, with ``2 max_knot max_lip <= 1e307``
         Knots lie in ``[-max_knot, max_knot]``.
+
+    Notes
+    -----
+    The value at the first knot is drawn in ``[-5, 5] min(1, max_lip)``,
+    and the other values are the exact sums of slope times gap, rounded
+    once to float64. A drawn slope below ``16 q / gap``, with ``q`` a bound
+    on the float64 spacing of the values, is raised to that, so that a
+    piece drawn with a nonzero slope keeps one after the rounding.
     """
     from isobounds.pushforward import PiecewiseLinearMap
 
+    _check_map_arguments(max_pieces, max_lip, min_gap, max_knot)
+    value_bound = 5.0 * min(1.0, max_lip) + 2.0 * max_knot * max_lip
+    quantum = max(2.0 * _EPS * value_bound, _SMALLEST_SUBNORMAL)
+
+    min_gap = max(min_gap, 64 * _EPS * (5.0 + 2.0 * max_knot))
+    layout_gap = _layout_gap(min_gap, max_knot)
+    # At most 2 max_knot / layout_gap + 1 knots fit in [-max_knot, max_knot].
+    max_knots = max(1, min(max_pieces - 1, int(2 * max_knot / layout_gap) + 1))
+    n_knots = draw(st.integers(min_value=1, max_value=max_knots))
+    knots = _spaced_points(draw, n_knots, -max_knot, max_knot, layout_gap)
+    gaps = [fractions.Fraction(b) - fractions.Fraction(a) for a, b in zip(knots[:-1], knots[1:])]
+
+    # Minimum magnitude of each piece's slope, from left to right.
+    inner = [max(max_lip * 1e-3, 16 * quantum / float(gap)) for gap in gaps]
+    least = [max_lip * 1e-3, *inner, max_lip * 1e-3]
+    slopes = [draw(_slope(low, max_lip, allow_flat)) for low in least]
+    if not any(slopes):
+        # A constant map is not a generator with a positive Lipschitz constant.
+        slopes[draw(st.integers(min_value=0, max_value=n_knots))] = max_lip / 2
+
+    first = draw(st.floats(min_value=-5.0, max_value=5.0)) * min(1.0, max_lip)
+    values = _exact_values(first, slopes[1:-1], gaps)
+    return PiecewiseLinearMap(knots, values, slopes[0], slopes[-1])
+
+
+_EPS = float(np.finfo(np.float64).eps)
+_SMALLEST_SUBNORMAL = 2.0**-1074
+
+
+def _check_map_arguments(max_pieces, max_lip, min_gap, max_knot):
     if max_pieces < 2:
         raise ValueError(f"max_pieces must be at least 2, got max_pieces={max_pieces}")
-    if not max_lip > 0:
-        raise ValueError(f"max_lip must be positive, got max_lip={max_lip}")
+    if not (_MIN_MAX_LIP <= max_lip and math.isfinite(max_lip)):
+        raise ValueError(f"max_lip must be finite and at least {_MIN_MAX_LIP:g}, got max_lip={max_lip}")
     if not (min_gap > 0 and math.isfinite(min_gap)):
         raise ValueError(f"min_gap must be a positive finite number, got min_gap={min_gap}")
     if not (max_knot > 0 and math.isfinite(max_knot)):
         raise ValueError(f"max_knot must be a positive finite number, got max_knot={max_knot}")
+    if 2 * max_knot * max_lip > 1e307:
+        raise ValueError(f"2 max_knot max_lip must be at most 1e307, so that the values stay finite, got max_knot={max_knot} and max_lip={max_lip}")
 
-    min_gap = max(min_gap, 8 * float(np.spacing(max_knot)))
-    # At most 2 max_knot / min_gap + 1 knots fit in [-max_knot, max_knot] at the least gap.
-    max_knots = min(max_pieces - 1, int(2 * max_knot / min_gap) + 1)
-    n_knots = draw(st.integers(min_value=1, max_value=max_knots))
-    knots = _spaced_points(draw, n_knots, -max_knot, max_knot, min_gap)
 
-    magnitude = st.floats(min_value=max_lip * 1e-3, max_value=max_lip * (1 - 1e-9))
-    slope = st.one_of(magnitude, magnitude.map(lambda s: -s), *([st.just(0.0)] if allow_flat else []))
-    slopes = np.array(draw(st.lists(slope, min_size=n_knots + 1, max_size=n_knots + 1)))
-    if not slopes.any():
-        # A constant map is not a generator with a positive Lipschitz constant.
-        slopes[draw(st.integers(min_value=0, max_value=n_knots))] = max_lip / 2
+def _slope(least, max_lip, allow_flat):
+    """Strategy for one slope: magnitude in ``[least, (1 - 1e-9) max_lip]``, either sign, or 0 when ``allow_flat``."""
+    magnitude = st.floats(min_value=least, max_value=max(least, max_lip * (1 - 1e-9)))
+    return st.one_of(magnitude, magnitude.map(lambda s: -s), *([st.just(0.0)] if allow_flat else []))
 
-    first = draw(st.floats(min_value=-5.0, max_value=5.0))
-    values = first + np.concatenate([[0.0], np.cumsum(slopes[1:-1] * np.diff(knots))])
-    return PiecewiseLinearMap(knots, values, slopes[0], slopes[-1])
+
+def _exact_values(first, inner_slopes, gaps):
+    """Return ``first + sum(slope * gap)`` at every knot, summed as exact rationals and rounded once to float64."""
+    total = fractions.Fraction(first)
+    values = [first]
+    for slope, gap in zip(inner_slopes, gaps):
+        total += fractions.Fraction(slope) * gap
+        values.append(float(total))
+    return np.array(values)
+
+
+def _layout_gap(min_gap, max_knot):
+    """Return the gap at which to lay out knots so that their float64 gaps stay at least ``min_gap``.
+
+    Each knot is rounded once from an exact position, which moves a gap by
+    at most one float64 spacing at ``max_knot``. The float64 room left for
+    the first knot, and the clipping of the last knot to ``max_knot``, can
+    take up to two more.
+    """
+    return min_gap + 4 * float(np.spacing(max_knot))
 
 
 def _spaced_points(draw, n, low, high, min_gap):
-    """Draw ``n`` increasing points of ``[low, high]`` whose consecutive gaps are at least ``min_gap``.
+    """Draw ``n`` increasing float64 points of ``[low, high]`` whose exact gaps are at least ``min_gap``.
 
     The first point and the gaps are drawn freely (gaps up to 2). When the
     last point would pass ``high``, the part of each gap above ``min_gap``
     is shrunk by one common factor, so shrinking by hypothesis still moves
-    toward equal small gaps.
+    toward equal small gaps. The positions are summed as exact rationals and
+    rounded once, so a float64 gap is at least ``min_gap`` minus three
+    float64 spacings at ``max(|low|, |high|)`` (see :func:`_layout_gap`).
     """
     least_span = (n - 1) * min_gap
-    start = draw(st.floats(min_value=low, max_value=high - least_span))
-    gaps = np.array(draw(st.lists(st.floats(min_value=min_gap, max_value=max(2.0, min_gap)),
-                                  min_size=n - 1, max_size=n - 1)))
-    # Rounding can make the room slightly negative when start is drawn at its largest value.
-    room = max(high - start - least_span, 0.0)
-    extra = gaps - min_gap
-    if extra.sum() > room:
-        extra *= room / extra.sum()
-    points = start + np.concatenate([[0.0], np.cumsum(min_gap + extra)])
-    return np.minimum(points, high)
+    start = draw(st.floats(min_value=low, max_value=max(low, high - least_span)))
+    gaps = draw(st.lists(st.floats(min_value=min_gap, max_value=max(2.0, min_gap)), min_size=n - 1, max_size=n - 1))
+
+    exact_gap = fractions.Fraction(min_gap)
+    # The room is 0 when start was drawn at its largest value, which rounding
+    # can put slightly above high - least_span.
+    room = max(fractions.Fraction(high) - fractions.Fraction(start) - (n - 1) * exact_gap, fractions.Fraction(0))
+    extra = [fractions.Fraction(gap) - exact_gap for gap in gaps]
+    total_extra = sum(extra)
+    if total_extra > room:
+        extra = [e * room / total_extra for e in extra]
+    position = fractions.Fraction(start)
+    points = [start]
+    for e in extra:
+        position += exact_gap + e
+        points.append(float(position))
+    return np.minimum(np.array(points), high)
 
 
 def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
@@ -223,7 +305,8 @@ def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
     allow_infinite : bool, default True
         Also draw half-lines ``(-inf, b]`` and ``[a, inf)``.
     min_length : float >= 0
-        Smallest length ``b - a``.
+        Smallest length ``b - a``, exact: ``b`` is at least the smallest
+        float64 number not below ``a + min_length``.
     """
     from isobounds.sets import Interval
 
@@ -233,14 +316,160 @@ def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
         raise ValueError(f"min_length must lie in [0, 2 max_abs] = [0, {2 * max_abs}], got min_length={min_length}")
 
     end = st.floats(min_value=-max_abs, max_value=max_abs)
-    finite = st.floats(min_value=-max_abs, max_value=max_abs - min_length).flatmap(
-        lambda a: st.floats(min_value=a + min_length, max_value=max_abs).map(lambda b: Interval(a, b))
+    largest_a = _float_at_most(fractions.Fraction(max_abs) - fractions.Fraction(min_length))
+    finite = st.floats(min_value=-max_abs, max_value=largest_a).flatmap(
+        lambda a: st.floats(min_value=_float_at_least(fractions.Fraction(a) + fractions.Fraction(min_length)),
+                            max_value=max_abs).map(lambda b: Interval(a, b))
     )
     if not allow_infinite:
         return finite
     left = end.map(lambda b: Interval(-math.inf, b))
     right = end.map(lambda a: Interval(a, math.inf))
     return st.one_of(finite, left, right)
+
+
+def _float_at_least(x):
+    """Return the smallest float64 number not below the rational ``x``."""
+    nearest = float(x)
+    return nearest if fractions.Fraction(nearest) >= x else math.nextafter(nearest, math.inf)
+
+
+def _float_at_most(x):
+    """Return the largest float64 number not above the rational ``x``."""
+    nearest = float(x)
+    return nearest if fractions.Fraction(nearest) <= x else math.nextafter(nearest, -math.inf)
+
+
+class BoundCase(typing.NamedTuple):
+    """A generator, a target, and a set and radius at which bounds of Theorems 4 and 7 can be nearly attained."""
+
+    map: object
+    """The generator ``g``, a :class:`isobounds.pushforward.PiecewiseLinearMap`."""
+    target: object
+    """The target ``nu``, a one-dimensional :class:`isobounds.measures.GaussianMixture`."""
+    region: object
+    """The set ``A``, a half-line :class:`isobounds.sets.Interval`."""
+    radius: float
+    """The radius ``r`` of the extension ``A_r``."""
+
+
+@st.composite
+def tight_bound_cases(draw, *, max_far_components=2, max_far_weight=0.5, max_perturbation=1e-3):
+    r"""Generators and targets whose total variation and KL lower bounds can be nearly tight.
+
+    Independent draws of a generator and a target are almost never close, so
+    a property test on them cannot tell a bound from an inflated one. Here
+    the target is built around the generator. The description below puts
+    the far components on the right of ``m``. Mirrored cases put them on
+    the left, with every set and shell mirrored too.
+
+    - ``g`` is affine, ``g(z) = m + s z`` with ``m in [-5, 5]`` and
+      ``s in [0.1, 5]``, on latent ``[-K, K]`` with ``K in [9, 12]``, and
+      has nonzero slopes of magnitude at most ``s`` outside. So
+      :math:`\rho = g\#N(0, 1)` is :math:`N(m, s^2)` up to a mass of
+      :math:`2 \Phi(-9) \approx 2e-19`, and :math:`\mathrm{Lip}(g) = s` up
+      to one rounding of the values.
+    - The target is :math:`(1 - w) N(m + \delta s, (1 + \epsilon)^2 s^2)`
+      plus up to ``max_far_components`` components of total weight
+      ``w <= max_far_weight``, each with its mean at least 8 of its
+      standard deviations to the right of ``m + 2 H s``, ``H in [20, 30]``.
+      The perturbations ``delta`` and ``epsilon`` are 0 or at most
+      ``max_perturbation`` in magnitude.
+    - Either the "split" set ``A = (-inf, m + H s]`` with
+      ``r / s in [10, H - 8]``. Then Theorem 4, model-free or with the
+      model mass, is about ``w``, as is the total variation when the
+      target is not perturbed.
+    - Or the "cover" set ``A = (-inf, m - K_1 s]`` with
+      ``r = (K_1 + K_2) s`` and ``K_1, K_2 in [7, 9]``, so that the shell
+      :math:`A_r \setminus A` covers the near component. Then corrected
+      Theorem 7 is about :math:`-\log(1 - w)`, as is the KL divergence when
+      the target is not perturbed.
+
+    With ``w = 0`` and a perturbation the target is a near-target
+    Gaussian, at a total variation below about ``max_perturbation``.
+
+    Parameters
+    ----------
+    max_far_components : int, >= 0
+        Largest number of far components.
+    max_far_weight : float in [0, 1/2]
+        Largest total weight ``w`` of the far components, drawn as a
+        multiple of 1/1000 (exact rational weights).
+    max_perturbation : float in [0, 0.1]
+        Largest relative perturbation of the near component's mean and
+        standard deviation.
+
+    Returns
+    -------
+    hypothesis strategy of :class:`BoundCase`
+    """
+    from isobounds.measures import GaussianMixture
+    from isobounds.pushforward import PiecewiseLinearMap
+    from isobounds.sets import Interval
+
+    _check_case_arguments(max_far_components, max_far_weight, max_perturbation)
+    s = draw(st.floats(min_value=0.1, max_value=5.0))
+    m = draw(st.floats(min_value=-5.0, max_value=5.0))
+    side = draw(st.sampled_from([1.0, -1.0]))
+    bulk = draw(st.floats(min_value=9.0, max_value=12.0))
+    outer = [draw(_slope(s * 1e-3, s, allow_flat=False)) for _ in range(2)]
+    g = PiecewiseLinearMap([-bulk, bulk], [m - s * bulk, m + s * bulk], *outer)
+
+    near_mean, near_sigma = _near_component(draw, m, s, max_perturbation)
+    half_gap = draw(st.floats(min_value=20.0, max_value=30.0))
+    far_weights, far_means, far_sigmas = _far_components(draw, m + side * 2 * half_gap * s, side, s,
+                                                         max_far_components, max_far_weight)
+    weights = [1 - sum(far_weights, fractions.Fraction(0)), *far_weights]
+    target = GaussianMixture(weights, [near_mean, *far_means], [near_sigma, *far_sigmas])
+
+    if draw(st.sampled_from(["split", "cover"])) == "split":
+        end = m + side * half_gap * s
+        radius = draw(st.floats(min_value=10.0, max_value=half_gap - 8.0)) * s
+    else:
+        before = draw(st.floats(min_value=7.0, max_value=9.0))
+        after = draw(st.floats(min_value=7.0, max_value=9.0))
+        end = m - side * before * s
+        radius = (before + after) * s
+    # The set lies on the near component's side of its end, so its extension
+    # grows towards the far components.
+    region = Interval(-math.inf, end) if side > 0 else Interval(end, math.inf)
+    return BoundCase(g, target, region, radius)
+
+
+def _check_case_arguments(max_far_components, max_far_weight, max_perturbation):
+    if isinstance(max_far_components, bool) or not isinstance(max_far_components, (int, np.integer)) or max_far_components < 0:
+        raise ValueError(f"max_far_components must be a nonnegative integer, got max_far_components={max_far_components!r}")
+    if not 0 <= max_far_weight <= 0.5:
+        raise ValueError(f"max_far_weight must lie in [0, 0.5], got max_far_weight={max_far_weight}")
+    if not 0 <= max_perturbation <= 0.1:
+        raise ValueError(f"max_perturbation must lie in [0, 0.1], got max_perturbation={max_perturbation}")
+
+
+def _near_component(draw, m, s, max_perturbation):
+    """Draw the mean ``m + delta s`` and standard deviation ``(1 + epsilon) s`` of the near component."""
+    size = st.floats(min_value=-max_perturbation, max_value=max_perturbation)
+    perturbation = st.one_of(st.just(0.0), size) if max_perturbation > 0 else st.just(0.0)
+    delta, epsilon = draw(perturbation), draw(perturbation)
+    return m + delta * s, (1 + epsilon) * s
+
+
+def _far_components(draw, start, side, s, max_count, max_weight):
+    """Draw up to ``max_count`` components beyond ``start`` on ``side``, as ``(weights, means, sigmas)`` lists.
+
+    Each component's mean lies at least 8 of its standard deviations beyond
+    ``start``, and the weights are exact multiples of 1/1000 that sum to at
+    most ``max_weight``.
+    """
+    total = math.floor(1000 * max_weight)
+    count = draw(st.integers(min_value=0, max_value=max_count)) if total > 0 else 0
+    if count == 0:
+        return [], [], []
+    shares = draw(st.lists(st.integers(min_value=1, max_value=total), min_size=count, max_size=count))
+    scale = draw(st.integers(min_value=count, max_value=total))
+    weights = [fractions.Fraction(share * scale, 1000 * sum(shares)) for share in shares]
+    sigmas = [draw(st.floats(min_value=0.1, max_value=2.0)) * s for _ in range(count)]
+    means = [start + side * (8 * sigma + draw(st.floats(min_value=0.0, max_value=10.0)) * s) for sigma in sigmas]
+    return weights, means, sigmas
 
 
 def half_spaces(dim, *, max_offset=10.0):

@@ -22,6 +22,7 @@ from isobounds.testing import (
     piecewise_linear_maps,
     probabilities,
     radii,
+    tight_bound_cases,
 )
 
 
@@ -62,13 +63,23 @@ def test_maps_without_flat_pieces(g):
 
 def test_map_knots_stay_in_range():
     # Before the gaps were bounded, the default max_knot = 5 gave knots up to 6 and beyond.
-    for max_knot, min_gap in ((5.0, 1e-2), (0.5, 0.3), (1e-3, 1e-4)):
+    # With max_knot = 1e6 the knots were summed in float64 and gaps fell to 0.00099999998929.
+    for max_knot, min_gap in ((5.0, 1e-2), (0.5, 0.3), (1e-3, 1e-4), (1e6, 1e-3), (100.0, 50.0)):
         strategy = piecewise_linear_maps(max_pieces=8, max_knot=max_knot, min_gap=min_gap)
         with pytest.raises(NoSuchExample):
             find(strategy, lambda g: np.abs(g.knots).max() > max_knot, settings=settings(max_examples=300))
         with pytest.raises(NoSuchExample):
-            find(strategy, lambda g: np.diff(g.knots).min(initial=np.inf) < min_gap * (1 - 1e-9),
-                 settings=settings(max_examples=300))
+            find(strategy, lambda g: np.diff(g.knots).min(initial=np.inf) < min_gap, settings=settings(max_examples=300))
+
+
+@pytest.mark.parametrize("max_lip", [1e-6, 1e-12, 1e-300, 1e300])
+def test_maps_without_flat_pieces_at_extreme_max_lip(max_lip):
+    # A small max_lip used to give slopes lost in the rounding of values of order 5.
+    strategy = piecewise_linear_maps(max_lip=max_lip, allow_flat=False)
+    with pytest.raises(NoSuchExample):
+        find(strategy, lambda g: any(s == 0 for s in g.exact_slopes()), settings=settings(max_examples=300))
+    with pytest.raises(NoSuchExample):
+        find(strategy, lambda g: g.lipschitz_constant() > max_lip, settings=settings(max_examples=300))
 
 
 def test_map_knots_reach_range_ends():
@@ -83,7 +94,7 @@ def test_interval_ends_stay_in_range():
         with pytest.raises(NoSuchExample):
             find(strategy, lambda A: max(abs(A.a), abs(A.b)) > 15.0, settings=settings(max_examples=300))
         with pytest.raises(NoSuchExample):
-            find(strategy, lambda A: A.b - A.a < min_length * (1 - 1e-12), settings=settings(max_examples=300))
+            find(strategy, lambda A: A.b - A.a < min_length, settings=settings(max_examples=300))
 
 
 @settings(max_examples=50)
@@ -100,6 +111,23 @@ def test_intervals_and_radii(A, r):
     assert isinstance(A, Interval)
     assert A.a <= A.b
     assert r >= 0
+
+
+@settings(max_examples=50)
+@given(tight_bound_cases())
+def test_tight_cases_are_valid(case):
+    g, target, region, radius = case
+    assert isinstance(g, PiecewiseLinearMap)
+    assert isinstance(target, GaussianMixture)
+    assert isinstance(region, Interval)
+    assert math.isinf(region.a) or math.isinf(region.b)
+    assert radius > 0
+    with mpmath.workdps(40):
+        assert abs(mpmath.fsum(target.weights) - 1) < mpmath.mpf(10) ** -25
+    assert min(target.weights) > 0
+    # Lip(g) is the slope s of the central piece, which is also the near
+    # component's standard deviation up to the perturbation.
+    assert float(g.lipschitz_constant()) == pytest.approx(abs(g.slopes[1]), rel=1e-12)
 
 
 @given(half_spaces(3))
@@ -129,6 +157,11 @@ def test_package_example(g, A, r):
     lambda: intervals(max_abs=1.0, min_length=3.0),
     lambda: gaussian_mixtures(min_weight=0.0),
     lambda: gaussian_mixtures(max_components=3, min_weight=0.4),
+    lambda: piecewise_linear_maps(max_lip=1e-310),
+    lambda: piecewise_linear_maps(max_lip=1e307, max_knot=5.0),
+    lambda: tight_bound_cases(max_far_components=-1),
+    lambda: tight_bound_cases(max_far_weight=0.6),
+    lambda: tight_bound_cases(max_perturbation=-1e-3),
 ])
 def test_invalid_strategy_arguments_raise(make):
     with pytest.raises(ValueError):

@@ -201,6 +201,13 @@ def test_from_mlp_invalid_input_raises(weights, biases, skip, match):
         from_mlp(weights, biases, 0.2, skip=skip)
 
 
+def test_from_mlp_torch_module_raises_with_hint():
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.LeakyReLU(0.2), torch.nn.Linear(2, 1))
+    with pytest.raises(TypeError, match="torch module Sequential.*piecewise_linear_from_module"):
+        from_mlp(module, [np.zeros(2), np.zeros(1)], 0.2)
+
+
 @pytest.mark.parametrize("skip", ["plain", "resnet", "densenet"])
 def test_from_mlp_matches_exported_generator(skip):
     # The generators of isobounds_models, exported as torch modules, described

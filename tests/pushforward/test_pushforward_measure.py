@@ -160,6 +160,64 @@ def test_invalid_region_raises(region, error):
         FOLDED.pushforward().mass(region)
 
 
+@pytest.mark.parametrize("region, error, match", [
+    ([(0, 1, 2)], ValueError, r"region=\(0, 1, 2\) with 3 entries"),
+    ((0, 1, 2), ValueError, r"region=\(0, 1, 2\) with 3 entries"),
+    ([(0, 1), 3], TypeError, r"entry 3 in region=\[\(0, 1\), 3\]"),
+])
+def test_invalid_region_message_names_region(region, error, match):
+    with pytest.raises(error, match=match):
+        FOLDED.pushforward().mass(region)
+
+
+def test_pdf_next_to_knot_image():
+    # Knot t = 1.4588 with value v = -3.08e-27, slope -2.67 on its left and a
+    # flat piece on its right. The preimage of y = -1e-132 lies about 1.2e-27
+    # left of the knot, which rounds onto the knot in float64. The density
+    # there is phi(z / s) / (s |slope|), and the flat piece adds none.
+    knot, value, slope, scale = 1.45877263, -3.07837274e-27, -2.66836831, 284.71691119399304
+    g = PiecewiseLinearMap([knot], [value], slope, 0.0)
+    y = -1.0195441188829216e-132
+    with mpmath.workdps(60):
+        z = mpmath.mpf(knot) + (mpmath.mpf(y) - mpmath.mpf(value)) / mpmath.mpf(slope)
+        assert z < knot
+        expected = mpmath.npdf(z / scale) / (scale * abs(mpmath.mpf(slope)))
+    assert float(g.pushforward(scale=scale).pdf(np.array([y]))[0]) == pytest.approx(float(expected), rel=1e-14)
+
+
+def _reference_pdf(g, y):
+    """Density of g#N(0,1) at y from the exact preimages at 700 digits, each piece on its half-open [t_{k-1}, t_k).
+
+    700 digits resolve a preimage 1e-300 from a knot of order 1.
+    """
+    with mpmath.workdps(700):
+        knots = [mpmath.mpf(float(t)) for t in g.knots]
+        values = [mpmath.mpf(float(v)) for v in g.values]
+        lower = [-mpmath.inf] + knots
+        upper = knots + [mpmath.inf]
+        anchors = [(knots[0], values[0])] + list(zip(knots, values))
+        slopes = [mpmath.mpf(g.left_slope)]
+        slopes += [(values[k] - values[k - 1]) / (knots[k] - knots[k - 1]) for k in range(1, len(knots))]
+        slopes += [mpmath.mpf(g.right_slope)]
+        total = mpmath.mpf(0)
+        for lo, hi, (t, v), slope in zip(lower, upper, anchors, slopes):
+            if slope != 0:
+                z = t + (mpmath.mpf(y) - v) / slope
+                if lo <= z < hi:
+                    total += mpmath.npdf(z) / abs(slope)
+        return float(total)
+
+
+@pytest.mark.parametrize("offset", [0.0, -1e-30, 1e-30, -1e-300, 1e-300, -1e-12, 1e-12])
+def test_pdf_at_and_beside_knot_images(offset):
+    # At the image of a knot the piece whose half-open [t_{k-1}, t_k) contains
+    # the preimage counts; beside it, every piece with a preimage counts.
+    rho = FOLDED.pushforward()
+    for image in [0.0, 1.0, 2.0]:
+        y = image + offset
+        assert float(rho.pdf(np.array([y]))[0]) == pytest.approx(_reference_pdf(FOLDED, y), rel=1e-12), y
+
+
 def test_invalid_scale_raises():
     with pytest.raises(ValueError, match="scale"):
         FOLDED.pushforward(scale=-1.0)
