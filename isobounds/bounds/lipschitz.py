@@ -45,6 +45,7 @@ _SEARCH_DPS = 20
 # Relative margin, in units of float64 eps times (1 + x^2), subtracted from
 # float64 ratios so that the value returned for a scipy law is a lower bound.
 _ULP_MARGIN = 64
+_SMALLEST_NORMAL = float(np.finfo(float).tiny)
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +226,14 @@ def _search_grid(mixture):
     spread = 40.0 * sigmas.max()
     pieces = [np.linspace(means.min() - spread, means.max() + spread, 4001)]
     pieces += [m + s * np.linspace(-40.0, 40.0, 1601) for m, s in zip(means, sigmas)]
-    pieces += [y + half_width * np.linspace(-1.0, 1.0, _SWITCH_WINDOW_POINTS) for y, half_width in _leading_switches(mixture)]
+    # A window is clipped to _SWITCH_REACH standard deviations from the means,
+    # because beyond that float64 rounding of the log ratio exceeds its features.
+    # Nearly coincident components would otherwise get windows of 1e8 or more.
+    reach = _SWITCH_REACH * sigmas.max()
+    low, high = means.min() - reach, means.max() + reach
+    for y, half_width in _leading_switches(mixture):
+        left, right = max(y - half_width, low), min(y + half_width, high)
+        pieces.append(np.linspace(left, right, _SWITCH_WINDOW_POINTS))
     grid = np.unique(np.concatenate(pieces))
     distinct = np.diff(grid) > 1e-6 * sigmas.min()
     return grid[np.concatenate(([True], distinct))]
@@ -271,7 +279,14 @@ def _leading_switches(mixture):
 
 
 def _log_ratio_on_grid(mixture, grid):
-    """Evaluate log(I(F)/p) on a float64 grid, from log-sum-exp sums so that no tail underflows."""
+    """Evaluate log(I(F)/p) on a float64 grid, from log-sum-exp sums so that no tail underflows.
+
+    Returns the log ratio and an estimated bound on its rounding error at each point.
+    The log ratio is the difference of ``x^2 / 2`` and ``-log p``, both
+    about ``z^2 / 2`` for ``z`` standard deviations from the leading mean,
+    so its rounding error grows like ``eps * z^2``. The bound is
+    :data:`_ULP_MARGIN` ulps of the larger of the two terms, plus 1.
+    """
     _, means, sigmas = mixture.float_parameters()
     z = (grid[:, None] - means[None, :]) / sigmas[None, :]
     log_w = _log_weights(mixture)[None, :]
@@ -280,17 +295,21 @@ def _log_ratio_on_grid(mixture, grid):
     log_sf = sc.logsumexp(log_w + sc.log_ndtr(-z), axis=1)
     log_q = np.minimum(log_cdf, log_sf)
     x = sc.ndtri_exp(np.minimum(log_q, math.log(0.5)))
-    return -0.5 * x * x - _LOG_SQRT_2PI - log_pdf
+    half_square = 0.5 * x * x
+    rounding = _ULP_MARGIN * np.finfo(float).eps * (1.0 + np.maximum(half_square, np.abs(log_pdf)))
+    return -half_square - _LOG_SQRT_2PI - log_pdf, rounding
 
 
-def _local_maxima(values, count):
-    """Indices of the ``count`` largest interior local maxima (plateaus included)."""
+def _local_maxima(values, count, rank=None):
+    """Indices of the ``count`` interior local maxima (plateaus included) of ``values`` largest in ``rank`` (default ``values``)."""
+    if rank is None:
+        rank = values
     interior = np.arange(1, len(values) - 1)
     is_peak = (values[interior] >= values[interior - 1]) & (values[interior] >= values[interior + 1])
     peaks = interior[is_peak]
     if peaks.size == 0:
         peaks = np.array([int(np.argmax(values))])
-    order = np.argsort(values[peaks])[::-1]
+    order = np.argsort(rank[peaks])[::-1]
     return peaks[order[:count]]
 
 
@@ -324,10 +343,14 @@ def _polish(mixture, y, left, right):
     slope, double the correct digits of ``y`` at each step; each step runs
     at twice the digits of the previous one, up to half the working
     precision plus guard digits (the ratio is flat at its maximum, so an
-    error ``e`` in ``y`` costs only about ``e^2`` in the value). A step that
-    leaves ``[left, right]`` ends the refinement. Whatever point is returned,
-    the ratio there is a valid lower bound on the supremum. Starts from
-    half the search digits, the accuracy of a float64-seeded root.
+    error ``e`` in ``y`` costs only about ``e^2`` in the value). Digits
+    count relative to the largest standard deviation, not to ``|y|``, so a
+    maximiser at or near 0 is refined like any other. A slope that rounds
+    to exactly 0, or a step that would leave ``[left, right]``, leaves
+    ``y`` unchanged at that precision, and the next step runs at more
+    digits. Whatever point is returned, the ratio there is a valid lower
+    bound on the supremum. Starts from half the search digits, the
+    accuracy of a float64-seeded root.
     """
     target_digits = mpmath.mp.dps // 2 + 10
     digits = _SEARCH_DPS // 2
@@ -340,11 +363,10 @@ def _polish(mixture, y, left, right):
             slope = _log_ratio_slope(mixture, y)
             derivative = (_log_ratio_slope(mixture, y + step) - slope) / step
             if slope == 0 or derivative == 0:
-                break
+                continue
             candidate = y - slope / derivative
-        if not left <= candidate <= right:
-            break
-        y = candidate
+        if left <= candidate <= right:
+            y = candidate
     return y
 
 
@@ -367,9 +389,16 @@ def _mixture_ot_constant(mixture):
 
 def _mixture_ot_search(mixture):
     grid = _search_grid(mixture)
-    log_ratio = _log_ratio_on_grid(mixture, grid)
+    log_ratio, rounding = _log_ratio_on_grid(mixture, grid)
+    # Far from the means, rounding noise of order eps * z^2 makes spurious
+    # local maxima that can outrank a shallow peak in the bulk of the mass.
+    # Ranking also by the log ratio less its rounding bound keeps the peaks
+    # that are real among the refined candidates. The search compares the
+    # refined candidates by the ratio evaluated with mpmath.
+    largest = _local_maxima(log_ratio, _CANDIDATES)
+    largest_after_rounding = _local_maxima(log_ratio, _CANDIDATES, rank=log_ratio - rounding)
     best_value, best_point = None, None
-    for i in _local_maxima(log_ratio, _CANDIDATES):
+    for i in np.union1d(largest, largest_after_rounding):
         # Two grid steps on each side keep the maximum inside the bracket
         # despite rounding in the float64 values.
         left, right = grid[max(i - 2, 0)], grid[min(i + 2, len(grid) - 1)]
@@ -390,8 +419,18 @@ def _generic_ot_constant(target, bounds):
     A target wrapping a frozen ``scipy.stats`` law (``target.frozen``) is
     evaluated through that law. Where the density vanishes inside the
     support's range the ratio is infinite, and so is the returned value.
+    Points whose tail mass ``min(F, 1 - F)`` is below the smallest normal
+    float64 (about 2.2e-308) are skipped: there ``F`` is subnormal or 0 and
+    has lost its relative precision, so the ratio is noise (a model
+    ``N(0, s^2)`` gave twice ``s`` at 38 standard deviations).
     """
     law = getattr(target, "frozen", target)
+    if not (hasattr(law, "pdf") and hasattr(law, "cdf")):
+        raise TypeError(
+            "target must be a distribution: a Gaussian mixture with weights, means and sigmas,"
+            " or a univariate law with pdf and cdf methods such as a frozen scipy.stats distribution;"
+            f" got target={target!r} of type {type(target).__name__}"
+        )
     if bounds is None:
         if not hasattr(law, "ppf"):
             raise ValueError("bounds=(low, high) is required for a target without ppf or mixture parameters")
@@ -404,9 +443,11 @@ def _generic_ot_constant(target, bounds):
         y = np.asarray(y, dtype=float)
         cdf = np.asarray(law.cdf(y), dtype=float)
         sf = np.asarray(law.sf(y), dtype=float) if hasattr(law, "sf") else 1.0 - cdf
-        profile = np.exp(-0.5 * sc.ndtri(np.minimum(cdf, sf)) ** 2 - _LOG_SQRT_2PI)
+        tail = np.minimum(cdf, sf)
+        profile = np.exp(-0.5 * sc.ndtri(tail) ** 2 - _LOG_SQRT_2PI)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(profile > 0, profile / np.asarray(law.pdf(y), dtype=float), 0.0)
+            ratio = np.where(profile > 0, profile / np.asarray(law.pdf(y), dtype=float), 0.0)
+        return np.where(tail >= _SMALLEST_NORMAL, ratio, np.nan)
 
     grid = np.linspace(low, high, 20001)
     values = ratio(grid)
@@ -418,7 +459,8 @@ def _generic_ot_constant(target, bounds):
     for i in _local_maxima(values, _CANDIDATES):
         left, right = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
         found = scipy.optimize.minimize_scalar(
-            lambda y: -float(ratio(y)), bounds=(left, right), method="bounded", options={"xatol": 1e-13}
+            lambda y: -float(np.nan_to_num(ratio(y), nan=-np.inf)), bounds=(left, right), method="bounded",
+            options={"xatol": 1e-13}
         )
         candidates = [(float(-found.fun), float(found.x)), (float(values[i]), float(grid[i]))]
         for value, point in candidates:
@@ -464,11 +506,28 @@ def ot_lipschitz_constant(target, *, direction=None, bounds=None, dps=None):
     where the leading component of the density changes. A light component
     (weight ``w``) leads again about ``|log w| s^2 / D`` from the means,
     with ``D`` the distance between the means, and the ratio peaks there
-    above its tail limit. The best few local maxima are refined at the
-    working precision by a bracketed root of the derivative (golden-section
-    search as a fallback), and the largest wins. Several local maxima
-    (unequal weights and widths) cannot fool it unless two peaks are closer
-    than the grid step, ``sigma_min / 20``.
+    above its tail limit. The grid values carry rounding errors of about
+    ``eps * z^2`` at ``z`` standard deviations from the means, so the local
+    maxima refined are the few largest and the few largest less that error
+    bound. Refinement runs at the working precision by a bracketed root of
+    the derivative (golden-section search as a fallback), and the largest
+    refined value wins.
+
+    NOTE: the search can miss a peak that no grid local maximum brackets,
+    such as two peaks closer than the grid step (``sigma_min / 20`` near the
+    means), or a peak whose height above its surroundings is below the
+    grid's rounding error bound. It also skips the peak of a light
+    component that leads again more than ``_SWITCH_REACH`` (1e4) of the
+    largest standard deviations beyond the means. There the peak exceeds
+    the tail limit by only about ``|log w| / z^2`` (relative), which float64
+    cannot resolve. In all these cases the value returned is the ratio at
+    the returned point (or the tail limit), so a lower bound on the constant.
+
+    NOTE: where the maximum is very flat, the 20-digit search locates the
+    maximiser only roughly, and the polish cannot recover it, so the value
+    can fall short by more than ``dps`` digits allow. Two equal components
+    ``D`` apart, whose ratio is flat to about ``(D / s)^4``, are an example:
+    for ``D = 1e-4 s`` and ``dps=30`` the value is short by 2.5e-23 relative.
 
     NOTE: for a law with tails heavier than Gaussian (logistic, Student)
     the ratio grows without bound in the tails, so the supremum is infinite.
