@@ -55,6 +55,12 @@ def stable_difference(compute):
     were lost, and the precision is doubled for as long as the difference
     comes out as 0 (up to ``_MAX_EXTRA_PRECISION_BITS`` more bits, beyond
     which a zero difference is returned as 0).
+
+    NOTE: a difference that is exactly 0, as for two equal inputs, is
+    recomputed up to that maximum, which takes minutes for the
+    noncentral chi-square tails. ``compute`` returns only the two values, not
+    whether its inputs are equal, so callers return 0 themselves for equal
+    inputs (an empty annulus or slab).
     """
     extra_bits = 0
     while True:

@@ -261,6 +261,11 @@ class GaussianMixture(Measure):
         return mpmath.mpf(self._dim), noncentrality, (radius / s) ** 2
 
     def _annulus_mass(self, annulus, m, s):
+        # An empty annulus has two equal tails, whose difference stable_difference
+        # could only find to be 0 after raising the precision to its maximum.
+        if annulus.inner == annulus.outer:
+            return mpmath.mpf(0)
+
         # The thresholds are recomputed inside each evaluation, so that a thin annulus gets
         # its width at the raised precision of stable_difference.
         def thresholds():

@@ -18,6 +18,7 @@ exact endpoints.
 import mpmath
 import numpy as np
 
+from .._precision import workprec
 from .._validation import check_finite, check_nonnegative
 from ._base import (
     EmptySet,
@@ -45,6 +46,23 @@ def _unit_normal(normal):
     if abs(length - 1) <= 4 * mpmath.eps:
         return normal, mpmath.mpf(1)
     return tuple(c / length for c in normal), length
+
+
+def _divide_keeping_bits(values, length):
+    """Return the tuple of ``value / length`` without rounding away the bits of the values.
+
+    Decimal strings keep all their digits on conversion, so a thin slab
+    such as ``(10, "10.000000000000000000001")`` has endpoints with more bits
+    than the working precision. A length of 1 leaves them as they are. Any
+    other length divides all of them with as many extra bits as the longest
+    mantissa among them, so the difference of two quotients keeps the
+    relative accuracy of ``length``.
+    """
+    if length == 1:
+        return tuple(values)
+    extra_bits = max(value._mpf_[3] for value in values)
+    with workprec(mpmath.mp.prec + extra_bits):
+        return tuple(value / length for value in values)
 
 
 def _projection(points, u):
@@ -83,7 +101,8 @@ class HalfSpace(Set):
         with _construction_precision():
             offset = check_finite("offset", offset)
             u, length = _unit_normal(normal)
-            self._init(normal=u, offset=offset / length)
+            (offset,) = _divide_keeping_bits((offset,), length)
+            self._init(normal=u, offset=offset)
 
     @property
     def dim(self):
@@ -141,7 +160,8 @@ class Slab(Set):
             if lower > upper:
                 raise ValueError(f"lower must not exceed upper, got lower={_fmt(lower)} and upper={_fmt(upper)}")
             u, length = _unit_normal(normal)
-            self._init(normal=u, lower=lower / length, upper=upper / length)
+            lower, upper = _divide_keeping_bits((lower, upper), length)
+            self._init(normal=u, lower=lower, upper=upper)
 
     @property
     def dim(self):
