@@ -147,13 +147,21 @@ def kl_bin(a, b):
     return sc.rel_entr(a, b) + sc.rel_entr(1.0 - a, 1.0 - b)
 
 
+_LARGEST_RADIUS = 1e300
+"""Largest radius of :func:`radius_grid`."""
+
+_SMALLEST_GROWTH = 1e-9
+"""Relative growth ``50 lip / r_near`` below which :func:`radius_grid` adds no far radii (they would repeat ``r_near``)."""
+
+
 def radius_grid(m, lip=None, n_points=4001, far_points=2000):
     """Return the radii searched by Theorems 4 and 7.
 
     ``n_points`` values evenly spaced in ``(0, r_near]``, ``r_near = max(4 m, 10)``,
     where the target's shell ``nu((0, r])`` grows. When ``lip`` is given,
     ``far_points`` more values spaced geometrically in ``(r_near, r_near + 50 lip]``
-    follow. The model's shell bound ``Phi(r / L + Phi^{-1}(p)) - p`` reaches its
+    follow, up to at most 1e300 (none when ``50 lip`` is below ``1e-9 r_near``).
+    The model's shell bound ``Phi(r / L + Phi^{-1}(p)) - p`` reaches its
     limit ``1 - p`` only at ``r`` of several times ``L``, so a grid that stops at
     ``r_near`` misses the Theorem 7 bound of a model with a large ``L``, which
     tends to ``kl_bin(1 - p || 1/2)``. At ``r = r_near + 50 L`` that bound is within
@@ -168,9 +176,11 @@ def radius_grid(m, lip=None, n_points=4001, far_points=2000):
             raise ValueError(f"{name} must be a positive integer, got {name}={count!r}")
     r_near = max(4.0 * m, 10.0)
     near = np.linspace(r_near / n_points, r_near, n_points)
-    if lip is None:
+    # The far end is capped at _LARGEST_RADIUS so that a lip near the float64 maximum stays finite.
+    growth = min(50.0 * lip / r_near, _LARGEST_RADIUS / r_near) if lip is not None else 0.0
+    if growth < _SMALLEST_GROWTH:
         return near
-    far = r_near * np.geomspace(1.0, 1.0 + 50.0 * lip / r_near, far_points + 1)[1:]
+    far = r_near * np.geomspace(1.0, 1.0 + growth, far_points + 1)[1:]
     return np.concatenate([near, far])
 
 

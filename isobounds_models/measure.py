@@ -458,8 +458,10 @@ def _check_grid_size(grid_size):
 
 
 def _check_points(name, n_points):
-    """Return ``n_points`` as an int: TypeError unless an integer, ValueError below 2."""
-    if _check_count(name, n_points) < 2:
+    """Return ``n_points`` as an int: TypeError unless an integer (a float such as 100.0 included), ValueError below 2."""
+    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= 2, got {name}={n_points!r} of type {type(n_points).__name__}")
+    if n_points < 2:
         raise ValueError(f"{name} must be an integer >= 2, got {name}={n_points!r}")
     return int(n_points)
 

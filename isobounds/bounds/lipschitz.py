@@ -466,6 +466,9 @@ def _generic_ot_constant(target, bounds):
         for value, point in candidates:
             if value > best_value:
                 best_value, best_point = value, point
+    if best_point is None:
+        raise ValueError(f"bounds={bounds!r} lie where the target's tail mass is below {_SMALLEST_NORMAL:.3g}, "
+                         "where float64 cannot evaluate the ratio; choose bounds that reach into the bulk of the target")
     return _round_down(best_value, law, best_point), mpmath.mpf(best_point)
 
 

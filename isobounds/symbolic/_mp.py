@@ -133,19 +133,39 @@ def _newton_solve(newton_step, start, describe):
         ladder.append(ladder[-1] // 2 + _LADDER_MARGIN_BITS)
     x = mpmath.mpf(start)
     for index, bits in enumerate(reversed(ladder)):
+        last = index == len(ladder) - 1
         with mpmath.workprec(bits + exponent_bits):
             # The first and the last precisions iterate to convergence; those between take one step.
-            steps = _MAX_NEWTON_STEPS if index in (0, len(ladder) - 1) else 1
-            tolerance = 4 * mpmath.eps
-            for _ in range(steps):
-                step = newton_step(x)
-                x += step
-                if abs(step) <= tolerance * abs(x):
-                    break
-            else:
-                if steps > 1:
+            if index == 0 or last:
+                x, converged = _iterate_to_noise(newton_step, x)
+                if last and not converged:
                     raise ArithmeticError(f"Newton's method for Phi_inv did not converge at {describe()}")
+            else:
+                x += newton_step(x)
     return +x
+
+
+def _iterate_to_noise(newton_step, x):
+    """Take Newton steps at the current precision; return ``(x, converged)``.
+
+    The steps stop when one is below ``4 eps |x|``, or when one no longer
+    shrinks after the steps have reached the square root of the precision:
+    then they are rounding noise. Near ``p = 1/2`` the root ``x`` is small,
+    and the noise of ``log p - log Phi(x)``, a few ``eps`` of ``log p``,
+    can exceed ``eps |x|``.
+    """
+    tolerance = 4 * mpmath.eps
+    previous = mpmath.inf
+    for _ in range(_MAX_NEWTON_STEPS):
+        step = newton_step(x)
+        x += step
+        size = abs(step)
+        if size <= tolerance * abs(x):
+            return x, True
+        if size >= previous and previous <= mpmath.sqrt(mpmath.eps) * max(abs(x), 1):
+            return x, True
+        previous = size
+    return x, False
 
 
 def normal_quantile(p):

@@ -394,7 +394,9 @@ def tight_bound_cases(draw, *, max_far_components=2, max_far_weight=0.5, max_per
         Largest number of far components.
     max_far_weight : float in [0, 1/2]
         Largest total weight ``w`` of the far components, drawn as a
-        multiple of 1/1000 (exact rational weights).
+        multiple of 1/1000 (exact rational weights). Fewer components than
+        ``max_far_components`` are drawn when ``1000 max_far_weight`` is
+        smaller.
     max_perturbation : float in [0, 0.1]
         Largest relative perturbation of the near component's mean and
         standard deviation.
@@ -457,11 +459,13 @@ def _far_components(draw, start, side, s, max_count, max_weight):
     """Draw up to ``max_count`` components beyond ``start`` on ``side``, as ``(weights, means, sigmas)`` lists.
 
     Each component's mean lies at least 8 of its standard deviations beyond
-    ``start``, and the weights are exact multiples of 1/1000 that sum to at
-    most ``max_weight``.
+    ``start``. The weights are exact positive fractions whose sum is a
+    multiple of 1/1000 of at most ``max_weight``, and there are at most
+    ``1000 max_weight`` of them.
     """
     total = math.floor(1000 * max_weight)
-    count = draw(st.integers(min_value=0, max_value=max_count)) if total > 0 else 0
+    # Each component takes at least 1/1000 of the weight, so at most `total` of them fit.
+    count = draw(st.integers(min_value=0, max_value=min(max_count, total))) if total > 0 else 0
     if count == 0:
         return [], [], []
     shares = draw(st.lists(st.integers(min_value=1, max_value=total), min_size=count, max_size=count))

@@ -133,3 +133,13 @@ def test_generic_search_skips_subnormal_tails():
     found = ot_lipschitz_constant(g.pushforward(), bounds=(-1.25, 1.25))
     assert found.value <= s * (1 + 1e-9)
     assert found.value >= s * (1 - 1e-9)
+
+
+def test_generic_search_rejects_range_beyond_float64_tails():
+    import scipy.stats
+
+    from isobounds.measures import UnivariateDistribution
+
+    target = UnivariateDistribution(scipy.stats.norm(0, 1))
+    with pytest.raises(ValueError, match="tail mass is below"):
+        ot_lipschitz_constant(target, bounds=(40.0, 50.0))

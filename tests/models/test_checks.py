@@ -199,6 +199,15 @@ def test_radius_grid_extends_with_lipschitz_constant():
     assert np.all(np.diff(extended) > 0)
 
 
+def test_radius_grid_stays_finite_at_extreme_lip():
+    huge = radius_grid(2.0, lip=1e307)
+    assert np.all(np.isfinite(huge))
+    assert huge[-1] == pytest.approx(1e300)
+    assert np.array_equal(radius_grid(2.0, lip=1e-300), radius_grid(2.0))
+    bounds = compute_bounds(1e307, 2.0, 0.5, 0.5, 0.4, 0.4)
+    assert bounds.tv >= 0
+
+
 def test_check_row_with_zero_bound_is_vacuous():
     row = CheckRow("corollary6_tv", measured=0.0, bound=0.0, tolerance=0.0)
     assert row.passed

@@ -185,3 +185,16 @@ def test_maps_with_tiny_min_gap_are_valid():
         assert np.all(np.diff(np.asarray(g.knots, dtype=float)) > 0)
 
     check()
+
+
+def test_tight_cases_with_fewer_weight_units_than_components():
+    # 1000 * max_far_weight = 2 leaves room for at most two far components of weight >= 1/1000.
+    from isobounds.testing import tight_bound_cases
+
+    @settings(max_examples=30, database=None)
+    @given(tight_bound_cases(max_far_components=3, max_far_weight=0.002))
+    def check(case):
+        assert len(case.target.weights) <= 3
+        assert sum(case.target.weights[1:]) <= 0.002
+
+    check()

@@ -257,6 +257,21 @@ def test_Phi_inv_evalf_at_500_digits(p):
         assert abs(value - reference) <= mpmath.mpf(10) ** -495 * abs(reference)
 
 
+@pytest.mark.parametrize("p", ["0.4945", "0.49999", "0.479", "0.488"])
+@pytest.mark.parametrize("dps", [60, 200])
+def test_lower_quantile_kernel_near_median(p, dps):
+    # The kernel accepts 0 < p <= 1/2; near 1/2 its root is small, and rounding noise of
+    # log p once kept the low-precision Newton steps from meeting a tolerance relative to it.
+    from isobounds.symbolic import _mp
+
+    with mpmath.workdps(dps):
+        x = _mp.lower_quantile(mpmath.mpf(p))
+    with mpmath.workdps(dps + 20):
+        reference = mpmath.findroot(lambda t: mpmath.erf(t / mpmath.sqrt(2)) / 2 - (mpmath.mpf(p) - mpmath.mpf(1) / 2),
+                                    x)
+    assert abs(x - reference) <= mpmath.mpf(10) ** (4 - dps) * abs(reference)
+
+
 def test_Phi_inv_known_quantile():
     # Phi_inv(0.975) = 1.959963984540054..., the 97.5% point of statistical tables.
     assert abs(Phi_inv(Rational(39, 40)).evalf(30) - sympy.Float("1.95996398454005423552459443052")) < 1e-28
