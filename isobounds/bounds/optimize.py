@@ -231,8 +231,7 @@ def _maximize_over_radius(f, r_low, r_high, terms=None, kinks=()):
         radii = [max(candidates, key=lambda candidate: candidate[0])[1]]
     if radii[0] is candidates[0][1]:
         radii[0] = _final_radius(f, radii[0], r_low, r_high)
-    radii = [_output_radius(r) for r in radii]
-    return max(((settle(lambda: terms(r)), r) for r in radii), key=lambda candidate: candidate[0])
+    return max((_best_output_radius(terms, r, r_low, r_high) for r in radii), key=lambda candidate: candidate[0])
 
 
 def _is_flat(f, value, log_r):
@@ -251,6 +250,32 @@ def _final_radius(f, r, r_low, r_high):
     if mpmath.mp.dps > _SEARCH_DPS:
         r = mpmath.exp(_polish_log_radius(f, mpmath.log(r), r_low, r_high))
     return _output_radius(r)
+
+
+def _best_output_radius(terms, r, r_low, r_high):
+    """Return ``(value, radius)`` at ``r`` rounded to the output digits, or at a neighbour there if clearly better.
+
+    A maximum at a kink of the bound is approached from its good side, but
+    rounding to fewer digits can put the radius on the kink or past it: for
+    two modes of standard deviation 1e-20 at -1 and 1, a radius 4e-18 below
+    1 rounds to 1 at 15 digits, where the shell takes half a mode and the
+    bound drops by 0.25. The neighbours one unit below and above in the last
+    output digit are evaluated too, and one replaces the rounded radius only
+    when its value is larger by more than the output digits resolve, so
+    that rounding noise does not move a radius off an exact kink.
+    """
+    rounded = _output_radius(r)
+    best = (settle(lambda: terms(rounded)), rounded)
+    output_digits = max(mpmath.mp.dps - GUARD_DIGITS, 1)
+    with workdps(output_digits):
+        neighbours = [+(rounded * (1 - 2 * mpmath.eps)), +(rounded * (1 + 2 * mpmath.eps))]
+    margin = abs(best[0]) * mpmath.mpf(10) ** -output_digits
+    for radius in neighbours:
+        if r_low <= radius <= r_high and radius != rounded:
+            value = settle(lambda: terms(radius))
+            if value > best[0] + margin:
+                best = (value, radius)
+    return best
 
 
 def _output_radius(r):

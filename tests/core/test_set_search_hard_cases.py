@@ -108,3 +108,17 @@ def test_interval_grid_points_limit():
     target = GaussianMixture([0.5, 0.5], [-2.0, 2.0], 1.0)
     with pytest.raises(ValueError, match="grid_points must be an integer from 3 to 2001"):
         maximize_tv_over_intervals(2.0, target=target, grid_points=10**9)
+
+
+@pytest.mark.parametrize("dps", [15, 16])
+@pytest.mark.parametrize("lip", [1.0, 3.0, 1e19])
+def test_kink_radius_survives_rounding_to_output_digits(dps, lip):
+    # The search finds the radius a few 1e-18 below the kink at r = 1; rounded to 15 or 16
+    # digits it lands on the kink, where the shell takes half a mode of width 1e-20.
+    target = GaussianMixture([0.5, 0.5], [-1.0, 1.0], mpmath.mpf("1e-20"))
+    region = HalfSpace([1.0], 0.0)
+    reference = maximize_tv_over_radius(region, lip, target=target, dps=30).value
+    found = maximize_tv_over_radius(region, lip, target=target, dps=dps)
+    assert found.value >= reference * (1 - mpmath.mpf(10) ** (3 - dps))
+    if lip == 1.0:
+        assert float(found.value) == pytest.approx(POINT_MODES_BOUND, rel=1e-12)
