@@ -61,6 +61,7 @@ import scipy.special as sc
 import isobounds
 from isobounds import vectorized
 
+from .data import _check_count
 from .measure import mixture_mass, two_mode_target
 
 __all__ = [
@@ -147,10 +148,10 @@ def kl_bin(a, b):
     return sc.rel_entr(a, b) + sc.rel_entr(1.0 - a, 1.0 - b)
 
 
-_LARGEST_RADIUS = 1e300
+_MAX_RADIUS = 1e300
 """Largest radius of :func:`radius_grid`."""
 
-_SMALLEST_GROWTH = 1e-9
+_MIN_GROWTH = 1e-9
 """Relative growth ``50 lip / r_near`` below which :func:`radius_grid` adds no far radii (they would repeat ``r_near``)."""
 
 
@@ -171,14 +172,12 @@ def radius_grid(m, lip=None, n_points=4001, far_points=2000):
     _check_m(m)
     if lip is not None and not (lip > 0 and math.isfinite(lip)):
         raise ValueError(f"lip must be a positive finite number or None, got lip={lip}")
-    for name, count in (("n_points", n_points), ("far_points", far_points)):
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-            raise ValueError(f"{name} must be a positive integer, got {name}={count!r}")
+    n_points, far_points = _check_count("n_points", n_points), _check_count("far_points", far_points)
     r_near = max(4.0 * m, 10.0)
     near = np.linspace(r_near / n_points, r_near, n_points)
-    # The far end is capped at _LARGEST_RADIUS so that a lip near the float64 maximum stays finite.
-    growth = min(50.0 * lip / r_near, _LARGEST_RADIUS / r_near) if lip is not None else 0.0
-    if growth < _SMALLEST_GROWTH:
+    # The far end is capped at _MAX_RADIUS so that a lip near the float64 maximum stays finite.
+    growth = min(50.0 * lip / r_near, _MAX_RADIUS / r_near) if lip is not None else 0.0
+    if growth < _MIN_GROWTH:
         return near
     far = r_near * np.geomspace(1.0, 1.0 + growth, far_points + 1)[1:]
     return np.concatenate([near, far])

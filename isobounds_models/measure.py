@@ -334,7 +334,7 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     seed : int
         Seed of the bootstrap resamples and of the target samples of the floor.
     grid_size : int
-        Least number of grid points, from 2 to ``2^22``. The grid is spaced by at most ``h / 4``
+        Minimum number of grid points, from 2 to ``2^22``. The grid is spaced by at most ``h / 4``
         and covers ``[-m - 10 sigma, m + 10 sigma]`` and every sample, padded
         by ``6 h``, as long as that takes at most ``2^22`` points. Samples
         farther out (a sampler that diverged for a few points) are counted
@@ -447,7 +447,7 @@ _KERNEL_REACH = 6.0
 
 
 _MIN_SAMPLES = 10
-"""Fewest samples that :func:`sample_distances` accepts."""
+"""Minimum number of samples that :func:`sample_distances` accepts."""
 
 
 def _check_grid_size(grid_size):

@@ -256,9 +256,9 @@ def _best_output_radius(terms, r, r_low, r_high):
     """Return ``(value, radius)`` at ``r`` rounded to the output digits, or at a neighbour there if clearly better.
 
     A maximum at a kink of the bound is approached from its good side, but
-    rounding to fewer digits can put the radius on the kink or past it: for
+    rounding to fewer digits can put the radius on the kink or past it. For
     two modes of standard deviation 1e-20 at -1 and 1, a radius 4e-18 below
-    1 rounds to 1 at 15 digits, where the shell takes half a mode and the
+    1 rounds to 1 at 15 digits. There the shell takes half a mode, and the
     bound drops by 0.25. The neighbours one unit below and above in the last
     output digit are evaluated too, and one replaces the rounded radius only
     when its value is larger by more than the output digits resolve, so
@@ -266,7 +266,7 @@ def _best_output_radius(terms, r, r_low, r_high):
     """
     rounded = _output_radius(r)
     best = (settle(lambda: terms(rounded)), rounded)
-    output_digits = max(mpmath.mp.dps - GUARD_DIGITS, 1)
+    output_digits = _output_digits()
     with workdps(output_digits):
         neighbours = [+(rounded * (1 - 2 * mpmath.eps)), +(rounded * (1 + 2 * mpmath.eps))]
     margin = abs(best[0]) * mpmath.mpf(10) ** -output_digits
@@ -278,9 +278,14 @@ def _best_output_radius(terms, r, r_low, r_high):
     return best
 
 
+def _output_digits():
+    """Return the output digits: the working precision less ``GUARD_DIGITS``, at least 1."""
+    return max(mpmath.mp.dps - GUARD_DIGITS, 1)
+
+
 def _output_radius(r):
-    """Round ``r`` to the output digits (the working precision less ``GUARD_DIGITS``), so that the value is the bound at the returned radius."""
-    with workdps(max(mpmath.mp.dps - GUARD_DIGITS, 1)):
+    """Round ``r`` to the output digits, so that the value is the bound at the returned radius."""
+    with workdps(_output_digits()):
         return +r
 
 

@@ -109,9 +109,9 @@ _SAME_DIRECTION = 1e-10
 _SAME_OFFSET = 1e-5
 
 # Float64 radii start no lower than _FLOAT_SMALLEST_RADIUS, and 1 / lip is capped at
-# _LARGEST_INVERSE_LIP, so that a lip below the float64 range keeps the scores finite.
+# _MAX_INVERSE_LIP, so that a lip below the float64 range keeps the scores finite.
 _FLOAT_SMALLEST_RADIUS = 1e-290
-_LARGEST_INVERSE_LIP = 1e300
+_MAX_INVERSE_LIP = 1e300
 
 # Largest grid_points of maximize_tv_over_intervals, whose pairs of endpoints are all scored.
 _MAX_INTERVAL_GRID_POINTS = 2001
@@ -260,7 +260,7 @@ class _FloatSides:
         # NOTE: for lip above about 1e308 the shifts r / L underflow to 0 in float64,
         # so beta is 0 and the scores cannot rank the sets.
         # 1 / L is capped so that a lip below 1e-300 gives large finite shifts instead of inf.
-        self.inverse_lip = float(min(1 / L, mpmath.mpf(_LARGEST_INVERSE_LIP)))
+        self.inverse_lip = float(min(1 / L, mpmath.mpf(_MAX_INVERSE_LIP)))
 
     def set_masses(self, inside, outside):
         """Store the masses of the set and of its complement, each computed on its tail side, and their quantiles."""
@@ -475,8 +475,9 @@ def _half_space_candidates(target, L):
 
     found = []
     if best > _FLOAT_BRACKET_NOISE:
-        coarse, coarse_offsets = _refine_offsets(mixture, trial @ means.T, coarse, coarse_offsets,
-                                                 _coarse_offset_spacing(trial @ means.T, sigmas), radii, L)
+        projected = trial @ means.T
+        coarse, coarse_offsets = _refine_offsets(mixture, projected, coarse, coarse_offsets,
+                                                 _coarse_offset_spacing(projected, sigmas), radii, L)
         # The coarse scores can be off by about 1e-3 (more where a side has narrow
         # peaks in r), so the best of them are scored again with refined radii.
         allowed = _local_maxima_mask(coarse, len(exact), basis.shape[0] == 2)
@@ -593,8 +594,7 @@ def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
     scored too.
     """
     projected = directions @ means.T
-    spread = 3.0 * sigmas.max()
-    low, high = projected.min(axis=1) - spread, projected.max(axis=1) + spread
+    low, high = _coarse_offset_range(projected, sigmas)
     grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, _COARSE_OFFSET_POINTS)
     ordered = np.sort(projected, axis=1)
     midpoints = 0.5 * (ordered[:, 1:] + ordered[:, :-1])
@@ -632,10 +632,16 @@ def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
     return best_scores, best_offsets
 
 
+def _coarse_offset_range(projected, sigmas):
+    """Return the ends of the offset grid of :func:`_coarse_direction_scores`, one per row of projected means."""
+    spread = 3.0 * sigmas.max()
+    return projected.min(axis=1) - spread, projected.max(axis=1) + spread
+
+
 def _coarse_offset_spacing(projected, sigmas):
     """Return the step of the offset grid of :func:`_coarse_direction_scores` for each direction (rows of projected means)."""
-    spread = 3.0 * sigmas.max()
-    return (projected.max(axis=1) - projected.min(axis=1) + 2 * spread) / (_COARSE_OFFSET_POINTS - 1)
+    low, high = _coarse_offset_range(projected, sigmas)
+    return (high - low) / (_COARSE_OFFSET_POINTS - 1)
 
 
 def _refine_offsets(mixture, projected, scores, offsets, spacing, radii, L):

@@ -932,7 +932,7 @@ def _integrate(integrand, lo, hi, seg, rtol, widths=None):
     """Integrate ``integrand(y, seg)`` over each finite ``[lo[i], hi[i]]``; return (integrals, errors).
 
     All intervals go through ``scipy.integrate.tanhsinh`` (value ``T``,
-    estimate ``e``) and through :func:`_gauss_kronrod_with_noise` (value
+    estimate ``e``) and through :func:`_gauss_kronrod` (value
     ``K``, rounding noise ``n``) at once. Where both converge the result is
     ``K`` with error ``e + |T - K| + n``. This bounds the error of ``K`` if
     ``T`` is right to ``e``, and overestimates it if ``K`` is right; ``n``
@@ -964,7 +964,7 @@ def _integrate(integrand, lo, hi, seg, rtol, widths=None):
     tanh_sinh = np.array(result.integral, dtype=float)
     estimate = np.array(result.error, dtype=float)
     tanh_sinh_ok = np.isfinite(estimate) & np.isfinite(tanh_sinh)
-    kronrod, _, kronrod_ok, noise = _gauss_kronrod_with_noise(integrand, lo, hi, seg, rtol, widths)
+    kronrod, _, kronrod_ok, noise = _gauss_kronrod(integrand, lo, hi, seg, rtol, widths)
     kronrod_ok &= np.isfinite(kronrod)
 
     integrals = kronrod.copy()
@@ -994,12 +994,6 @@ def _referee(integrand, lo, hi, seg, rtol, others):
 
 
 def _gauss_kronrod(integrand, lo, hi, seg, rtol, widths=None):
-    """Return ``(integrals, magnitudes, converged)`` of :func:`_gauss_kronrod_with_noise`."""
-    integrals, magnitudes, converged, _ = _gauss_kronrod_with_noise(integrand, lo, hi, seg, rtol, widths)
-    return integrals, magnitudes, converged
-
-
-def _gauss_kronrod_with_noise(integrand, lo, hi, seg, rtol, widths=None):
     r"""Integrate every interval at once by an adaptive Gauss-Kronrod (7, 15) rule.
 
     Each interval starts as 8 panels graded towards both ends, at relative

@@ -118,9 +118,9 @@ def _newton_solve(newton_step, start, describe):
     twice the precision doubles the correct bits (quadratic convergence), so
     only the last two steps, the second of which checks convergence, run at
     full precision. At 2000 bits, where ``Phi`` near -37 costs about 35 ms
-    in mpmath, ``Phi_inv(1e-300)`` evaluates ``Phi`` twice at full precision
-    and once each at about 1/2, 1/4 and 1/8 of it, where a Newton's method
-    at full precision took 8 steps.
+    in mpmath, ``Phi_inv(1e-300)`` evaluates ``Phi`` twice at full
+    precision and once each at about 1/2, 1/4 and 1/8 of it. Newton's
+    method at full precision throughout took 8 steps.
 
     Every precision keeps ``2 log2 |start|`` bits beyond its share of the
     ladder, because ``exp(-x^2 / 2)`` loses that many bits of ``x`` to the

@@ -390,7 +390,7 @@ def test_gauss_kronrod_integrates_gaussian_pieces():
     def integrand(y, seg):
         return np.exp(-0.5 * y * y) / math.sqrt(2 * math.pi) * (1 + seg)
 
-    integrals, magnitudes, converged = distances._gauss_kronrod(integrand, lo, hi, np.arange(4.0), 1e-12)
+    integrals, magnitudes, converged, _ = distances._gauss_kronrod(integrand, lo, hi, np.arange(4.0), 1e-12)
     with mpmath.workdps(30):
         masses = [float(mpmath.ncdf(b) - mpmath.ncdf(a)) for a, b in zip(lo, hi)]
     expected = np.array(masses) * (1 + np.arange(4.0))
