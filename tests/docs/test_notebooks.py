@@ -35,7 +35,7 @@ def _load_builder():
 
 def test_notebooks_exist():
     names = [path.name for path in NOTEBOOKS]
-    assert len(names) >= 4, names
+    assert len(names) >= 5, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
