@@ -560,6 +560,22 @@ def _corollary6_raw(D, s, L):
     return +value
 
 
+def _corollary6_input_bits(D, s, L):
+    """Return the bits by which Corollary 6 amplifies relative errors in ``D``, ``s`` and ``L``.
+
+    The Gaussian tail ``Phi_c(x)`` turns a relative error ``e`` in ``x`` into
+    a relative error of about ``x^2 e``, and the arguments ``D/(4sL)`` and
+    ``D(2s +- 1)/(4s^2)`` carry the errors of the inputs twice at most
+    (``s`` is squared). With ``s = 1e-10`` and ``D = 1e-8`` the arguments
+    reach 2.5e11, so rounding the inputs to the working precision would cost
+    23 digits of the result.
+    """
+    largest = max(D / (4 * s * L), D * (2 * s + 1) / (4 * s * s))
+    if largest <= 1:
+        return 0
+    return 2 * mpmath.mag(largest) + 4
+
+
 def _corollary6_terms(D, s, L):
     """Return ``(Phi(D/(4sL)) - 1/2, (1/2)[Phi(D(2s+1)/(4s^2)) - Phi(D(2s-1)/(4s^2))])``."""
     # Phi(x) - 1/2 = erf(x / sqrt(2)) / 2 for x >= 0, one special function and no cancellation.
@@ -627,11 +643,19 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):
 
     clip = check_flag("clip", clip)
 
+    def parse():
+        return separation(m1, m2), check_positive("sigma", sigma), check_positive("lip", lip)
+
     def compute():
-        D = separation(m1, m2)
-        s = check_positive("sigma", sigma)
-        L = check_positive("lip", lip)
-        value = _corollary6_raw(D, s, L)
+        D, s, L = parse()
+        extra = _corollary6_input_bits(D, s, L)
+        if extra:
+            # Decimal strings are parsed again with the extra bits, so that their rounding does not
+            # dominate the Gaussian tails either.
+            with mpmath.extraprec(extra):
+                value = _corollary6_raw(*parse())
+        else:
+            value = _corollary6_raw(D, s, L)
         return max(value, mpmath.mpf(0)) if clip else value
 
     return evaluate(compute, dps)

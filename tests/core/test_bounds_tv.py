@@ -373,3 +373,36 @@ def test_messages_quote_the_value_as_given(name, value, shown):
     with pytest.raises(ValueError, match=rf"got {name}={re.escape(shown)}$"):
         tv_lower_bound(HalfSpace([1.0], 0), arguments["r"], arguments["lip"], target=target,
                        model_mass=arguments["model_mass"])
+
+
+@pytest.mark.parametrize("dps", [15, 20, 30, 60, 100])
+def test_corollary6_narrow_modes_keep_every_digit(dps):
+    # D = 1e-8, s = 1e-10: the tail arguments reach 2.5e11, so rounding the decimal
+    # inputs to the working precision alone would cost 23 digits. The reference is
+    # the sum of tails at 300 digits from the exact decimal inputs.
+    D, s, L = "1e-8", "1e-10", "1e-30"
+    with mpmath.workdps(300):
+        D_, s_, L_ = mpmath.mpf(D), mpmath.mpf(s), mpmath.mpf(L)
+        root2 = mpmath.sqrt(2)
+        upper = D_ * (2 * s_ + 1) / (4 * s_ * s_)
+        lower = D_ * (1 - 2 * s_) / (4 * s_ * s_)
+        gain_tail = mpmath.erfc(D_ / (4 * s_ * L_ * root2)) / 2
+        reference = (mpmath.erfc(upper / root2) + mpmath.erfc(lower / root2)) / 4 - gain_tail
+    value = tv_lower_bound_two_gaussians(0, D, s, L, dps=dps)
+    with mpmath.workdps(300):
+        assert abs(value / reference - 1) < mpmath.mpf(10) ** (1 - dps)
+
+
+@pytest.mark.parametrize("dps", [15, 30, 100])
+def test_corollary6_extreme_narrow_modes_logarithm(dps):
+    # The bound is about 10^(-1.36e402): its logarithm is compared with the asymptotic
+    # series of log Phi_c at 1200 digits, the gain term being negligible there.
+    D, s, L = "1e-198", "1e-200", "1e-300"
+    with mpmath.workdps(1200):
+        D_, s_ = mpmath.mpf(D), mpmath.mpf(s)
+        x = D_ * (1 - 2 * s_) / (4 * s_ * s_)
+        log_reference = (-x * x / 2 - mpmath.log(x) - mpmath.log(2 * mpmath.pi) / 2
+                         + mpmath.log(1 - 1 / x**2) - mpmath.log(2))
+    value = tv_lower_bound_two_gaussians(0, D, s, L, dps=dps)
+    with mpmath.workdps(1200):
+        assert abs(mpmath.log(value) - log_reference) < mpmath.mpf(10) ** (1 - dps)
