@@ -493,25 +493,28 @@ LIPSCHITZ_CURVE_NAME = "lipschitz_by_epoch.json"
 def _run_epochs(settings, out, resume, progress):
     rows, curves, trainings = [], {}, {}
     config = dataclasses.replace(settings.training, ms=(settings.sweep_m,))
+    n_runs = len(config.seeds)
     for model in ("gan", "vae"):
         label = f"epochs-{model}"
         folder = out / "checkpoints" / label
-        trace = _resumed_curve(folder, config, settings.epochs_every) if resume else []
+        trace = _resumed_curve(folder, config, settings.epochs_every, n_runs) if resume else []
         curve_path = folder / LIPSCHITZ_CURVE_NAME
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_json(curve_path, {"model": model, "lipschitz_by_epoch": trace})
 
         def record(epoch, trained, trace=trace, path=curve_path, model=model):
             if _records_epoch(epoch, settings.epochs_every, config.epochs):
-                trace.append([epoch, _exact_lipschitz(trained, 0)])
+                trace.append([epoch] + [_exact_lipschitz(trained, run) for run in range(len(trained.runs))])
                 # Points past the checkpoint's epoch are dropped on resume, because training repeats them.
                 atomic_write_json(path, {"model": model, "lipschitz_by_epoch": trace})
 
         trained = _train(model, config, out, label, resume, progress, callback=record)
         trainings[label] = (model, config)
         curves[model] = [tuple(point) for point in trace]
-        rows += evaluate_trained(trained, settings.evaluation,
-                                 {"experiment": "epochs", "lipschitz_by_epoch": [list(p) for p in trace]})[0]
+        model_rows = evaluate_trained(trained, settings.evaluation, {"experiment": "epochs"})[0]
+        for run, row in enumerate(model_rows):
+            row["lipschitz_by_epoch"] = [[point[0], point[1 + run]] for point in trace]
+        rows += model_rows
 
     def draw_figures():
         figures.figure_epochs(curves, out / "figureS5_epochs")
@@ -524,13 +527,15 @@ def _records_epoch(epoch, every, last):
     return epoch % every == 0 or epoch == last
 
 
-def _resumed_curve(folder, config, every):
-    """Return the curve points ``[epoch, L]`` stored in ``folder`` up to the epoch of its checkpoint.
+def _resumed_curve(folder, config, every, n_runs):
+    """Return the curve points ``[epoch, L_1, ..., L_n]`` stored in ``folder`` up to the epoch of its checkpoint.
 
-    Training resumes from the checkpoint and records the later points again,
-    so stored points past the checkpoint's epoch are dropped. Raises
-    ``ValueError`` when the checkpoint exists but the stored curve is missing
-    or lacks points up to that epoch, because the curve could not be rebuilt.
+    Each point contains the exact Lipschitz constant of each of the ``n_runs``
+    runs. Training resumes from the checkpoint and records the later points
+    again, so stored points past the checkpoint's epoch are dropped. Raises
+    ``ValueError`` when the checkpoint exists but the stored curve is missing,
+    lacks points up to that epoch or has points of another number of runs,
+    because the curve could not be rebuilt.
     """
     # Memory-mapped, so that only the epoch is read here and train() loads the tensors once.
     state = load_checkpoint(folder, mmap=True)
@@ -550,7 +555,15 @@ def _resumed_curve(folder, config, every):
         raise ValueError(f"curve file {str(path)!r} not found, so the Lipschitz constants of epochs 1 to {done} "
                          "cannot be restored; rerun without --resume into another folder (--out) to record the "
                          "whole curve")
-    points = [[int(epoch), float(lip)] for epoch, lip in (stored or []) if epoch <= done]
+    try:
+        points = [[int(point[0])] + [float(lip) for lip in point[1:]] for point in (stored or [])]
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"curve file {str(path)!r} is invalid ({error}); rerun without --resume into another "
+                         "folder (--out) to record the whole curve") from error
+    points = [point for point in points if point[0] <= done]
+    if any(len(point) != 1 + n_runs for point in points):
+        raise ValueError(f"curve file {str(path)!r} has points of another number of runs than the {n_runs} of this "
+                         "experiment; rerun without --resume into another folder (--out) to record the whole curve")
     missing = sorted(set(expected) - {epoch for epoch, _ in points})
     if missing:
         raise ValueError(f"curve file {str(path)!r} lacks the epochs {missing}; rerun without --resume into "

@@ -223,12 +223,23 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
 
 
 def figure_epochs(curves, stem):
-    """Exact Lipschitz constant against training epochs, one line per model (Figure S5)."""
+    """Exact Lipschitz constant against training epochs (Figure S5).
+
+    ``curves[model]`` is a list of points ``(epoch, L_1, ..., L_n)``, one
+    constant per run. Each run is a thin line, and their median is marked.
+    """
     figure, axis = _subplots(figsize=(5, 3.6))
     for model, trace in curves.items():
-        if trace:
-            epochs, lips = zip(*trace)
-            axis.plot(epochs, lips, marker="o", color=_COLORS[model], label=MODEL_LABELS[model])
+        if not trace:
+            continue
+        epochs = [point[0] for point in trace]
+        lips = np.array([point[1:] for point in trace], dtype=float)
+        n_runs = lips.shape[1]
+        if n_runs > 1:
+            for run in range(n_runs):
+                axis.plot(epochs, lips[:, run], color=_COLORS[model], linewidth=0.6, alpha=0.35)
+        label = MODEL_LABELS[model] if n_runs == 1 else f"{MODEL_LABELS[model]} (median of {n_runs} runs)"
+        axis.plot(epochs, np.median(lips, axis=1), marker="o", color=_COLORS[model], label=label)
     axis.set_xlabel("epoch")
     axis.set_ylabel("Lipschitz constant (exact)")
     axis.legend()

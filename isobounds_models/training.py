@@ -496,7 +496,8 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
         Show a tqdm bar over epochs.
     callback : callable, optional
         ``callback(epoch, trained)`` after every epoch (``epoch`` counts from
-        1); ``trained`` is a live :class:`TrainedModels` (copy what you need).
+        1), before that epoch's checkpoint is written. ``trained`` is a live
+        :class:`TrainedModels` (copy what you need).
 
     Returns
     -------
@@ -538,10 +539,12 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
             history[name].append(values)
         trained.epochs_completed = epoch + 1
         trained.history = _history_arrays(history, len(runs))
-        if checkpoint_dir is not None and (epoch + 1 == config.epochs or (epoch + 1) % config.checkpoint_every == 0):
-            _checkpoint.save_checkpoint(checkpoint_dir, _training_state(trained, task.optimizers, train_generators))
+        # The callback runs before the checkpoint is written, so what it records is never behind the
+        # checkpoint, whenever the process is killed.
         if callback is not None:
             callback(epoch + 1, trained)
+        if checkpoint_dir is not None and (epoch + 1 == config.epochs or (epoch + 1) % config.checkpoint_every == 0):
+            _checkpoint.save_checkpoint(checkpoint_dir, _training_state(trained, task.optimizers, train_generators))
 
     trained.epochs_completed = max(start, config.epochs)
     trained.history = _history_arrays(history, len(runs))

@@ -85,3 +85,60 @@ def test_epochs_resume_reads_tensors_once(four_epochs, monkeypatch, tmp_path):
     # One memory-mapped look at the epoch and one full load per model (GAN, VAE).
     assert loads.count(False) == 2
     assert loads.count(True) == 2
+
+
+@pytest.mark.parametrize("step", ["curve point", "checkpoint write"])
+def test_epochs_resume_after_kill_at_epoch_end(four_epochs, monkeypatch, tmp_path, step):
+    # A kill while epoch 4 records its curve point, or just after it while its checkpoint is
+    # written: the checkpoint of epoch 2 and the curve must still resume together.
+    reference = _curves(reproduce("epochs", profile="micro", out=tmp_path / "whole", device="cpu"))
+    out = tmp_path / "killed"
+    if step == "curve point":
+        real_exact_lipschitz = experiments._exact_lipschitz
+
+        def interrupting_exact_lipschitz(trained, run):
+            if trained.epochs_completed == EPOCHS:
+                raise KeyboardInterrupt
+            return real_exact_lipschitz(trained, run)
+
+        monkeypatch.setattr(experiments, "_exact_lipschitz", interrupting_exact_lipschitz)
+        restore = (experiments, "_exact_lipschitz", real_exact_lipschitz)
+    else:
+        real_save = training._checkpoint.save_checkpoint
+
+        def interrupting_save(folder, state):
+            if state["epoch"] == EPOCHS:
+                raise KeyboardInterrupt
+            return real_save(folder, state)
+
+        monkeypatch.setattr(training._checkpoint, "save_checkpoint", interrupting_save)
+        restore = (training._checkpoint, "save_checkpoint", real_save)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("epochs", profile="micro", out=out, device="cpu")
+    assert load_checkpoint(out / "checkpoints" / "epochs-gan")["epoch"] == 2
+    monkeypatch.setattr(*restore)
+
+    resumed = reproduce("epochs", profile="micro", out=out, device="cpu", resume=True)
+    assert _curves(resumed) == reference
+
+
+def test_epochs_curve_belongs_to_each_run(monkeypatch, tmp_path):
+    real_settings = experiments.experiment_settings
+
+    def two_seeds(profile, device="auto", seed=None):
+        base = real_settings(profile, device, seed)
+        config = dataclasses.replace(base.training, seeds=(0, 1), epochs=2)
+        return dataclasses.replace(base, training=config, epochs_every=1)
+
+    monkeypatch.setattr(experiments, "experiment_settings", two_seeds)
+    rows = reproduce("epochs", profile="micro", out=tmp_path, device="cpu")
+    assert sorted((row["model"], row["seed"]) for row in rows) == [("gan", 0), ("gan", 1), ("vae", 0), ("vae", 1)]
+    for row in rows:
+        assert [epoch for epoch, _ in row["lipschitz_by_epoch"]] == [1, 2]
+        # The last point is the exact constant of this row's own final generator.
+        assert row["lipschitz_by_epoch"][-1][1] == pytest.approx(row["lipschitz"], rel=1e-12)
+    for model in ("gan", "vae"):
+        first, second = (row["lipschitz_by_epoch"] for row in rows if row["model"] == model)
+        assert first != second
+    stored = json.loads((tmp_path / "checkpoints" / "epochs-gan" / LIPSCHITZ_CURVE_NAME).read_text())
+    assert [len(point) for point in stored["lipschitz_by_epoch"]] == [3, 3]
