@@ -38,6 +38,11 @@ _SWITCH_WINDOW_WIDTHS = 60.0
 _SWITCH_WINDOW_POINTS = 1201
 _SWITCH_REACH = 1e4
 
+# Beyond this many digits lost to the Gaussian exponents (modes about 1e7
+# standard deviations apart), float64 no longer resolves the peaks of I(F)/p
+# at the switches of the leading component, so they are also located in mpmath.
+_FLOAT64_EXPONENT_DIGITS = 13
+
 # The maximiser of I(F)/p is searched at this many digits; the working precision
 # only polishes it and evaluates the ratio.
 _SEARCH_DPS = 20
@@ -231,7 +236,7 @@ def _search_grid(mixture):
     # Nearly coincident components would otherwise get windows of 1e8 or more.
     reach = _SWITCH_REACH * sigmas.max()
     low, high = means.min() - reach, means.max() + reach
-    for y, half_width in _leading_switches(mixture):
+    for y, half_width, _ in _leading_switches(mixture):
         left, right = max(y - half_width, low), min(y + half_width, high)
         pieces.append(np.linspace(left, right, _SWITCH_WINDOW_POINTS))
     grid = np.unique(np.concatenate(pieces))
@@ -245,7 +250,7 @@ def _log_weights(mixture):
 
 
 def _leading_switches(mixture):
-    """Return the points where the leading component of the density changes, each with the half-width of its grid window.
+    """Return ``(y, half_width, (i, j))`` for each point ``y`` where the leading component ``i`` or ``j`` changes.
 
     Components ``i`` and ``j`` have equal densities where
     ``c_i - (y - m_i)^2 / (2 s_i^2) = c_j - (y - m_j)^2 / (2 s_j^2)``
@@ -267,14 +272,14 @@ def _leading_switches(mixture):
     level = _log_weights(mixture) - np.log(sigmas)
     reach = _SWITCH_REACH * sigmas.max()
     switches = []
-    for i, _, y, slope in _component_crossings(level, curvature, means):
+    for i, j, y, slope in _component_crossings(level, curvature, means):
         if not means.min() - reach <= y <= means.max() + reach:
             continue
         logs = level - curvature * (y - means) ** 2
         if logs.max() > logs[i] + 1.0:
             continue
         if slope > 0:
-            switches.append((y, _SWITCH_WINDOW_WIDTHS / slope))
+            switches.append((y, _SWITCH_WINDOW_WIDTHS / slope, (i, j)))
     return switches
 
 
@@ -336,7 +341,7 @@ def _refine_maximum(mixture, left, right):
     return y
 
 
-def _polish(mixture, y, left, right):
+def _polish(mixture, y, left, right, extra_digits=0):
     """Refine the maximiser ``y`` (found at :data:`_SEARCH_DPS` digits) for the working precision.
 
     Newton steps on the logarithmic derivative, with a finite-difference
@@ -350,7 +355,8 @@ def _polish(mixture, y, left, right):
     ``y`` unchanged at that precision, and the next step runs at more
     digits. Whatever point is returned, the ratio there is a valid lower
     bound on the supremum. Starts from half the search digits, the
-    accuracy of a float64-seeded root.
+    accuracy of a float64-seeded root. Every step carries ``extra_digits``
+    more, the cost of the Gaussian exponents (:func:`_exponent_digits`).
     """
     target_digits = mpmath.mp.dps // 2 + 10
     digits = _SEARCH_DPS // 2
@@ -359,7 +365,7 @@ def _polish(mixture, y, left, right):
         # The slope difference over this step keeps about ``digits`` correct digits.
         step = scale * mpmath.mpf(10) ** (-digits)
         digits = min(2 * digits, target_digits)
-        with workdps(digits):
+        with workdps(digits + extra_digits):
             slope = _log_ratio_slope(mixture, y)
             derivative = (_log_ratio_slope(mixture, y + step) - slope) / step
             if slope == 0 or derivative == 0:
@@ -370,35 +376,104 @@ def _polish(mixture, y, left, right):
     return y
 
 
+def _exponent_digits(mixture):
+    """Return the decimal digits that the Gaussian exponents between the means cost.
+
+    The density at a point ``z`` standard deviations from a mean carries
+    ``exp(-z^2 / 2)``, whose relative rounding error is ``z^2 / 2`` times
+    that of ``z``. Between the extreme means ``z`` reaches their spread over
+    the smallest standard deviation: with modes 1e14 standard deviations
+    apart, 28 digits go to the exponent alone.
+    """
+    largest = ((max(mixture.means) - min(mixture.means)) / min(mixture.sigmas)) ** 2 / 2
+    return int(mpmath.log10(largest)) + 1 if largest > 1 else 0
+
+
 def _mixture_ot_constant(mixture):
-    """Locate the maximiser at :data:`_SEARCH_DPS` digits, then polish it and evaluate at the working precision."""
+    """Locate the maximiser at :data:`_SEARCH_DPS` digits, then polish it and evaluate at the working precision.
+
+    Both run with :func:`_exponent_digits` more digits, so that the
+    densities keep their relative precision between far-apart modes.
+    """
     digits = mpmath.mp.dps
-    with workdps(min(digits, _SEARCH_DPS)):
+    extra = _exponent_digits(mixture)
+    with workdps(min(digits, _SEARCH_DPS) + extra):
         value, point = _mixture_ot_search(mixture)
     if mpmath.isinf(point):
         return max(mixture.sigmas), point
     if digits > _SEARCH_DPS:
         width = max(mixture.sigmas) * mpmath.mpf(10) ** (-_SEARCH_DPS // 2)
-        point = _polish(mixture, point, point - width, point + width)
-    value = _ratio(mixture, point)
+        point = _polish(mixture, point, point - width, point + width, extra)
+    with workdps(digits + extra):
+        value = _ratio(mixture, point)
     tail_limit = max(mixture.sigmas)
     if tail_limit > value:
         return tail_limit, mpmath.inf
     return value, point
 
 
+def _exact_switches(mixture):
+    """Yield ``(left, right)`` brackets, in mpmath, around each switch of the leading component.
+
+    The same switches as :func:`_leading_switches`, located from the
+    mixture's own parameters instead of float64 ones. With modes more than
+    about 1e7 standard deviations apart, float64 can no longer resolve the
+    peak of the ratio at a switch (its width is about ``s^2 / D``), or
+    even locate the switch once ``D^2 / s^2`` overflows.
+    """
+    level = [mpmath.log(w) - mpmath.log(s) for w, s in zip(mixture.weights, mixture.sigmas)]
+    curvature = [1 / (2 * s * s) for s in mixture.sigmas]
+    means = mixture.means
+    count = len(means)
+    for i in range(count):
+        for j in range(i + 1, count):
+            a = curvature[j] - curvature[i]
+            b = 2 * (curvature[i] * means[i] - curvature[j] * means[j])
+            c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
+            if a == 0:
+                roots = [-c / b] if b != 0 else []
+            else:
+                discriminant = b * b - 4 * a * c
+                roots = [] if discriminant < 0 else [(-b + sign * mpmath.sqrt(discriminant)) / (2 * a)
+                                                     for sign in (-1, 1)]
+            for y in roots:
+                logs = [level[k] - curvature[k] * (y - means[k]) ** 2 for k in range(count)]
+                slope = abs(2 * a * y + b)
+                if slope == 0 or max(logs) > logs[i] + 1:
+                    continue
+                half_width = _SWITCH_WINDOW_WIDTHS / slope
+                yield y - half_width, y + half_width
+
+
 def _mixture_ot_search(mixture):
-    grid = _search_grid(mixture)
-    log_ratio, rounding = _log_ratio_on_grid(mixture, grid)
+    best_value, best_point = None, None
+    if _exponent_digits(mixture) > _FLOAT64_EXPONENT_DIGITS:
+        for left, right in _exact_switches(mixture):
+            # Enough extra bits to tell the ends of the bracket apart from its centre.
+            extra = max(0, max(mpmath.mag(left), mpmath.mag(right)) - mpmath.mag(right - left)) + 20
+            with mpmath.extraprec(extra):
+                y = _refine_maximum(mixture, left, right)
+                value = _ratio(mixture, y)
+            if best_value is None or value > best_value:
+                best_value, best_point = value, y
+
+    # Modes about 1e150 standard deviations apart overflow the float64 log
+    # ratio. Its points that are not finite are left out of the search.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        grid = _search_grid(mixture)
+        log_ratio, rounding = _log_ratio_on_grid(mixture, grid)
+        finite = np.isfinite(log_ratio) & np.isfinite(rounding)
+    grid, log_ratio, rounding = grid[finite], log_ratio[finite], rounding[finite]
     # Far from the means, rounding noise of order eps * z^2 makes spurious
     # local maxima that can outrank a shallow peak in the bulk of the mass.
     # Ranking also by the log ratio less its rounding bound keeps the peaks
     # that are real among the refined candidates. The search compares the
     # refined candidates by the ratio evaluated with mpmath.
-    largest = _local_maxima(log_ratio, _CANDIDATES)
-    largest_after_rounding = _local_maxima(log_ratio, _CANDIDATES, rank=log_ratio - rounding)
-    best_value, best_point = None, None
-    for i in np.union1d(largest, largest_after_rounding):
+    candidates = []
+    if grid.size >= 3:
+        candidates = np.union1d(_local_maxima(log_ratio, _CANDIDATES),
+                                _local_maxima(log_ratio, _CANDIDATES, rank=log_ratio - rounding))
+    for i in candidates:
         # Two grid steps on each side keep the maximum inside the bracket
         # despite rounding in the float64 values.
         left, right = grid[max(i - 2, 0)], grid[min(i + 2, len(grid) - 1)]
@@ -514,7 +589,12 @@ def ot_lipschitz_constant(target, *, direction=None, bounds=None, dps=None):
     maxima refined are the few largest and the few largest less that error
     bound. Refinement runs at the working precision by a bracketed root of
     the derivative (golden-section search as a fallback), and the largest
-    refined value wins.
+    refined value wins. Search and refinement carry ``log10(z^2 / 2)``
+    more digits for the largest ``z`` between the means, because the
+    density's exponent turns the rounding of ``z`` into a relative error
+    ``z^2 / 2`` times larger. Beyond about 1e7 standard deviations between
+    modes, float64 can no longer resolve the peaks at the switches of the
+    leading component, so they are also located and refined in mpmath.
 
     NOTE: the search can miss a peak that no grid local maximum brackets,
     such as two peaks closer than the grid step (``sigma_min / 20`` near the

@@ -5,6 +5,8 @@ golden-section search, written here with mpmath's ``ncdf``, ``npdf`` and
 ``erfinv`` and none of the isobounds kernels.
 """
 
+import warnings
+
 import mpmath
 import pytest
 
@@ -143,3 +145,21 @@ def test_generic_search_rejects_range_beyond_float64_tails():
     target = UnivariateDistribution(scipy.stats.norm(0, 1))
     with pytest.raises(ValueError, match="tail mass is below"):
         ot_lipschitz_constant(target, bounds=(40.0, 50.0))
+
+
+@pytest.mark.parametrize("separation", ["1e8", "1e10", "1e14", "1e300"])
+def test_ot_constant_modes_far_apart_in_standard_deviations(separation):
+    # Two equal components at +-m with m / s = separation: the constant is
+    # s exp(m^2 / (2 s^2)) at y = 0, with exponents up to 5e599. The reference
+    # carries 60 digits beyond those of the exponent. float64 can neither resolve
+    # the peak (width about s^2 / m) nor, at 1e300, square m / s.
+    m = mpmath.sqrt(mpmath.mpf(separation)) * mpmath.mpf(2) ** -10
+    s = m / mpmath.mpf(separation)
+    m, s = float(m), float(s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = ot_lipschitz_constant(GaussianMixture([0.5, 0.5], [-m, m], s))
+    with mpmath.workdps(60 + 2 * int(mpmath.log10(mpmath.mpf(separation)))):
+        reference = mpmath.mpf(s) * mpmath.exp(mpmath.mpf(m) ** 2 / (2 * mpmath.mpf(s) ** 2))
+        assert abs(result.value / reference - 1) < mpmath.mpf("1e-29")
+    assert abs(result.maximiser) < s
