@@ -121,6 +121,10 @@ class Set(abc.ABC):
         for name, value in fields.items():
             object.__setattr__(self, name, value)
 
+    def _interiors_overlap(self, other):
+        """Tell whether the interiors of ``self`` and ``other`` meet; None when this pair is not checked."""
+        return None
+
     @property
     @abc.abstractmethod
     def dim(self):
@@ -237,14 +241,29 @@ class WholeSpace(Set):
         return f"WholeSpace(dim={self._dim})"
 
 
+def _check_disjoint(pieces):
+    """Raise ValueError when two pieces of a known kind (balls, intervals) have overlapping interiors."""
+    for i, first in enumerate(pieces):
+        for j in range(i + 1, len(pieces)):
+            if first._interiors_overlap(pieces[j]):
+                raise ValueError(
+                    f"pieces must be pairwise disjoint, because a measure adds their masses, but "
+                    f"pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them into one set "
+                    "or split them into disjoint parts"
+                )
+
+
 class SetUnion(Set):
     """Union of pairwise disjoint sets of the same dimension.
 
     The measures take the mass of a ``SetUnion`` as the sum of the masses of
     its pieces, so the pieces must be pairwise disjoint (up to a boundary of
-    Lebesgue measure zero for measures with a density). This is not
-    checked. Shells and complements of slabs and annuli are returned in
-    this form.
+    Lebesgue measure zero for measures with a density). Two balls or two
+    intervals whose interiors meet raise ValueError. Shells and complements
+    of slabs and annuli are returned in this form.
+
+    NOTE: other pairs of pieces (half-spaces, slabs, annuli, or pieces of
+    different kinds) are not checked for overlap.
 
     Parameters
     ----------
@@ -272,6 +291,7 @@ class SetUnion(Set):
                     f"pieces must share one dimension, got pieces[0].dim={pieces[0].dim} "
                     f"and pieces[{i}].dim={piece.dim}"
                 )
+        _check_disjoint(pieces)
         self._init(_pieces=pieces)
 
     @property

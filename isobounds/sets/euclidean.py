@@ -253,6 +253,17 @@ class Ball(Set):
         """Return ``BallComplement(c, radius)``."""
         return BallComplement(self.center, self.radius)
 
+    def _interiors_overlap(self, other):
+        if not isinstance(other, Ball):
+            return None
+        # Exact arithmetic, so that balls that only touch are never taken to overlap.
+        squared_distance = mpmath.mpf(0)
+        for u, v in zip(self.center, other.center):
+            difference = mpmath.fsub(u, v, exact=True)
+            squared_distance = mpmath.fadd(squared_distance, mpmath.fmul(difference, difference, exact=True), exact=True)
+        reach = mpmath.fadd(self.radius, other.radius, exact=True)
+        return squared_distance < mpmath.fmul(reach, reach, exact=True)
+
     def _key(self):
         return (self.center, self.radius)
 

@@ -316,3 +316,21 @@ def test_public_names_exist():
     for module in (isobounds.sets, isobounds.measures):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.__all__ names missing {name}"
+
+
+def test_set_union_rejects_overlapping_balls():
+    with pytest.raises(ValueError, match=r"pairwise disjoint.*pieces\[0\].*pieces\[1\].*overlap"):
+        SetUnion([Ball([-5, 0], 1), Ball([-4.5, 0], 1)])
+
+
+def test_set_union_rejects_overlapping_intervals():
+    with pytest.raises(ValueError, match=r"pieces\[1\].*pieces\[2\].*overlap"):
+        SetUnion([Interval(-9, -8), Interval(0, 2), Interval(1, 3)])
+
+
+def test_set_union_accepts_touching_pieces():
+    # Touching balls: centres 2 apart, radii 1 each, exactly; and intervals sharing an end.
+    assert len(SetUnion([Ball([-1, 0], 1), Ball([1, 0], 1)]).pieces) == 2
+    assert len(SetUnion([Ball([0.1, 0.2], 0.3), Ball([0.1, 0.8], 0.3)]).pieces) == 2
+    assert len(SetUnion([Interval(0, 1), Interval(1, 3)]).pieces) == 2
+
