@@ -139,15 +139,25 @@ class HalfSpace(Set):
 
 
 class Slab(Set):
-    r"""Slab :math:`\{x : \text{lower} < \langle u, x \rangle \le \text{upper}\}`, ``u = n / |n|``.
+    r"""Slab :math:`\{x \in R^d : \text{lower} < \langle n, x \rangle \le \text{upper}\}`.
+
+    Stored with the unit normal ``u = n / |n|`` and the bounds divided by
+    ``|n|``: ``Slab((1, 1), 0, 2)`` is stored as ``{0 < <u, x> <= sqrt(2)}``
+    with ``u = (1, 1) / sqrt(2)``.
 
     Parameters
     ----------
     normal : scalar or vector of finite reals, nonzero
-        Normal direction n (normalised on construction; ``lower`` and
-        ``upper`` are divided by ``|n|``).
+        Normal direction ``n``; its length is the dimension d.
     lower, upper : finite reals, ``lower <= upper``
-        The slab is empty when they are equal.
+        Bounds on ``<n, x>``. The slab is empty when they are equal.
+
+    Attributes
+    ----------
+    normal : tuple of mpf
+        Unit normal u.
+    lower, upper : mpf
+        Bounds in units of u: the set is ``{lower < <u, x> <= upper}``.
     """
 
     __slots__ = ("normal", "lower", "upper")
