@@ -120,6 +120,13 @@ _MAX_INTERVAL_GRID_POINTS = 2001
 _TAIL_POINTS = 8
 
 
+# Float64 scores overflow to inf or nan for modes more than about 1e154
+# standard deviations apart. They only choose the candidate sets, which are
+# then scored and ranked in mpmath.
+# NOTE: where they overflow, that choice can miss the best set.
+_FLOAT64_OVERFLOW_IGNORED = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
+
 def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     r"""Model-free Theorem 4 for a Gaussian mixture, searched over half-spaces and radii.
 
@@ -211,7 +218,7 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     def compute():
         L = check_positive("lip", lip)
         results = []
-        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
+        with workdps(min(mpmath.mp.dps, _SEARCH_DPS)), np.errstate(**_FLOAT64_OVERFLOW_IGNORED):
             for direction, t in _half_space_candidates(target, L):
                 mixture = mixture_from_target(target, direction)
                 results.append((*_ray_sides(mixture, t, L, radius_range), t, direction))
@@ -1041,11 +1048,12 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
     def compute():
         L = check_positive("lip", lip)
         mixture = mixture_from_target(target)
-        candidates = _interval_candidates(mixture, L, grid_points)
-        # The rays that maximize_tv_over_half_spaces compares are intervals too, so the
-        # result is never below the half-space search, also where the float64 scores of
-        # the endpoint grid misrank the intervals (modes thousands of sigmas apart).
-        candidates += [(mpmath.ninf, t) for _, t in _half_space_candidates(target, L)]
+        with np.errstate(**_FLOAT64_OVERFLOW_IGNORED):
+            candidates = _interval_candidates(mixture, L, grid_points)
+            # The rays that maximize_tv_over_half_spaces compares are intervals too, so the
+            # result is never below the half-space search, also where the float64 scores of
+            # the endpoint grid misrank the intervals (modes thousands of sigmas apart).
+            candidates += [(mpmath.ninf, t) for _, t in _half_space_candidates(target, L)]
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
             _, r_a, r_b, a, b = max(results, key=lambda result: _rank(

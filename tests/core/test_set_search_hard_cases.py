@@ -6,6 +6,7 @@ searches), and Corollary 5 for a disconnected support.
 """
 
 import math
+import warnings
 
 import mpmath
 import pytest
@@ -16,6 +17,7 @@ from isobounds.bounds import (
     maximize_tv_over_half_spaces,
     maximize_tv_over_intervals,
     maximize_tv_over_radius,
+    maximize_tv_two_gaussians,
 )
 
 # Two modes at -1 and 1 narrower than any radius of interest, lip 1: the bound tends to
@@ -122,3 +124,16 @@ def test_kink_radius_survives_rounding_to_output_digits(dps, lip):
     assert found.value >= reference * (1 - mpmath.mpf(10) ** (3 - dps))
     if lip == 1.0:
         assert float(found.value) == pytest.approx(POINT_MODES_BOUND, rel=1e-12)
+
+
+@pytest.mark.parametrize("search", ["half_spaces", "intervals"])
+def test_set_search_modes_beyond_float64_squares(search):
+    # Modes 2e600 standard deviations apart: every float64 score overflows. The
+    # search must stay silent and reach the bisecting half-space's optimised bound.
+    target = GaussianMixture([0.5, 0.5], [-1e300, 1e300], 1e-300)
+    function = maximize_tv_over_half_spaces if search == "half_spaces" else maximize_tv_over_intervals
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = function(1e300, target=target)
+    bisecting = maximize_tv_two_gaussians(-1e300, 1e300, 1e-300, 1e300).value
+    assert result.value >= bisecting * (1 - mpmath.mpf("1e-25"))
