@@ -117,9 +117,12 @@ def figure_samples(samples, stem):
             if not keys:
                 axis.set_axis_off()
                 continue
-            x = np.linspace(-m - 5, m + 5, 600)
-            axis.hist(samples[keys[0]], bins=120, range=(-m - 5, m + 5), density=True,
-                      color=_COLORS[model], alpha=0.7)
+            drawn = np.asarray(samples[keys[0]], dtype=float)
+            # The range covers the target and all but 0.1 % of the samples on each side.
+            low = min(-m - 5, float(np.quantile(drawn, 0.001)))
+            high = max(m + 5, float(np.quantile(drawn, 0.999)))
+            x = np.linspace(low, high, 600)
+            axis.hist(drawn, bins=120, range=(low, high), density=True, color=_COLORS[model], alpha=0.7)
             axis.plot(x, np.exp(mixture_log_pdf(x, m)), color="black", lw=1)
             axis.set_title(f"{MODEL_LABELS[model]}, m = {m:g}", fontsize=9)
     figure.tight_layout()
@@ -128,7 +131,7 @@ def figure_samples(samples, stem):
 
 def figure_univariate(rows, stem):
     """Lipschitz constant, TV against its bound, KL, and mass between the modes, against ``m`` (Figure 3)."""
-    figure, axes = _subplots(1, 4, figsize=(17, 3.6))
+    figure, axes = _subplots(1, 4, figsize=(17, 5.2))
     for model in MODEL_LABELS:
         ms, stats = _stats_by_m([r for r in rows if r["model"] == model])
         if not ms:
@@ -138,12 +141,14 @@ def figure_univariate(rows, stem):
         _errorbar(axes[0], ms, stats["lipschitz"], color, label)
         # Sampled distances compare kernel-smoothed laws, which lie below the true distances.
         measured = f"{label} (smoothed)" if model == "sgm" else label
+        # The score model's bounds take sampled masses and an estimated Lipschitz constant.
+        bound = f"{label} bound (estimated inputs)" if model == "sgm" else f"{label} bound"
         _errorbar(axes[1], ms, stats["tv"], color, measured)
-        _errorbar(axes[1], ms, stats["tv_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[1], ms, stats["tv_bound"], color, bound, linestyle="--")
         _errorbar(axes[2], ms, stats["kl"], color, measured)
-        _errorbar(axes[2], ms, stats["kl_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[2], ms, stats["kl_bound"], color, bound, linestyle="--")
         _errorbar(axes[3], ms, stats["mass_between"], color, label)
-        _errorbar(axes[3], ms, stats["mass_between_bound"], color, f"{label} bound", linestyle="--")
+        _errorbar(axes[3], ms, stats["mass_between_bound"], color, bound, linestyle="--")
         for axis, name in ((axes[1], "tv_estimator_floor"), (axes[2], "kl_estimator_floor")):
             # Sampled distances: what the estimator gives for a perfect sampler.
             floors = [[r.get(name) for r in rows if r["model"] == model and r["m"] == m] for m in ms]
@@ -161,7 +166,8 @@ def figure_univariate(rows, stem):
     for axis, title in zip(axes, titles):
         axis.set_xlabel("m")
         axis.set_title(title)
-        axis.legend(fontsize=7)
+        # Below the panel, because inside it the legends covered the curves.
+        axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     return save_figure(figure, stem)
 
@@ -210,9 +216,11 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
     if key == "penalty_lip":
         values = sorted({r[key] for r in rows})
         axes[0].plot(values, values, color="black", lw=1, label="target L")
+    ms = sorted({r["m"] for r in rows})
+    at_m = f", m = {', '.join(f'{m:g}' for m in ms)}" if ms else ""
     for axis, title in zip(axes, ["Lipschitz constant", "total variation", "mass of [-m/2, m/2]"]):
         axis.set_xlabel(xlabel)
-        axis.set_title(title)
+        axis.set_title(title + at_m)
         axis.legend(fontsize=7)
         if tick_labels is not None:
             axis.set_xticks(range(len(tick_labels)), tick_labels)

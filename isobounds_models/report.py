@@ -107,9 +107,12 @@ def markdown_report(rows, title="report", metadata=None):
         if metadata.get("resumed"):
             lines += [f"Wall time since the resume: {metadata['wall_time_s']} s (the time before the interruption "
                       "is not counted).", ""]
-        else:
+        elif rows:
             lines += [f"Wall time: {metadata['wall_time_s']} s of training and measurement (without starting "
                       "Python and drawing the figures).", ""]
+        else:
+            lines += [f"Wall time: {metadata['wall_time_s']} s (without starting Python and drawing the "
+                      "figures).", ""]
     if metadata and metadata.get("note"):
         lines += [metadata["note"], ""]
     if not rows:
@@ -168,7 +171,10 @@ def estimator_notes(rows):
         "than 3 error bars below the bound) is evidence of a bug; a passed one means that the estimate is "
         "consistent with the bound, not that the bound is verified. The error bars (tv_error and kl_error in "
         "report.json, 3 of which the checks add to the measured value as tolerance) are bootstrap standard "
-        "deviations and cover sampling noise only."
+        "deviations and cover sampling noise only. The TV and KL bounds of these rows are not certified either: "
+        "they take the model's masses from its samples, and its Lipschitz constant from the differentiated "
+        "trajectories, an estimate from below, which can only raise a bound. Where the bound is near 0 (small m) "
+        "it mostly reflects the sampling noise of the masses."
     )
     return [note, ""]
 

@@ -146,8 +146,9 @@ def test_exact_rows_without_estimator_note():
 
 def test_empty_report_has_no_table():
     text = markdown_report([], "reproduce bounds", {"note": "The curves are in bounds.json.", "wall_time_s": 1.0})
-    assert text == ("# reproduce bounds\n\nWall time: 1.0 s of training and measurement (without starting Python and "
-                    "drawing the figures).\n\nThe curves are in bounds.json.\n")
+    # Nothing was trained, so the wall time does not mention training.
+    assert text == ("# reproduce bounds\n\nWall time: 1.0 s (without starting Python and drawing the figures)."
+                    "\n\nThe curves are in bounds.json.\n")
 
 
 # Ctrl-C.
