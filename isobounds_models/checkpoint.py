@@ -14,10 +14,12 @@ histories, the number of completed epochs and the configuration; see
 """
 
 import contextlib
+import glob
 import io
 import json
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,6 +37,8 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "checkpoint_path",
+    "is_temporary_file",
+    "invalid_contents",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -50,6 +54,11 @@ def set_default_mode(path):
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
+
+
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]+\.tmp")
+"""Name of the temporary files of :func:`atomic_write_bytes`: ``tempfile.mkstemp`` puts random letters, digits
+and underscores between the prefix ``.NAME.`` and the suffix ``.tmp``."""
 
 
 def atomic_write_bytes(path, data):
@@ -102,11 +111,39 @@ def checkpoint_path(folder):
     return Path(folder) / CHECKPOINT_NAME
 
 
+def is_temporary_file(path):
+    """Tell whether ``path`` is named like the temporary file of an atomic write (``.NAME.RANDOM.tmp``).
+
+    Such a file is left behind only when the process was killed between
+    creating it and renaming it, so it never contains a complete result.
+    """
+    return _TEMPORARY_NAME.fullmatch(Path(path).name) is not None
+
+
 def save_checkpoint(folder, state):
-    """Write the training ``state`` dictionary to ``folder/checkpoint.pt`` atomically, creating ``folder``."""
+    """Write the training ``state`` dictionary to ``folder/checkpoint.pt`` atomically, creating ``folder``.
+
+    Then remove the temporary files of earlier writes of this checkpoint
+    that a killed process left behind (:func:`is_temporary_file`).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_torch_save(checkpoint_path(folder), state)
+    path = checkpoint_path(folder)
+    atomic_torch_save(path, state)
+    _remove_stale_temporary_files(path)
+
+
+def _remove_stale_temporary_files(path):
+    """Remove the leftover temporary files of atomic writes to ``path``.
+
+    NOTE: a second process writing the same checkpoint at this moment would
+    lose its temporary file and fail, but two trainings must not share a
+    checkpoint folder anyway.
+    """
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        match = _TEMPORARY_NAME.fullmatch(candidate.name)
+        if match is not None and match["target"] == path.name and candidate.is_file():
+            _remove_quietly(candidate)
 
 
 class CheckpointError(ValueError):
@@ -148,7 +185,22 @@ def load_checkpoint(folder, mmap=False):
             raise CheckpointError(f"checkpoint file {str(path)!r} has invalid contents ({key} is a "
                                   f"{type(state[key]).__name__}, expected a dictionary); delete it and train again")
     _check_epoch(path, state)
+    _check_runs(folder, state["runs"])
     return state
+
+
+def invalid_contents(folder, detail):
+    """Return the :class:`CheckpointError` for ``folder``'s checkpoint with invalid contents, ``detail`` naming the problem."""
+    return CheckpointError(f"checkpoint file {str(checkpoint_path(folder))!r} has invalid contents ({detail}); "
+                           "delete it and train again, or restore it from a backup")
+
+
+def _check_runs(folder, runs):
+    """Raise CheckpointError unless ``runs`` is a list of ``[m, seed]`` pairs."""
+    pairs = isinstance(runs, list) and all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in runs)
+    if not pairs:
+        runs_text = repr(runs) if len(repr(runs)) <= 80 else repr(runs)[:77] + "..."
+        raise invalid_contents(folder, f"runs={runs_text}, expected a list of [m, seed] pairs")
 
 
 def _check_epoch(path, state):

@@ -246,8 +246,20 @@ def _matplotlib_problem():
 
 
 def _has_files(folder):
-    """Return whether ``folder`` exists and contains a file at any depth."""
-    return folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
+    """Tell whether ``folder`` exists and contains a file at any depth, not counting leftover temporary files.
+
+    A process killed while it writes a checkpoint leaves a temporary file
+    but no checkpoint, so that file alone does not make an earlier run.
+    """
+    if not folder.is_dir():
+        return False
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    if not files:
+        return False
+    # Imported here because checkpoint imports torch, which the other checks of the arguments do not need.
+    from .checkpoint import is_temporary_file
+
+    return any(not is_temporary_file(path) for path in files)
 
 
 def _check_writable(folder):

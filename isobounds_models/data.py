@@ -166,7 +166,11 @@ def make_dataset(m, n=PAPER_N_SAMPLES, seed=0, dim=1):
 
 
 def as_generator(generator):
-    """Return a CPU ``torch.Generator`` from a generator, an int seed or ``None`` (fresh random seed)."""
+    """Return a CPU ``torch.Generator`` from a generator or an int seed, or ``None`` for ``None``.
+
+    Torch functions given ``generator=None`` draw from torch's global
+    generator, which ``torch.manual_seed`` fixes.
+    """
     if isinstance(generator, torch.Generator):
         return generator
     if generator is None:

@@ -36,6 +36,11 @@ and the network returns ``f_K``.
 - densenet (concatenating pre-activation skips): ``inputs[k-1] = [1, ..., k-1]``
   for ``k >= 2``, so each layer reads every earlier hidden feature.
 
+A resnet needs two consecutive hidden layers of equal width and a densenet
+two hidden layers, or the wiring is the plain one. :func:`skip_wiring`
+raises ``ValueError`` for such widths (the paper's ``(128, 256)`` generator
+and the doubling widths of the depth sweep among them).
+
 References
 ----------
 A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
@@ -63,8 +68,10 @@ __all__ = [
     "SCORE_EMBEDDING_SIZES",
     "BACKBONE_HIDDEN",
     "SKIP_KINDS",
+    "SKIP_REQUIREMENTS",
     "depth_hidden_sizes",
     "skip_wiring",
+    "skip_is_placeable",
     "BatchedMLP",
     "BatchedVAE",
     "BatchedScoreNet",
@@ -103,6 +110,10 @@ def skip_wiring(sizes, skip):
     ``inputs[k]`` and ``adds[k]`` list the feature indices read and added by
     linear layer ``k + 1`` (features numbered as in the module docstring), and
     ``in_widths[k]`` is that layer's input width.
+
+    Raises ``ValueError`` when ``skip`` is ``"resnet"`` or ``"densenet"`` but
+    the widths leave no place for a skip (:data:`SKIP_REQUIREMENTS`), so
+    that the network would silently be a plain MLP.
     """
     if skip not in SKIP_KINDS:
         raise ValueError(f"skip must be one of {SKIP_KINDS}, got skip={skip!r}")
@@ -118,7 +129,35 @@ def skip_wiring(sizes, skip):
         inputs.append(read)
         adds.append(add)
         in_widths.append(sum(sizes[j] for j in read))
+    if skip != "plain" and not _has_skip(inputs, adds):
+        raise ValueError(
+            f"skip={skip!r} places no skip connection in an MLP with layer widths sizes={tuple(sizes)}: "
+            f"{skip} needs {SKIP_REQUIREMENTS[skip]}; use skip='plain' or other widths"
+        )
     return inputs, adds, in_widths
+
+
+SKIP_REQUIREMENTS = {
+    "resnet": "two consecutive hidden layers of equal width",
+    "densenet": "at least two hidden layers",
+}
+"""Condition on the hidden widths under which each skip kind places at least one skip connection."""
+
+
+def skip_is_placeable(hidden, skip):
+    """Return whether skip kind ``skip`` places at least one skip connection between hidden layers ``hidden``.
+
+    ``"plain"`` places none and is always valid, so it returns True.
+    """
+    if skip == "resnet":
+        return any(a == b for a, b in zip(hidden[:-1], hidden[1:]))
+    if skip == "densenet":
+        return len(hidden) >= 2
+    return True
+
+
+def _has_skip(inputs, adds):
+    return any(add for add in adds) or any(len(read) > 1 for read in inputs)
 
 
 class BatchedMLP(nn.Module):
@@ -237,6 +276,10 @@ class BatchedScoreNet(nn.Module):
 
     def __init__(self, runs, dim, sigma_max, sigma_min, n_levels, negative_slope=NEGATIVE_SLOPE):
         super().__init__()
+        if not 0 < sigma_min < sigma_max < math.inf:
+            # position() divides by log(sigma_max / sigma_min), which is 0 for equal levels.
+            raise ValueError(f"noise levels must satisfy 0 < sigma_min < sigma_max < inf, got "
+                             f"sigma_min={sigma_min}, sigma_max={sigma_max}")
         self.dim = dim
         self.sigma_max = float(sigma_max)
         self.sigma_min = float(sigma_min)
