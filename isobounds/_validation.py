@@ -114,6 +114,21 @@ def _sum_digits(total):
     return max(17, min(mpmath.mp.dps, int(-mpmath.log10(deviation)) + 3))
 
 
+def _default_weight_tolerance(weights):
+    """Return the allowed deviation of ``sum(weights)`` from 1 described in :func:`check_weights`."""
+    entries = np.ravel(np.asarray(weights, dtype=object))
+    coarse_eps = [float(np.finfo(w.dtype).eps) for w in entries
+                  if isinstance(w, np.floating) and np.finfo(w.dtype).eps > np.finfo(np.float64).eps]
+    if isinstance(weights, np.ndarray) and np.issubdtype(weights.dtype, np.floating):
+        if np.finfo(weights.dtype).eps > np.finfo(np.float64).eps:
+            coarse_eps.append(float(np.finfo(weights.dtype).eps))
+    if coarse_eps:
+        return max(1e-12, 4 * len(entries) * max(coarse_eps))
+    if any(isinstance(w, (float, np.floating, mpmath.mpf)) for w in entries):
+        return 1e-12
+    return 10 * mpmath.eps
+
+
 def check_weights(name, weights, atol=None):
     """Check mixture weights matched to components by position; return them as mpf rescaled to sum 1.
 
@@ -133,8 +148,11 @@ def check_weights(name, weights, atol=None):
     atol : float, optional
         Allowed deviation of the sum from 1. Defaults to ``1e-12`` when any
         weight is a float or an mpf, because 0.1 + 0.2 + 0.7 does not sum
-        exactly to 1, nor do three copies of mpf(1)/3. Exact weights (int,
-        str, Fraction, sympy Rational) get ten units of the working precision.
+        exactly to 1, nor do three copies of mpf(1)/3. Weights of a coarser
+        float type (float32 or float16, as from a softmax) get ``4 k eps`` of
+        that type for ``k`` weights, for example 4.8e-6 for ten float32
+        weights. Exact weights (int, str, Fraction, sympy Rational) get ten
+        units of the working precision.
     """
     expected = "a sequence of probabilities in [0, 1]"
     reject_unordered(name, weights, expected)
@@ -146,9 +164,7 @@ def check_weights(name, weights, atol=None):
         raise ValueError(f"{name} must contain at least one weight, got an empty {name}")
     values = [check_probability(f"{name}[{i}]", w) for i, w in enumerate(weights)]
     if atol is None:
-        inexact = (float, np.floating, mpmath.mpf)
-        has_inexact = any(isinstance(w, inexact) for w in np.ravel(np.asarray(weights, dtype=object)))
-        atol = 1e-12 if has_inexact else 10 * mpmath.eps
+        atol = _default_weight_tolerance(weights)
     total = mpmath.fsum(values)
     if abs(total - 1) > atol:
         allowed = mpmath.nstr(mpmath.mpf(atol), 3)

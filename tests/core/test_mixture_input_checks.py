@@ -143,3 +143,24 @@ def test_sum_within_tolerance_is_rescaled():
     with mpmath.workdps(60):
         assert abs(nu.weights[0] - mpmath.mpf("1e-45")) < mpmath.mpf("1e-80")
         assert abs(nu.weights[1] - 1) < mpmath.mpf("1e-38")
+
+
+def test_float32_softmax_weights_accepted():
+    # A float32 softmax of ten logits sums to 1 only within float32 rounding
+    # (1.49e-8 here); the weights are rescaled to sum to 1 exactly.
+    logits = np.linspace(-1.0, 1.0, 10, dtype=np.float32)
+    weights = np.exp(logits) / np.exp(logits).sum()
+    assert weights.dtype == np.float32
+    target = GaussianMixture(weights, list(range(10)), 1.0)
+    with mpmath.workdps(50):
+        assert abs(mpmath.fsum(target.weights) - 1) < mpmath.mpf(10) ** -35
+
+
+def test_float32_weights_far_from_one_rejected():
+    with pytest.raises(ValueError, match=r"sum to 1.*allowed deviation: 9\.5"):
+        GaussianMixture(np.float32([0.5, 0.6]), [0, 1], 1)
+
+
+def test_float64_weights_keep_tight_tolerance():
+    with pytest.raises(ValueError, match=r"allowed deviation: 1\.0e-12"):
+        GaussianMixture([0.5, 0.5000001], [0, 1], 1)
