@@ -73,8 +73,8 @@ def parse_sweep(text):
         raise argparse.ArgumentTypeError(f"invalid sweep {text!r}: expected NAME=START:STOP:logN or NAME=START:STOP:linN, e.g. lip=1:1e6:log25") from None
 
     name = name.strip().replace("-", "_")
-    if name not in SWEEPABLE:
-        raise argparse.ArgumentTypeError(f"cannot sweep {name!r}: the sweepable parameters are {', '.join(SWEEPABLE)}")
+    if not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"invalid sweep {text!r}: NAME must be an option name such as lip")
     log = spec.startswith("log")
     count_text = spec[3:] if spec[:3] in ("log", "lin") else spec
     if not count_text.isdigit() or not 1 <= int(count_text) <= MAX_SWEEP_POINTS:
@@ -501,8 +501,12 @@ def _evaluate(args):
         return result if isinstance(result, list) else [_inputs(args) | result]
 
     name, start, stop, count, log = args.sweep
-    if not hasattr(args, name):
-        raise ValueError(f"cannot sweep {name!r}: the {args.command} command has no --{name.replace('_', '-')} option")
+    sweepable = [option for option in SWEEPABLE if hasattr(args, option)]
+    if name not in sweepable:
+        flag = "--" + name.replace("_", "-")
+        reason = f"{flag} cannot be swept" if hasattr(args, name) else f"the {args.command} command has no {flag} option"
+        listed = ", ".join("--" + option.replace("_", "-") for option in sweepable) or "none of its options"
+        raise ValueError(f"cannot sweep {name!r}: {reason}; it can sweep {listed}")
     rows = []
     for value in sweep_values(start, stop, count, log):
         setattr(args, name, value)

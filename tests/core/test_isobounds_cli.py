@@ -146,6 +146,11 @@ def test_tv_optimize_is_at_least_corollary_6(capsys):
         (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--digits", "0"], "digits"),
         (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "lip=1:2:lin100000000"], "sweep points"),
         (["kl", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "weight=0.1:0.2:3"], "no --weight option"),
+        # The message lists the options of this command only.
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "mass=0.1:0.2:3"],
+         "no --mass option; it can sweep --m1, --m2, --sigma, --lip\n"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "foo=1:2:3"], "no --foo option; it can sweep --m1,"),
+        (["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "1x=1:2:3"], "NAME must be an option name"),
     ],
 )
 def test_bad_options_exit_with_message(capsys, argv, message):
