@@ -47,6 +47,14 @@ _MODELS = ("vae", "gan", "sgm")
 _DEVICES = ("auto", "cpu", "cuda")
 _PROFILES = ("quick", "paper", "micro")
 _EXPERIMENTS = ("univariate", "gan-penalty", "depth", "architecture", "epochs", "bounds")
+_EXPERIMENT_HELP = {
+    "univariate": "VAE, GAN and score model on (1/2)[N(-m, 1) + N(m, 1)] for several m (Figures 2 and 3)",
+    "gan-penalty": "GAN with a gradient penalty towards a target Lipschitz constant (Figure 4)",
+    "depth": "GAN and VAE with 2 to 6 (paper) or 2 to 4 (quick) hidden layers in the generator (Figure 5)",
+    "architecture": "GAN and VAE with plain, resnet and densenet generators and spectral norm (Figure S4)",
+    "epochs": "exact Lipschitz constant of GAN and VAE against training epochs (Figure S5)",
+    "bounds": "TV and KL bounds against L for several m, no training (Figure S3)",
+}
 
 _TRAINING_PROFILES = ("quick (CPU, minutes), paper (appendix settings, 10 runs, for a GPU) "
                       "or micro (seconds, tests only); default quick")
@@ -72,7 +80,11 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    reproduce = commands.add_parser("reproduce", help="run one experiment of the paper and write its report")
+    reproduce = commands.add_parser(
+        "reproduce", help="run one experiment of the paper and write its report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="experiments:\n" + "\n".join(f"  {name:<13} {text}" for name, text in _EXPERIMENT_HELP.items()),
+    )
     reproduce.add_argument("experiment", help=f"experiment to run, one of: {', '.join(_EXPERIMENTS)}")
     _add_output_options(reproduce, _TRAINING_PROFILES)
     _add_training_options(reproduce)
