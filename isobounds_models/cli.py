@@ -408,8 +408,10 @@ def _interrupted_message(args):
     folder = _train_folder(args) if args.command == "train" else Path(args.out) / "checkpoints"
     latest = _latest_checkpoint(folder)
     if latest is None:
+        # --resume, because files written before the first checkpoint (such as the curve of
+        # reproduce epochs) make a plain rerun refuse the folder; with no checkpoint it starts again.
         return (f"isobounds-models: interrupted before any checkpoint was written in {str(folder)!r}; "
-                "rerun the same command to start again")
+                "rerun the same command with --resume to start again from the beginning")
     epoch = _checkpoint_epoch(latest)
     latest_text = repr(str(latest)) + ("" if epoch is None else f", {epoch}")
     if args.command == "train":

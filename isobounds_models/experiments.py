@@ -564,7 +564,7 @@ def _resumed_curve(folder, config, every, n_runs):
     if any(len(point) != 1 + n_runs for point in points):
         raise ValueError(f"curve file {str(path)!r} has points of another number of runs than the {n_runs} of this "
                          "experiment; rerun without --resume into another folder (--out) to record the whole curve")
-    missing = sorted(set(expected) - {epoch for epoch, _ in points})
+    missing = sorted(set(expected) - {point[0] for point in points})
     if missing:
         raise ValueError(f"curve file {str(path)!r} lacks the epochs {missing}; rerun without --resume into "
                          "another folder (--out) to record the whole curve")

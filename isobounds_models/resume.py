@@ -8,6 +8,7 @@ instead of a crash inside torch or a silently different training.
 import torch
 
 from . import checkpoint as _checkpoint
+from .networks import SKIP_REQUIREMENTS, skip_is_placeable
 
 __all__ = ["RESUME_FREE_FIELDS", "check_compatible", "check_requested_epochs", "check_resumable"]
 
@@ -15,9 +16,21 @@ RESUME_FREE_FIELDS = ("epochs", "device", "checkpoint_every")
 """Settings that may differ between a checkpoint and the training that resumes it."""
 
 
+def _placed_skip(saved_config):
+    """Return ``saved_config`` with a ``generator_skip`` that placed no skip connection read as ``"plain"``.
+
+    Earlier versions accepted such settings and trained a plain network
+    (see :meth:`isobounds_models.training.TrainingConfig.from_dict`).
+    """
+    skip, hidden = saved_config.get("generator_skip"), saved_config.get("generator_hidden")
+    if skip in SKIP_REQUIREMENTS and hidden is not None and not skip_is_placeable(tuple(hidden), skip):
+        return {**saved_config, "generator_skip": "plain"}
+    return saved_config
+
+
 def check_compatible(state, model, runs, config, folder):
     """Raise ValueError listing what differs between the checkpoint's training and this one."""
-    saved = {k: v for k, v in state["config"].items() if k not in RESUME_FREE_FIELDS}
+    saved = {k: v for k, v in _placed_skip(state["config"]).items() if k not in RESUME_FREE_FIELDS}
     current = {k: v for k, v in config.to_dict().items() if k not in RESUME_FREE_FIELDS}
     saved_pairs = [list(pair) for pair in state["runs"]]
     pairs = [[run.m, run.seed] for run in runs]

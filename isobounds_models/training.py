@@ -83,6 +83,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 import dataclasses
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -285,8 +286,21 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, values):
-        """Rebuild a configuration from :meth:`to_dict` output."""
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+        """Rebuild a configuration from :meth:`to_dict` output.
+
+        A configuration saved by an earlier version with a ``generator_skip``
+        that placed no skip connection, such as ``"resnet"`` with the widths
+        ``(128, 256)``, trained a plain network. It is read as ``"plain"``,
+        with a warning.
+        """
+        values = {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
+        skip, hidden = values.get("generator_skip", "plain"), values.get("generator_hidden", GENERATOR_HIDDEN)
+        if skip in SKIP_REQUIREMENTS and not skip_is_placeable(hidden, skip):
+            warnings.warn(f"generator_skip={skip!r} placed no skip connection with generator_hidden={hidden}, so "
+                          "the network is a plain MLP; reading the configuration with generator_skip='plain'",
+                          UserWarning, stacklevel=2)
+            values["generator_skip"] = "plain"
+        return cls(**values)
 
     def sigmas(self):
         """Return the score model's noise levels (float64 tensor, decreasing)."""
@@ -917,7 +931,11 @@ def _restore(folder, model, runs, config, task, generators, history):
     check_requested_epochs(state, config, folder)
     if state["optimizers"] is None or state["generators"] is None:
         raise ValueError(f"checkpoint in {str(folder)!r} was written by TrainedModels.save and cannot be resumed")
-    check_resumable(state, task, len(runs), folder)
+    try:
+        check_resumable(state, task, len(runs), folder)
+    except (TypeError, KeyError, AttributeError, IndexError) as error:
+        # A structure that the checks did not foresee, such as a list where an index belongs.
+        raise _checkpoint.invalid_contents(folder, f"{type(error).__name__}: {error}") from error
 
     with _checkpoint.reading_state(folder):
         task.load_state_dict(state["networks"])
@@ -941,10 +959,16 @@ def _check_finite_weights(networks):
 
 
 def _check_widths(name, widths):
-    """Return the layer widths ``widths`` as a tuple of int; raise unless a nonempty sequence of positive integers."""
-    requirement = f"{name} must be a nonempty tuple of positive integers"
-    if not isinstance(widths, (tuple, list)):
+    """Return the layer widths ``widths`` as a tuple of int; raise unless a nonempty sequence of positive integers.
+
+    A tuple, list, range or one-dimensional numpy array is accepted.
+    """
+    requirement = f"{name} must be a nonempty sequence of positive integers"
+    one_dimensional_array = isinstance(widths, np.ndarray) and widths.ndim == 1
+    if not (isinstance(widths, (tuple, list, range)) or one_dimensional_array):
         raise TypeError(f"{requirement}, got {name}={widths!r} of type {type(widths).__name__}")
+    if one_dimensional_array:
+        widths = widths.tolist()
     if not widths:
         raise ValueError(f"{requirement}, got {name}={widths!r}")
     for width in widths:

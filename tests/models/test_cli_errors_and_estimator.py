@@ -174,7 +174,21 @@ def test_interrupt_before_any_checkpoint(interrupt_at_epoch, tmp_path, capsys):
     assert status == 130
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert "before any checkpoint was written" in message
-    assert "rerun the same command" in message
+    assert "rerun the same command with --resume" in message
+
+
+def test_interrupted_epochs_rerun_as_advised(interrupt_at_epoch, monkeypatch, tmp_path, capsys):
+    # reproduce epochs writes its curve file before the first checkpoint, so a plain
+    # rerun refuses the folder; the advised --resume starts again from the beginning.
+    from isobounds_models import training
+
+    real_epoch = training._train_epoch
+    interrupt_at_epoch(1)
+    argv = ["reproduce", "epochs", "--profile", "micro", "--out", str(tmp_path), "--device", "cpu"]
+    assert main(argv) == 130
+    assert "--resume" in capsys.readouterr().err.strip().splitlines()[-1]
+    monkeypatch.setattr(training, "_train_epoch", real_epoch)
+    assert main(argv + ["--resume"]) == 0
 
 
 # Invalid input found while training or evaluating.

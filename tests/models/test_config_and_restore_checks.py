@@ -24,7 +24,7 @@ from isobounds_models.networks import (  # noqa: E402
     skip_is_placeable,
     skip_wiring,
 )
-from isobounds_models.training import TrainingConfig, train  # noqa: E402
+from isobounds_models.training import TrainedModels, TrainingConfig, train  # noqa: E402
 
 
 def _tiny(**overrides):
@@ -95,13 +95,20 @@ def test_config_accepts_skip_on_backbone(skip):
     (128, TypeError, "of type int"),
 ])
 def test_config_rejects_invalid_hidden_widths(hidden, error_type, detail):
-    with pytest.raises(error_type, match="generator_hidden must be a nonempty tuple of positive integers") as error:
+    with pytest.raises(error_type, match="generator_hidden must be a nonempty sequence of positive integers") as error:
         TrainingConfig(generator_hidden=hidden)
     assert detail in str(error.value)
 
 
 def test_config_keeps_integer_widths():
     assert TrainingConfig(generator_hidden=[np.int64(8), 16]).generator_hidden == (8, 16)
+    assert TrainingConfig(generator_hidden=np.array([8, 16])).generator_hidden == (8, 16)
+    assert TrainingConfig(generator_hidden=range(8, 10)).generator_hidden == (8, 9)
+
+
+def test_config_rejects_two_dimensional_widths():
+    with pytest.raises(TypeError, match="of type ndarray"):
+        TrainingConfig(generator_hidden=np.array([[8, 16]]))
 
 
 @pytest.mark.parametrize("sigma_min, sigma_max", [(1.0, 1.0), (2.0, 1.0)])
@@ -215,6 +222,25 @@ def test_resume_rejects_wrong_moment_shape(gan_checkpoint, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert str(checkpoint_path(tmp_path)) in result.stdout
     assert "optimizer 'generator' state 'exp_avg' of parameter 0 has shape (3,)" in result.stdout
+
+
+def test_resume_rejects_unhashable_parameter_index(gan_checkpoint, tmp_path):
+    source, config = gan_checkpoint
+    _edit_checkpoint(source, tmp_path, lambda state: state["optimizers"]["generator"]["param_groups"][0]
+                     ["params"].__setitem__(0, [0]))
+    with pytest.raises(CheckpointError, match="invalid contents"):
+        _resume(tmp_path, config)
+
+
+def test_earlier_skip_without_connection_loads_as_plain(gan_checkpoint, tmp_path):
+    # An earlier version accepted generator_skip="resnet" with widths that place no
+    # skip, and trained a plain network: such a checkpoint loads and resumes as plain.
+    source, config = gan_checkpoint
+    _edit_checkpoint(source, tmp_path, lambda state: state["config"].__setitem__("generator_skip", "resnet"))
+    with pytest.warns(UserWarning, match="reading the configuration with generator_skip='plain'"):
+        loaded = TrainedModels.load(tmp_path)
+    assert loaded.config.generator_skip == "plain"
+    assert _resume(tmp_path, config, epochs=2).epochs_completed == 2
 
 
 def test_resume_accepts_unedited_checkpoint(gan_checkpoint, tmp_path):

@@ -142,3 +142,36 @@ def test_epochs_curve_belongs_to_each_run(monkeypatch, tmp_path):
         assert first != second
     stored = json.loads((tmp_path / "checkpoints" / "epochs-gan" / LIPSCHITZ_CURVE_NAME).read_text())
     assert [len(point) for point in stored["lipschitz_by_epoch"]] == [3, 3]
+
+
+def test_epochs_resume_with_two_runs(monkeypatch, tmp_path):
+    # Points hold one constant per run, so resuming must read points of three values.
+    real_settings = experiments.experiment_settings
+
+    def two_seeds(profile, device="auto", seed=None):
+        base = real_settings(profile, device, seed)
+        config = dataclasses.replace(base.training, seeds=(0, 1), epochs=EPOCHS, checkpoint_every=2)
+        return dataclasses.replace(base, training=config, epochs_every=1)
+
+    monkeypatch.setattr(experiments, "experiment_settings", two_seeds)
+
+    def curves(rows):
+        return {(row["model"], row["seed"]): row["lipschitz_by_epoch"] for row in rows}
+
+    reference = curves(reproduce("epochs", profile="micro", out=tmp_path / "whole", device="cpu"))
+    again = curves(reproduce("epochs", profile="micro", out=tmp_path / "whole", device="cpu", resume=True))
+    assert again == reference
+
+    real_save = training._checkpoint.save_checkpoint
+
+    def interrupting_save(folder, state):
+        if state["epoch"] == EPOCHS:
+            raise KeyboardInterrupt
+        return real_save(folder, state)
+
+    monkeypatch.setattr(training._checkpoint, "save_checkpoint", interrupting_save)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("epochs", profile="micro", out=tmp_path / "killed", device="cpu")
+    monkeypatch.setattr(training._checkpoint, "save_checkpoint", real_save)
+    resumed = curves(reproduce("epochs", profile="micro", out=tmp_path / "killed", device="cpu", resume=True))
+    assert resumed == reference

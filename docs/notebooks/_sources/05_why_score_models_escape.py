@@ -34,8 +34,8 @@
 #   sampled masses.
 #
 # `isobounds_models` measures the same quantities for trained score models
-# (see `langevin_lipschitz` and `lipschitz_implied_by_masses` in
-# `isobounds_models.checks`).
+# (see `isobounds_models.measure.langevin_lipschitz` and
+# `isobounds_models.checks.lipschitz_implied_by_masses`).
 
 # %%
 import math
