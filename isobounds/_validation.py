@@ -114,6 +114,11 @@ def _sum_digits(total):
     return max(17, min(mpmath.mp.dps, int(-mpmath.log10(deviation)) + 3))
 
 
+# Largest sum tolerance granted to float32 or float16 weights: beyond it the
+# weights describe another mixture, however coarse their type.
+_MAX_COARSE_WEIGHT_TOLERANCE = 1e-3
+
+
 def _default_weight_tolerance(weights):
     """Return the allowed deviation of ``sum(weights)`` from 1 described in :func:`check_weights`."""
     entries = np.ravel(np.asarray(weights, dtype=object))
@@ -123,7 +128,7 @@ def _default_weight_tolerance(weights):
         if np.finfo(weights.dtype).eps > np.finfo(np.float64).eps:
             coarse_eps.append(float(np.finfo(weights.dtype).eps))
     if coarse_eps:
-        return max(1e-12, 4 * len(entries) * max(coarse_eps))
+        return min(max(1e-12, 4 * len(entries) * max(coarse_eps)), _MAX_COARSE_WEIGHT_TOLERANCE)
     if any(isinstance(w, (float, np.floating, mpmath.mpf)) for w in entries):
         return 1e-12
     return 10 * mpmath.eps
@@ -151,7 +156,7 @@ def check_weights(name, weights, atol=None):
         exactly to 1, nor do three copies of mpf(1)/3. Weights of a coarser
         float type (float32 or float16, as from a softmax) get ``4 k eps`` of
         that type for ``k`` weights, for example 4.8e-6 for ten float32
-        weights. Exact weights (int, str, Fraction, sympy Rational) get ten
+        weights, and at most 1e-3. Exact weights (int, str, Fraction, sympy Rational) get ten
         units of the working precision.
     """
     expected = "a sequence of probabilities in [0, 1]"

@@ -504,7 +504,8 @@ def _evaluate(args):
     sweepable = [option for option in SWEEPABLE if hasattr(args, option)]
     if name not in sweepable:
         flag = "--" + name.replace("_", "-")
-        reason = f"{flag} cannot be swept" if hasattr(args, name) else f"the {args.command} command has no {flag} option"
+        is_option = hasattr(args, name) and name not in ("run", "command")
+        reason = f"{flag} cannot be swept" if is_option else f"the {args.command} command has no {flag} option"
         listed = ", ".join("--" + option.replace("_", "-") for option in sweepable) or "none of its options"
         raise ValueError(f"cannot sweep {name!r}: {reason}; it can sweep {listed}")
     rows = []

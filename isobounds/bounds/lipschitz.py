@@ -341,7 +341,7 @@ def _refine_maximum(mixture, left, right):
     return y
 
 
-def _polish(mixture, y, left, right, extra_digits=0):
+def _polish(mixture, y, left, right, extra_digits=0, scale=None):
     """Refine the maximiser ``y`` (found at :data:`_SEARCH_DPS` digits) for the working precision.
 
     Newton steps on the logarithmic derivative, with a finite-difference
@@ -349,18 +349,21 @@ def _polish(mixture, y, left, right, extra_digits=0):
     at twice the digits of the previous one, up to half the working
     precision plus guard digits (the ratio is flat at its maximum, so an
     error ``e`` in ``y`` costs only about ``e^2`` in the value). Digits
-    count relative to the largest standard deviation, not to ``|y|``, so a
-    maximiser at or near 0 is refined like any other. A slope that rounds
+    count relative to ``scale`` (default the largest standard deviation),
+    not to ``|y|``, so a maximiser at or near 0 is refined like any other. A slope that rounds
     to exactly 0, or a step that would leave ``[left, right]``, leaves
     ``y`` unchanged at that precision, and the next step runs at more
     digits. Whatever point is returned, the ratio there is a valid lower
     bound on the supremum. Starts from half the search digits, the
     accuracy of a float64-seeded root. Every step carries ``extra_digits``
-    more, the cost of the Gaussian exponents (:func:`_exponent_digits`).
+    more, the cost of the Gaussian exponents (:func:`_exponent_digits`),
+    and ``log10(|y| / scale)`` more for the position of ``y``.
     """
     target_digits = mpmath.mp.dps // 2 + 10
     digits = _SEARCH_DPS // 2
-    scale = max(mixture.sigmas)
+    scale = max(mixture.sigmas) if scale is None else scale
+    # Digits of y itself above the scale, so that y + step stays distinct from y.
+    extra_digits += max(0, int(mpmath.log10(abs(y) / scale)) + 1) if y != 0 else 0
     while digits < target_digits:
         # The slope difference over this step keeps about ``digits`` correct digits.
         step = scale * mpmath.mpf(10) ** (-digits)
@@ -394,68 +397,97 @@ def _mixture_ot_constant(mixture):
 
     Both run with :func:`_exponent_digits` more digits, so that the
     densities keep their relative precision between far-apart modes.
+    Candidates whose search values agree with the best to the search
+    precision are all polished, and the working precision ranks them.
     """
     digits = mpmath.mp.dps
     extra = _exponent_digits(mixture)
     with workdps(min(digits, _SEARCH_DPS) + extra):
-        value, point = _mixture_ot_search(mixture)
-    if mpmath.isinf(point):
-        return max(mixture.sigmas), point
-    if digits > _SEARCH_DPS:
-        width = max(mixture.sigmas) * mpmath.mpf(10) ** (-_SEARCH_DPS // 2)
-        point = _polish(mixture, point, point - width, point + width, extra)
-    with workdps(digits + extra):
-        value = _ratio(mixture, point)
+        candidates = _mixture_ot_search(mixture)
     tail_limit = max(mixture.sigmas)
-    if tail_limit > value:
+    if not candidates:
         return tail_limit, mpmath.inf
-    return value, point
+    best_search_value = candidates[0][0]
+    best_value, best_point = None, None
+    for search_value, point, scale in candidates:
+        if search_value < best_search_value * (1 - mpmath.mpf(10) ** (3 - _SEARCH_DPS)):
+            break
+        if digits > _SEARCH_DPS:
+            width = scale * mpmath.mpf(10) ** (-_SEARCH_DPS // 2)
+            point = _polish(mixture, point, point - width, point + width, extra, scale)
+        with workdps(digits + extra):
+            value = _ratio(mixture, point)
+        if best_value is None or value > best_value:
+            best_value, best_point = value, point
+    if tail_limit > best_value:
+        return tail_limit, mpmath.inf
+    return best_value, best_point
 
 
 def _exact_switches(mixture):
-    """Yield ``(left, right)`` brackets, in mpmath, around each switch of the leading component.
+    """Return ``(left, right)`` brackets, in mpmath, around the switches of the leading component.
 
-    The same switches as :func:`_leading_switches`, located from the
-    mixture's own parameters instead of float64 ones. With modes more than
-    about 1e7 standard deviations apart, float64 can no longer resolve the
-    peak of the ratio at a switch (its width is about ``s^2 / D``), or
-    even locate the switch once ``D^2 / s^2`` overflows.
+    The same switches as :func:`_leading_switches`, within the same reach
+    of the means, located from the mixture's own parameters instead of
+    float64 ones. With modes more than about 1e7 standard deviations
+    apart, float64 can no longer resolve the peak of the ratio at a switch
+    (its width is about ``s^2 / D``), or even locate the switch once
+    ``D^2 / s^2`` overflows. Only the :data:`_CANDIDATES` brackets with the
+    largest ratio at their centre are returned, because each costs a
+    refinement at the full exponent precision.
     """
     level = [mpmath.log(w) - mpmath.log(s) for w, s in zip(mixture.weights, mixture.sigmas)]
     curvature = [1 / (2 * s * s) for s in mixture.sigmas]
     means = mixture.means
+    reach = _SWITCH_REACH * max(mixture.sigmas)
+    low, high = min(means) - reach, max(means) + reach
     count = len(means)
+    ranked = []
     for i in range(count):
         for j in range(i + 1, count):
             a = curvature[j] - curvature[i]
             b = 2 * (curvature[i] * means[i] - curvature[j] * means[j])
             c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
-            if a == 0:
-                roots = [-c / b] if b != 0 else []
-            else:
-                discriminant = b * b - 4 * a * c
-                roots = [] if discriminant < 0 else [(-b + sign * mpmath.sqrt(discriminant)) / (2 * a)
-                                                     for sign in (-1, 1)]
-            for y in roots:
+            for y in _quadratic_roots(a, b, c):
                 logs = [level[k] - curvature[k] * (y - means[k]) ** 2 for k in range(count)]
                 slope = abs(2 * a * y + b)
-                if slope == 0 or max(logs) > logs[i] + 1:
+                if not low <= y <= high or slope == 0 or max(logs) > logs[i] + 1:
                     continue
                 half_width = _SWITCH_WINDOW_WIDTHS / slope
-                yield y - half_width, y + half_width
+                if not y - half_width < y + half_width:
+                    continue
+                ranked.append((_ratio(mixture, y), y - half_width, y + half_width))
+    ranked.sort(key=lambda entry: entry[0], reverse=True)
+    return [(left, right) for _, left, right in ranked[:_CANDIDATES]]
+
+
+def _quadratic_roots(a, b, c):
+    """Return the real roots of ``a y^2 + b y + c`` (of ``b y + c`` when ``a = 0``) in mpmath, without cancellation."""
+    if a == 0:
+        return [-c / b] if b != 0 else []
+    discriminant = b * b - 4 * a * c
+    if discriminant < 0:
+        return []
+    q = -(b + mpmath.sign(b) * mpmath.sqrt(discriminant)) / 2 if b != 0 else -mpmath.sqrt(discriminant) / 2
+    return [0] if q == 0 else [q / a, c / q]
 
 
 def _mixture_ot_search(mixture):
-    best_value, best_point = None, None
+    """Return the refined candidates ``(value, point, scale)``, largest value first, none above the tail limit.
+
+    ``scale`` is the length scale of the candidate's peak: the largest
+    standard deviation, or for a peak at a switch located in mpmath the
+    width of its bracket, which can be far smaller (about ``120 s^2 / D``).
+    Candidates not above the tail limit ``max(sigmas)`` are left out.
+    """
+    candidates = []
     if _exponent_digits(mixture) > _FLOAT64_EXPONENT_DIGITS:
         for left, right in _exact_switches(mixture):
             # Enough extra bits to tell the ends of the bracket apart from its centre.
             extra = max(0, max(mpmath.mag(left), mpmath.mag(right)) - mpmath.mag(right - left)) + 20
             with mpmath.extraprec(extra):
                 y = _refine_maximum(mixture, left, right)
-                value = _ratio(mixture, y)
-            if best_value is None or value > best_value:
-                best_value, best_point = value, y
+                candidates.append((_ratio(mixture, y), y, min(right - left, max(mixture.sigmas))))
 
     # Modes about 1e150 standard deviations apart overflow the float64 log
     # ratio. Its points that are not finite are left out of the search.
@@ -469,23 +501,20 @@ def _mixture_ot_search(mixture):
     # Ranking also by the log ratio less its rounding bound keeps the peaks
     # that are real among the refined candidates. The search compares the
     # refined candidates by the ratio evaluated with mpmath.
-    candidates = []
+    peaks = []
     if grid.size >= 3:
-        candidates = np.union1d(_local_maxima(log_ratio, _CANDIDATES),
-                                _local_maxima(log_ratio, _CANDIDATES, rank=log_ratio - rounding))
-    for i in candidates:
+        peaks = np.union1d(_local_maxima(log_ratio, _CANDIDATES),
+                           _local_maxima(log_ratio, _CANDIDATES, rank=log_ratio - rounding))
+    for i in peaks:
         # Two grid steps on each side keep the maximum inside the bracket
         # despite rounding in the float64 values.
         left, right = grid[max(i - 2, 0)], grid[min(i + 2, len(grid) - 1)]
         y = _refine_maximum(mixture, left, right)
-        value = _ratio(mixture, y)
-        if best_value is None or value > best_value:
-            best_value, best_point = value, y
+        candidates.append((_ratio(mixture, y), y, max(mixture.sigmas)))
 
     tail_limit = max(mixture.sigmas)
-    if tail_limit > best_value:
-        return tail_limit, mpmath.inf
-    return best_value, best_point
+    candidates = [candidate for candidate in candidates if candidate[0] > tail_limit]
+    return sorted(candidates, key=lambda candidate: candidate[0], reverse=True)
 
 
 def _generic_ot_constant(target, bounds):

@@ -570,7 +570,12 @@ def _corollary6_input_bits(D, s, L):
     reach 2.5e11, so rounding the inputs to the working precision would cost
     23 digits of the result.
     """
-    largest = max(D / (4 * s * L), D * (2 * s + 1) / (4 * s * s))
+    a = D / (4 * s * L)
+    b = D * (2 * s + 1) / (4 * s * s)
+    # A relative error e in a costs about a^2 e Phi_c(a), which for a >= 2 b > 2 stays below
+    # e Phi_c(b), the size of the other tails (b >= |D (2s - 1) / (4 s^2)|). So a huge a,
+    # from a tiny lip, needs no extra bits.
+    largest = b if a >= 2 * b else max(a, b)
     if largest <= 1:
         return 0
     return 2 * mpmath.mag(largest) + 4

@@ -242,28 +242,34 @@ class WholeSpace(Set):
 
 
 def _check_disjoint(pieces):
-    """Raise ValueError when two pieces of a known kind (balls, intervals) have overlapping interiors."""
+    """Raise ValueError when two balls in more than one dimension have overlapping interiors."""
+    if pieces[0].dim == 1:
+        return
     for i, first in enumerate(pieces):
         for j in range(i + 1, len(pieces)):
             if first._interiors_overlap(pieces[j]):
                 raise ValueError(
-                    f"pieces must be pairwise disjoint, because a measure adds their masses, but "
-                    f"pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them into one set "
-                    "or split them into disjoint parts"
+                    "pieces must be pairwise disjoint, because a Gaussian mixture in more than one dimension adds "
+                    f"their masses, but pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them "
+                    "into one set or split them into disjoint parts"
                 )
 
 
 class SetUnion(Set):
     """Union of pairwise disjoint sets of the same dimension.
 
-    The measures take the mass of a ``SetUnion`` as the sum of the masses of
-    its pieces, so the pieces must be pairwise disjoint (up to a boundary of
-    Lebesgue measure zero for measures with a density). Two balls or two
-    intervals whose interiors meet raise ValueError. Shells and complements
-    of slabs and annuli are returned in this form.
+    In more than one dimension the Gaussian mixtures take the mass of a
+    ``SetUnion`` as the sum of the masses of its pieces, so the pieces must
+    be pairwise disjoint (up to a boundary of Lebesgue measure zero for
+    measures with a density), and two balls whose interiors meet raise
+    ValueError. In one dimension every measure merges the pieces into
+    disjoint intervals first, and an ``EmpiricalMeasure`` counts the points
+    in the union in any dimension, so overlaps are harmless there. Shells
+    and complements of slabs and annuli are returned in this form.
 
-    NOTE: other pairs of pieces (half-spaces, slabs, annuli, or pieces of
-    different kinds) are not checked for overlap.
+    NOTE: in more than one dimension, other pairs of pieces (half-spaces,
+    slabs, annuli, or pieces of different kinds) are not checked for
+    overlap.
 
     Parameters
     ----------

@@ -266,6 +266,8 @@ class Ball(Set):
     def _interiors_overlap(self, other):
         if not isinstance(other, Ball):
             return None
+        if self.radius == 0 or other.radius == 0:
+            return False
         # Exact arithmetic, so that balls that only touch are never taken to overlap.
         squared_distance = mpmath.mpf(0)
         for u, v in zip(self.center, other.center):

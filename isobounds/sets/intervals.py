@@ -90,11 +90,6 @@ class Interval(Set):
     def complement(self):
         return IntervalUnion([self]).complement()
 
-    def _interiors_overlap(self, other):
-        if not isinstance(other, Interval):
-            return None
-        return max(self.a, other.a) < min(self.b, other.b)
-
     def _key(self):
         return (self.a, self.b, self.left_closed, self.right_closed)
 

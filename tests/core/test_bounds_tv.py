@@ -406,3 +406,12 @@ def test_corollary6_extreme_narrow_modes_logarithm(dps):
     value = tv_lower_bound_two_gaussians(0, D, s, L, dps=dps)
     with mpmath.workdps(1200):
         assert abs(mpmath.log(value) - log_reference) < mpmath.mpf(10) ** (1 - dps)
+
+
+def test_corollary6_tiny_lip_matches_tails():
+    # lip = 1e-3000: the gain term is 1/2 to 3000 digits, so the bound is
+    # 1/2 - (1/2)[Phi(3/4) - Phi(1/4)] for D = 1, s = 1.
+    value = tv_lower_bound_two_gaussians(0, 1, 1, "1e-3000", dps=40)
+    with mpmath.workdps(60):
+        expected = mpmath.mpf(1) / 2 - (mpmath.ncdf(mpmath.mpf(3) / 4) - mpmath.ncdf(mpmath.mpf(1) / 4)) / 2
+        assert abs(value / expected - 1) < mpmath.mpf("1e-39")

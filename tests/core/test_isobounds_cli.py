@@ -472,3 +472,10 @@ def test_invalid_negative_looking_value_names_option(capsys, value):
     err = expect_exit(capsys, ["tv", "--m1", value, "--m2", "3", "--lip", "1"]).err
     assert f"argument --m1: invalid number '{value}'" in err
     assert "expected one argument" not in err
+
+
+def test_sweep_of_internal_attribute_names_no_option(capsys):
+    # run and command are attributes of the parsed arguments, not options.
+    with pytest.raises(SystemExit):
+        main(["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "run=1:2:2"])
+    assert "the tv command has no --run option" in capsys.readouterr().err

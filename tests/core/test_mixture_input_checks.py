@@ -164,3 +164,14 @@ def test_float32_weights_far_from_one_rejected():
 def test_float64_weights_keep_tight_tolerance():
     with pytest.raises(ValueError, match=r"allowed deviation: 1\.0e-12"):
         GaussianMixture([0.5, 0.5000001], [0, 1], 1)
+
+
+@pytest.mark.parametrize("weights", [
+    np.zeros(256, dtype=np.float16),
+    np.r_[np.float16(0.5), np.zeros(299, dtype=np.float16)],
+    np.float16([0.5, 0.465]),
+])
+def test_float16_weights_far_from_one_rejected(weights):
+    # The float16 tolerance 4 k eps would exceed 1 for 256 weights; it stops at 1e-3.
+    with pytest.raises(ValueError, match=r"allowed deviation: 0\.001\)"):
+        GaussianMixture(weights, list(range(len(weights))), 1)

@@ -10,6 +10,8 @@ import warnings
 import mpmath
 import pytest
 
+import isobounds
+
 from isobounds.bounds import ot_lipschitz_constant
 from isobounds.measures import GaussianMixture
 
@@ -163,3 +165,55 @@ def test_ot_constant_modes_far_apart_in_standard_deviations(separation):
         reference = mpmath.mpf(s) * mpmath.exp(mpmath.mpf(m) ** 2 / (2 * mpmath.mpf(s) ** 2))
         assert abs(result.value / reference - 1) < mpmath.mpf("1e-29")
     assert abs(result.maximiser) < s
+
+
+
+def _independent_ratio(weights, means, sigmas, y):
+    """I(F(y)) / p(y) from the mixture's parameters, with F taken on the side of the smaller tail."""
+    cdf = mpmath.fsum(w * mpmath.ncdf((y - m) / s) for w, m, s in zip(weights, means, sigmas))
+    sf = mpmath.fsum(w * mpmath.ncdf((m - y) / s) for w, m, s in zip(weights, means, sigmas))
+    density = mpmath.fsum(w * mpmath.npdf((y - m) / s) / s for w, m, s in zip(weights, means, sigmas))
+    x = mpmath.findroot(lambda t: mpmath.ncdf(t) - min(cdf, sf), 0)
+    return mpmath.npdf(x) / density
+
+
+def _switch_reference(weights, means, sigmas):
+    """Largest ratio near the crossing of the two weighted log-densities between the means, by golden section."""
+    level = [mpmath.log(w / s) for w, s in zip(weights, sigmas)]
+    curvature = [1 / (2 * s * s) for s in sigmas]
+    a = curvature[1] - curvature[0]
+    b = 2 * (curvature[0] * means[0] - curvature[1] * means[1])
+    c = level[0] - level[1] - curvature[0] * means[0] ** 2 + curvature[1] * means[1] ** 2
+    roots = [(-b + sign * mpmath.sqrt(b * b - 4 * a * c)) / (2 * a) for sign in (-1, 1)] if a else [-c / b]
+    switch = min(roots, key=lambda y: abs(y - (means[0] + means[1]) / 2))
+    width = 60 / abs(2 * a * switch + b)
+    low, high = switch - width, switch + width
+    golden = (mpmath.sqrt(5) - 1) / 2
+    for _ in range(400):
+        left, right = high - golden * (high - low), low + golden * (high - low)
+        if _independent_ratio(weights, means, sigmas, left) > _independent_ratio(weights, means, sigmas, right):
+            high = right
+        else:
+            low = left
+    return switch, _independent_ratio(weights, means, sigmas, (low + high) / 2)
+
+
+@pytest.mark.parametrize("means, sigmas", [
+    # Unequal sigmas 2e100 apart: the second crossing of the two log-densities lies
+    # about 1e100 standard deviations out, beyond every tail the search considers.
+    (["0", "2e100"], ["1", "2"]),
+    # Sigmas equal to 24 digits: the quadratic's leading coefficient is about 1e-24,
+    # and the textbook root formula cancels.
+    (["0", "1e8"], ["1", "1.000000000000000000000001"]),
+])
+def test_ot_constant_far_switches_of_unequal_sigmas(means, sigmas):
+    # Built with 80 digits: the exponents reach 2e200, so the rounding of "2e100" to
+    # the default 40 construction digits alone would change the constant's 24th digit.
+    with isobounds.precision(80):
+        target = GaussianMixture(["0.5", "0.5"], means, sigmas)
+    result = ot_lipschitz_constant(target, dps=30)
+    with mpmath.workdps(80 + 2 * int(mpmath.log10(mpmath.mpf(means[1])))):
+        parameters = ([mpmath.mpf("0.5")] * 2, [mpmath.mpf(m) for m in means], [mpmath.mpf(s) for s in sigmas])
+        switch, reference = _switch_reference(*parameters)
+        assert abs(result.value / reference - 1) < mpmath.mpf("1e-28")
+        assert abs(result.maximiser / switch - 1) < mpmath.mpf("1e-20")

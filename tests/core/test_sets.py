@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from isobounds.measures import GaussianMixture
 from isobounds.sets import (
     Annulus,
     Ball,
@@ -323,9 +324,21 @@ def test_set_union_rejects_overlapping_balls():
         SetUnion([Ball([-5, 0], 1), Ball([-4.5, 0], 1)])
 
 
-def test_set_union_rejects_overlapping_intervals():
-    with pytest.raises(ValueError, match=r"pieces\[1\].*pieces\[2\].*overlap"):
-        SetUnion([Interval(-9, -8), Interval(0, 2), Interval(1, 3)])
+def test_set_union_one_dimension_merges_overlaps():
+    # In one dimension the measures merge the pieces, so overlapping intervals or
+    # balls are accepted and give the mass of their union.
+    target = GaussianMixture([0.5, 0.5], [0, 1], 1)
+    union = SetUnion([Interval(-9, -8), Interval(0, 2), Interval(1, 3)])
+    balls = SetUnion([Ball([0], 1), Ball([0.5], 1)])
+    with mpmath.workdps(40):
+        merged = target.mass(Interval(-9, -8)) + target.mass(Interval(0, 3))
+        assert abs(target.mass(union) - merged) < mpmath.mpf("1e-25")
+        assert abs(target.mass(balls) - target.mass(Interval(-1, 1.5))) < mpmath.mpf("1e-25")
+
+
+def test_set_union_accepts_point_inside_ball():
+    # A ball of radius 0 has an empty interior.
+    assert len(SetUnion([Ball([0, 0], 1), Ball([0.5, 0], 0)]).pieces) == 2
 
 
 def test_set_union_accepts_touching_pieces():
