@@ -23,9 +23,21 @@ def _placed_skip(saved_config):
     (see :meth:`isobounds_models.training.TrainingConfig.from_dict`).
     """
     skip, hidden = saved_config.get("generator_skip"), saved_config.get("generator_hidden")
-    if skip in SKIP_REQUIREMENTS and hidden is not None and not skip_is_placeable(tuple(hidden), skip):
+    if _skip_placed_nothing(skip, hidden):
         return {**saved_config, "generator_skip": "plain"}
     return saved_config
+
+
+def _skip_placed_nothing(skip, hidden):
+    """Tell whether the saved ``skip`` and nonempty integer widths ``hidden`` describe a plain network.
+
+    Malformed values answer False, so that the usual checks report them.
+    """
+    if not isinstance(skip, str) or skip not in SKIP_REQUIREMENTS:
+        return False
+    if not isinstance(hidden, (list, tuple)) or not hidden or not all(isinstance(h, int) for h in hidden):
+        return False
+    return not skip_is_placeable(tuple(hidden), skip)
 
 
 def check_compatible(state, model, runs, config, folder):

@@ -109,7 +109,7 @@ from .networks import (
     export_mlp,
     skip_is_placeable,
 )
-from .resume import check_compatible, check_requested_epochs, check_resumable
+from .resume import _skip_placed_nothing, check_compatible, check_requested_epochs, check_resumable
 from .sampling import ScoreFunction, annealed_langevin, geometric_sigmas
 from .score_gradients import level_features, score_matching_gradients
 
@@ -295,7 +295,7 @@ class TrainingConfig:
         """
         values = {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
         skip, hidden = values.get("generator_skip", "plain"), values.get("generator_hidden", GENERATOR_HIDDEN)
-        if skip in SKIP_REQUIREMENTS and not skip_is_placeable(hidden, skip):
+        if _skip_placed_nothing(skip, hidden):
             warnings.warn(f"generator_skip={skip!r} placed no skip connection with generator_hidden={hidden}, so "
                           "the network is a plain MLP; reading the configuration with generator_skip='plain'",
                           UserWarning, stacklevel=2)

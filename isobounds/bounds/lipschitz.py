@@ -473,7 +473,7 @@ def _quadratic_roots(a, b, c):
 
 
 def _mixture_ot_search(mixture):
-    """Return the refined candidates ``(value, point, scale)``, largest value first, none above the tail limit.
+    """Return the refined candidates ``(value, point, scale)`` above the tail limit, largest value first.
 
     ``scale`` is the length scale of the candidate's peak: the largest
     standard deviation, or for a peak at a switch located in mpmath the

@@ -249,16 +249,17 @@ def _check_disjoint(pieces):
         for j in range(i + 1, len(pieces)):
             if first._interiors_overlap(pieces[j]):
                 raise ValueError(
-                    "pieces must be pairwise disjoint, because a Gaussian mixture in more than one dimension adds "
-                    f"their masses, but pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them "
-                    "into one set or split them into disjoint parts"
+                    "pieces must be pairwise disjoint, because in more than one dimension the measures add their "
+                    f"masses, but pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them into one "
+                    "set or split them into disjoint parts"
                 )
 
 
 class SetUnion(Set):
-    """Union of pairwise disjoint sets of the same dimension.
+    """Union of sets of the same dimension, pairwise disjoint in more than one dimension.
 
-    In more than one dimension the Gaussian mixtures take the mass of a
+    In more than one dimension the measures other than
+    :class:`~isobounds.measures.EmpiricalMeasure` take the mass of a
     ``SetUnion`` as the sum of the masses of its pieces, so the pieces must
     be pairwise disjoint (up to a boundary of Lebesgue measure zero for
     measures with a density), and two balls whose interiors meet raise
@@ -306,7 +307,7 @@ class SetUnion(Set):
 
     @property
     def pieces(self):
-        """The disjoint sets of the union, a tuple."""
+        """The sets of the union, a tuple (pairwise disjoint in more than one dimension)."""
         return self._pieces
 
     def contains(self, x):

@@ -4,6 +4,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -346,3 +347,21 @@ def test_sample_all_without_seed_uses_global_generator():
     torch.manual_seed(7)
     second = trained.sample_all(20, seed=None)
     assert np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda config: config.update(generator_skip="resnet", generator_hidden=128),
+    lambda config: config.update(generator_skip=["resnet"]),
+])
+def test_resume_rejects_malformed_saved_skip(gan_checkpoint, tmp_path, edit):
+    source, config = gan_checkpoint
+    _edit_checkpoint(source, tmp_path, lambda state: edit(state["config"]))
+    with pytest.raises(ValueError, match="does not match this training"):
+        _resume(tmp_path, config)
+
+
+def test_from_dict_reports_empty_widths_without_skip_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="generator_hidden must be a nonempty sequence"):
+            TrainingConfig.from_dict({"generator_skip": "densenet", "generator_hidden": []})
