@@ -87,6 +87,19 @@ def test_epochs_resume_reads_tensors_once(four_epochs, monkeypatch, tmp_path):
     assert loads.count(True) == 2
 
 
+def _interrupt_checkpoint_write(monkeypatch, epoch):
+    """Make the checkpoint write of ``epoch`` raise KeyboardInterrupt; return the arguments of setattr that undo it."""
+    real_save = training._checkpoint.save_checkpoint
+
+    def interrupting_save(folder, state):
+        if state["epoch"] == epoch:
+            raise KeyboardInterrupt
+        return real_save(folder, state)
+
+    monkeypatch.setattr(training._checkpoint, "save_checkpoint", interrupting_save)
+    return training._checkpoint, "save_checkpoint", real_save
+
+
 @pytest.mark.parametrize("step", ["curve point", "checkpoint write"])
 def test_epochs_resume_after_kill_at_epoch_end(four_epochs, monkeypatch, tmp_path, step):
     # A kill while epoch 4 records its curve point, or just after it while its checkpoint is
@@ -104,15 +117,7 @@ def test_epochs_resume_after_kill_at_epoch_end(four_epochs, monkeypatch, tmp_pat
         monkeypatch.setattr(experiments, "_exact_lipschitz", interrupting_exact_lipschitz)
         restore = (experiments, "_exact_lipschitz", real_exact_lipschitz)
     else:
-        real_save = training._checkpoint.save_checkpoint
-
-        def interrupting_save(folder, state):
-            if state["epoch"] == EPOCHS:
-                raise KeyboardInterrupt
-            return real_save(folder, state)
-
-        monkeypatch.setattr(training._checkpoint, "save_checkpoint", interrupting_save)
-        restore = (training._checkpoint, "save_checkpoint", real_save)
+        restore = _interrupt_checkpoint_write(monkeypatch, EPOCHS)
     with pytest.raises(KeyboardInterrupt):
         reproduce("epochs", profile="micro", out=out, device="cpu")
     assert load_checkpoint(out / "checkpoints" / "epochs-gan")["epoch"] == 2
@@ -162,16 +167,9 @@ def test_epochs_resume_with_two_runs(monkeypatch, tmp_path):
     again = curves(reproduce("epochs", profile="micro", out=tmp_path / "whole", device="cpu", resume=True))
     assert again == reference
 
-    real_save = training._checkpoint.save_checkpoint
-
-    def interrupting_save(folder, state):
-        if state["epoch"] == EPOCHS:
-            raise KeyboardInterrupt
-        return real_save(folder, state)
-
-    monkeypatch.setattr(training._checkpoint, "save_checkpoint", interrupting_save)
+    restore = _interrupt_checkpoint_write(monkeypatch, EPOCHS)
     with pytest.raises(KeyboardInterrupt):
         reproduce("epochs", profile="micro", out=tmp_path / "killed", device="cpu")
-    monkeypatch.setattr(training._checkpoint, "save_checkpoint", real_save)
+    monkeypatch.setattr(*restore)
     resumed = curves(reproduce("epochs", profile="micro", out=tmp_path / "killed", device="cpu", resume=True))
     assert resumed == reference
