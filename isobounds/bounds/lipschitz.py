@@ -236,7 +236,7 @@ def _search_grid(mixture):
     # Nearly coincident components would otherwise get windows of 1e8 or more.
     reach = _SWITCH_REACH * sigmas.max()
     low, high = means.min() - reach, means.max() + reach
-    for y, half_width, _ in _leading_switches(mixture):
+    for y, half_width in _leading_switches(mixture):
         left, right = max(y - half_width, low), min(y + half_width, high)
         pieces.append(np.linspace(left, right, _SWITCH_WINDOW_POINTS))
     grid = np.unique(np.concatenate(pieces))
@@ -250,7 +250,7 @@ def _log_weights(mixture):
 
 
 def _leading_switches(mixture):
-    """Return ``(y, half_width, (i, j))`` for each point ``y`` where the leading component ``i`` or ``j`` changes.
+    """Return the points where the leading component of the density changes, each with the half-width of its grid window.
 
     Components ``i`` and ``j`` have equal densities where
     ``c_i - (y - m_i)^2 / (2 s_i^2) = c_j - (y - m_j)^2 / (2 s_j^2)``
@@ -272,14 +272,14 @@ def _leading_switches(mixture):
     level = _log_weights(mixture) - np.log(sigmas)
     reach = _SWITCH_REACH * sigmas.max()
     switches = []
-    for i, j, y, slope in _component_crossings(level, curvature, means):
+    for i, _, y, slope in _component_crossings(level, curvature, means):
         if not means.min() - reach <= y <= means.max() + reach:
             continue
         logs = level - curvature * (y - means) ** 2
         if logs.max() > logs[i] + 1.0:
             continue
         if slope > 0:
-            switches.append((y, _SWITCH_WINDOW_WIDTHS / slope, (i, j)))
+            switches.append((y, _SWITCH_WINDOW_WIDTHS / slope))
     return switches
 
 
@@ -403,7 +403,7 @@ def _mixture_ot_constant(mixture):
     digits = mpmath.mp.dps
     extra = _exponent_digits(mixture)
     with workdps(min(digits, _SEARCH_DPS) + extra):
-        candidates = _mixture_ot_search(mixture)
+        candidates = _mixture_ot_search(mixture, extra)
     tail_limit = max(mixture.sigmas)
     if not candidates:
         return tail_limit, mpmath.inf
@@ -441,22 +441,15 @@ def _exact_switches(mixture):
     means = mixture.means
     reach = _SWITCH_REACH * max(mixture.sigmas)
     low, high = min(means) - reach, max(means) + reach
-    count = len(means)
     ranked = []
-    for i in range(count):
-        for j in range(i + 1, count):
-            a = curvature[j] - curvature[i]
-            b = 2 * (curvature[i] * means[i] - curvature[j] * means[j])
-            c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
-            for y in _quadratic_roots(a, b, c):
-                logs = [level[k] - curvature[k] * (y - means[k]) ** 2 for k in range(count)]
-                slope = abs(2 * a * y + b)
-                if not low <= y <= high or slope == 0 or max(logs) > logs[i] + 1:
-                    continue
-                half_width = _SWITCH_WINDOW_WIDTHS / slope
-                if not y - half_width < y + half_width:
-                    continue
-                ranked.append((_ratio(mixture, y), y - half_width, y + half_width))
+    for i, _, y, slope in _component_crossings(level, curvature, means, roots=_quadratic_roots):
+        logs = [level[k] - curvature[k] * (y - means[k]) ** 2 for k in range(len(means))]
+        if not low <= y <= high or slope == 0 or max(logs) > logs[i] + 1:
+            continue
+        half_width = _SWITCH_WINDOW_WIDTHS / slope
+        if not y - half_width < y + half_width:
+            continue
+        ranked.append((_ratio(mixture, y), y - half_width, y + half_width))
     ranked.sort(key=lambda entry: entry[0], reverse=True)
     return [(left, right) for _, left, right in ranked[:_CANDIDATES]]
 
@@ -472,16 +465,17 @@ def _quadratic_roots(a, b, c):
     return [0] if q == 0 else [q / a, c / q]
 
 
-def _mixture_ot_search(mixture):
+def _mixture_ot_search(mixture, exponent_digits):
     """Return the refined candidates ``(value, point, scale)`` above the tail limit, largest value first.
 
     ``scale`` is the length scale of the candidate's peak: the largest
     standard deviation, or for a peak at a switch located in mpmath the
     width of its bracket, which can be far smaller (about ``120 s^2 / D``).
     Candidates not above the tail limit ``max(sigmas)`` are left out.
+    ``exponent_digits`` is :func:`_exponent_digits` of the mixture.
     """
     candidates = []
-    if _exponent_digits(mixture) > _FLOAT64_EXPONENT_DIGITS:
+    if exponent_digits > _FLOAT64_EXPONENT_DIGITS:
         for left, right in _exact_switches(mixture):
             # Enough extra bits to tell the ends of the bracket apart from its centre.
             extra = max(0, max(mpmath.mag(left), mpmath.mag(right)) - mpmath.mag(right - left)) + 20

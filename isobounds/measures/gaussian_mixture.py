@@ -390,23 +390,26 @@ def _as_points(x, dim):
     return array.reshape(-1, dim), array.shape[:-1]
 
 
-def _component_crossings(level, curvature, means):
+def _component_crossings(level, curvature, means, roots=None):
     """Yield ``(i, j, y, slope)`` for each real ``y`` where components ``i < j`` of a univariate mixture cross.
 
     Component ``k`` has the weighted log-density
     ``level[k] - curvature[k] (y - means[k])^2`` up to a shared constant,
-    with ``level = log w - log sigma`` and ``curvature = 1 / (2 sigma^2)``
-    (float64 arrays). Two components cross where the difference of theirs,
-    the quadratic ``a y^2 + b y + c`` (linear for equal standard
-    deviations), is 0. ``slope = |2 a y + b|`` is the rate at which the log
-    ratio of the two densities changes there.
+    with ``level = log w - log sigma`` and ``curvature = 1 / (2 sigma^2)``.
+    Two components cross where the difference of theirs, the quadratic
+    ``a y^2 + b y + c`` (linear for equal standard deviations), is 0.
+    ``slope = |2 a y + b|`` is the rate at which the log ratio of the two
+    densities changes there. The arguments are float64 arrays, solved by
+    :func:`_real_roots`, or sequences of mpf with ``roots`` a solver at
+    that precision.
     """
-    for i, j in itertools.combinations(range(means.size), 2):
+    roots = _real_roots if roots is None else roots
+    for i, j in itertools.combinations(range(len(means)), 2):
         a = curvature[j] - curvature[i]
-        b = 2.0 * (curvature[i] * means[i] - curvature[j] * means[j])
+        b = 2 * (curvature[i] * means[i] - curvature[j] * means[j])
         c = level[i] - level[j] - curvature[i] * means[i] ** 2 + curvature[j] * means[j] ** 2
-        for y in _real_roots(a, b, c):
-            yield i, j, y, abs(2.0 * a * y + b)
+        for y in roots(a, b, c):
+            yield i, j, y, abs(2 * a * y + b)
 
 
 def _real_roots(a, b, c):
