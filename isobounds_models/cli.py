@@ -408,8 +408,8 @@ def _interrupted_message(args):
     folder = _train_folder(args) if args.command == "train" else Path(args.out) / "checkpoints"
     latest = _latest_checkpoint(folder)
     if latest is None:
-        # --resume, because files written before the first checkpoint (such as the curve of
-        # reproduce epochs) make a plain rerun refuse the folder; with no checkpoint it starts again.
+        # A plain rerun rejects a folder that contains files written before the first checkpoint, such
+        # as the curve of reproduce epochs. With no checkpoint, --resume starts from the beginning.
         return (f"isobounds-models: interrupted before any checkpoint was written in {str(folder)!r}; "
                 "rerun the same command with --resume to start again from the beginning")
     epoch = _checkpoint_epoch(latest)

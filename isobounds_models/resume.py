@@ -31,7 +31,7 @@ def _placed_skip(saved_config):
 def _skip_placed_nothing(skip, hidden):
     """Tell whether the saved ``skip`` and nonempty integer widths ``hidden`` describe a plain network.
 
-    Malformed values answer False, so that the usual checks report them.
+    Malformed values return False, so that the usual checks report them.
     """
     if not isinstance(skip, str) or skip not in SKIP_REQUIREMENTS:
         return False

@@ -260,9 +260,9 @@ class SetUnion(Set):
 
     In more than one dimension the measures other than
     :class:`~isobounds.measures.EmpiricalMeasure` take the mass of a
-    ``SetUnion`` as the sum of the masses of its pieces, so the pieces must
-    be pairwise disjoint (up to a boundary of Lebesgue measure zero for
-    measures with a density), and two balls whose interiors meet raise
+    ``SetUnion`` as the sum of the masses of its pieces. So there the pieces
+    must be pairwise disjoint, up to a boundary of Lebesgue measure zero for
+    measures with a density, and two balls whose interiors meet raise
     ValueError. In one dimension every measure merges the pieces into
     disjoint intervals first, and an ``EmpiricalMeasure`` counts the points
     in the union in any dimension, so overlaps are harmless there. Shells

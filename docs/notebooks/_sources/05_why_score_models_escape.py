@@ -14,7 +14,7 @@
 #
 # with independent $z_k \sim N(0, 1)$. After $N$ steps, $x_N$ is the
 # push-forward of $N(0, I_{N+1})$ by the whole chain
-# $(z_0, \dots, z_N) \mapsto x_N$. Theorem 1 holds in every dimension, so the
+# $(z_0, \dots, z_N) \mapsto x_N$. Theorem 1 is valid in every dimension, so the
 # bounds apply to that chain, with the chain's Lipschitz constant in place
 # of $L$ (Salmona et al., 2022, "Can Push-forward Generative Models Fit
 # Multimodal Distributions?", supplementary Section S2.2). The chain can be
