@@ -103,6 +103,10 @@ _MAX_STENCIL_POINTS = 729
 _ZOOM_STEPS = 80
 _ZOOM_TOLERANCE = 1e-7
 
+# Enough brentq iterations to bisect from the largest float64 interval down to
+# the smallest subnormal spacing (about 2100 halvings).
+_MEDIAN_MAX_ITERATIONS = 2200
+
 # Two half-spaces are the same when 1 - |cos| of their normals is below
 # _SAME_DIRECTION and their offsets differ by less than _SAME_OFFSET standard deviations.
 _SAME_DIRECTION = 1e-10
@@ -809,7 +813,13 @@ def _symmetric_offsets(weights, means, sigmas):
     spread = 40.0 * sigmas.max()
     low, high = means.min() - spread, means.max() + spread
     if cdf_minus_half(low) < 0 < cdf_minus_half(high):
-        offsets.append(scipy.optimize.brentq(cdf_minus_half, low, high, xtol=1e-14 * spread, rtol=4 * np.finfo(float).eps))
+        # Means 1e300 apart with sigma 1e-300 need about 2040 bisections to
+        # reach xtol, far more than the 100 iterations brentq allows by default.
+        offsets.append(
+            scipy.optimize.brentq(
+                cdf_minus_half, low, high, xtol=1e-14 * spread, rtol=4 * np.finfo(float).eps, maxiter=_MEDIAN_MAX_ITERATIONS
+            )
+        )
     return offsets
 
 

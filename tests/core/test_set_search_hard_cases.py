@@ -137,3 +137,16 @@ def test_set_search_modes_beyond_float64_squares(search):
         result = function(1e300, target=target)
     bisecting = maximize_tv_two_gaussians(-1e300, 1e300, 1e-300, 1e300).value
     assert result.value >= bisecting * (1 - mpmath.mpf("1e-25"))
+
+
+def test_half_spaces_three_point_like_modes_beyond_float64():
+    # Three modes 1e600 standard deviations apart: the median offset lies
+    # about 2040 bisections below the first bracket. The ray between two
+    # modes leaves mass 1/3 on one side, so the model-free bound of Theorem 4
+    # tends to min(1/3, 2/3) = 1/3 as the gap grows.
+    target = GaussianMixture([1 / 3, 1 / 3, 1 / 3], [-1e300, 0.0, 1e300], 1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = maximize_tv_over_half_spaces(3.0, target=target)
+    assert float(result.value) == pytest.approx(1 / 3, rel=1e-14)
+    assert abs(float(result.region.offset)) == pytest.approx(5e299, rel=1e-12)
