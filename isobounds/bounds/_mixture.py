@@ -11,11 +11,12 @@ import mpmath
 import numpy as np
 import scipy.special as sc
 
-from .._precision import to_mpf
+from .._precision import precision, to_mpf
 from .._validation import check_positive
 from ..gaussian import _gaussian_mass, _Phi, _phi
+from ..measures.gaussian_mixture import GaussianMixture
 
-__all__ = ["Mixture1D", "mixture_from_target", "is_gaussian_mixture"]
+__all__ = ["Mixture1D", "centered_mixture", "mixture_from_target", "is_gaussian_mixture", "shift_back"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -97,6 +98,46 @@ def check_gaussian_mixture(target):
     """Raise TypeError unless ``target`` is a Gaussian mixture (see :func:`is_gaussian_mixture`)."""
     if not is_gaussian_mixture(target):
         raise TypeError(f"target must be a Gaussian mixture with weights, means and sigmas, got {type(target).__name__}")
+
+
+def centered_mixture(target):
+    """Translate a Gaussian mixture so that its means lie around the origin.
+
+    Returns ``(centered, center)``: a
+    :class:`isobounds.measures.GaussianMixture` of ``X - c`` for
+    ``X ~ target``, with the same weights and standard deviations, and
+    ``c`` as a list of mpf. Each coordinate of ``c`` is the midpoint of the
+    extreme means at the working precision, and the differences ``m - c``
+    are computed exactly. The float64 stages of the searches then see
+    means at the scale of their spread: modes at ``1e12 +- 5`` would
+    otherwise lose about 12 of the 16 float64 digits to the offset, and
+    modes at ``1e40 +- 5`` would collapse to one point. The target is
+    returned unchanged, with ``c = 0``, when its means are already centred.
+    """
+    weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
+    rows = _rows(target.means, len(weights))
+    center = [(min(column) + max(column)) / 2 for column in zip(*rows)]
+    if all(c == 0 for c in center):
+        return target, center
+
+    shifted = [[mpmath.fsub(m, c, exact=True) for m, c in zip(row, center)] for row in rows]
+    if len(center) == 1:
+        shifted = [row[0] for row in shifted]
+    with precision(mpmath.mp.dps):
+        return GaussianMixture(weights, shifted, list(np.ravel(np.asarray(target.sigmas, dtype=object)))), center
+
+
+def shift_back(location, normal, center):
+    """Return ``location + <normal, center>`` computed exactly, the inverse of :func:`centered_mixture` for a set.
+
+    The result carries as many bits as it needs, so a set returned at
+    ``dps`` digits keeps its place between modes whose offset from the
+    origin exceeds ``10**dps`` times their spread.
+    """
+    total = location
+    for n, c in zip(normal, center):
+        total = mpmath.fadd(total, mpmath.fmul(n, c, exact=True), exact=True)
+    return total
 
 
 def _rows(means, count):

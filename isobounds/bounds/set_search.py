@@ -25,7 +25,7 @@ from .._precision import to_mpf, workdps
 from .._validation import check_positive
 from ..sets import HalfSpace, Interval
 from ._common import evaluate, settle
-from ._mixture import check_gaussian_mixture, mixture_from_target
+from ._mixture import centered_mixture, check_gaussian_mixture, mixture_from_target, shift_back
 from .isoperimetry import _ShellMass
 from .optimize import (
     _SEARCH_DPS,
@@ -221,21 +221,23 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
 
     def compute():
         L = check_positive("lip", lip)
+        centered, center = centered_mixture(target)
         results = []
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)), np.errstate(**_FLOAT64_OVERFLOW_IGNORED):
-            for direction, t in _half_space_candidates(target, L):
-                mixture = mixture_from_target(target, direction)
+            for direction, t in _half_space_candidates(centered, L):
+                mixture = mixture_from_target(centered, direction)
                 results.append((*_ray_sides(mixture, t, L, radius_range), t, direction))
             _, r_a, r_b, t, direction = max(results, key=lambda result: _rank(
-                result[0], HalfSpace(tuple(result[4]), result[3]), result[1:3], L, target))
+                result[0], HalfSpace(tuple(result[4]), result[3]), result[1:3], L, centered))
 
-        mixture = mixture_from_target(target, direction)
+        mixture = mixture_from_target(centered, direction)
         r_a, r_b = _polished_ray_radii(mixture, t, L, r_a, r_b, radius_range)
         norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
-        return (r_a, r_b), [d / norm for d in direction], t
+        # The lists stay unrounded by evaluate, and the offset moves back exactly below.
+        return (r_a, r_b), [d / norm for d in direction], t, center
 
-    radii, normal, t = evaluate(compute, dps)
-    region = HalfSpace(tuple(normal), t)
+    radii, normal, t, center = evaluate(compute, dps)
+    region = HalfSpace(tuple(normal), shift_back(t, normal, center))
     return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
 
 
@@ -1057,22 +1059,23 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
 
     def compute():
         L = check_positive("lip", lip)
-        mixture = mixture_from_target(target)
+        centered, center = centered_mixture(target)
+        mixture = mixture_from_target(centered)
         with np.errstate(**_FLOAT64_OVERFLOW_IGNORED):
             candidates = _interval_candidates(mixture, L, grid_points)
             # The rays that maximize_tv_over_half_spaces compares are intervals too, so the
             # result is never below the half-space search, also where the float64 scores of
             # the endpoint grid misrank the intervals (modes thousands of sigmas apart).
-            candidates += [(mpmath.ninf, t) for _, t in _half_space_candidates(target, L)]
+            candidates += [(mpmath.ninf, t) for _, t in _half_space_candidates(centered, L)]
         with workdps(min(mpmath.mp.dps, _SEARCH_DPS)):
             results = [(*_interval_sides(mixture, a, b, L, radius_range), a, b) for a, b in candidates]
             _, r_a, r_b, a, b = max(results, key=lambda result: _rank(
-                result[0], Interval(result[3], result[4]), result[1:3], L, target))
+                result[0], Interval(result[3], result[4]), result[1:3], L, centered))
         r_a, r_b = _polished_interval_radii(mixture, a, b, L, r_a, r_b, radius_range)
-        return (r_a, r_b), a, b
+        return (r_a, r_b), a, b, center
 
-    radii, a, b = evaluate(compute, dps)
-    region = Interval(a, b)
+    radii, a, b, center = evaluate(compute, dps)
+    region = Interval(shift_back(a, [1], center), shift_back(b, [1], center))
     return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
 
 

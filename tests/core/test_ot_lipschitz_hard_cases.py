@@ -99,12 +99,13 @@ def test_close_equal_components_closed_form(delta):
     result = ot_lipschitz_constant(GaussianMixture([0.5, 0.5], [0, delta], 1), dps=30)
     with mpmath.workdps(REFERENCE_DPS):
         expected = mpmath.exp(mpmath.mpf(delta) ** 2 / 8)
+        excess = result.value / expected - 1
 
-    # The ratio is flat to about delta^4 around the midpoint, so the 20-digit
-    # search locates the maximiser only roughly, and the value can fall short
-    # by about 1e-22 relative (see the NOTE in ot_lipschitz_constant).
-    assert relative_error(result.value, expected) < mpmath.mpf("1e-20")
-    assert result.value <= expected
+    # The ratio is flat to about delta^4 around the midpoint, where the search
+    # also evaluates it, so the value is the maximum rounded to 30 digits
+    # (it can round up by half a unit in the last digit).
+    assert relative_error(result.value, expected) < mpmath.mpf("1e-29")
+    assert excess <= mpmath.mpf("1e-30")
 
 
 @pytest.mark.parametrize("dps", [30, 80])
@@ -118,6 +119,39 @@ def test_symmetric_mixture_closed_form(m, dps):
         error = abs(result.value / expected - 1)
 
     assert error < mpmath.mpf(10) ** (2 - dps)
+
+
+@pytest.mark.parametrize("offset", ["1e12", "1e18", "1e40"])
+def test_symmetric_mixture_far_from_origin(offset):
+    # The constant does not change under translation, so (1/2)[N(c - 5, 1) + N(c + 5, 1)]
+    # keeps the closed form exp(25 / 2) and the maximiser c. Before the search centred the
+    # means, float64 saw one mode from c = 1e18 on and returned the tail limit 1.
+    with isobounds.precision(60):
+        center = mpmath.mpf(offset)
+        target = GaussianMixture([0.5, 0.5], [center - 5, center + 5], 1)
+    result = ot_lipschitz_constant(target, dps=30)
+    with mpmath.workdps(60):
+        expected = mpmath.exp(mpmath.mpf(25) / 2)
+        error = abs(result.value / expected - 1)
+        shift = result.maximiser - center
+
+    assert error < mpmath.mpf("1e-28")
+    assert abs(shift) < mpmath.mpf("1e-10")
+
+
+def test_projected_mixture_far_from_origin():
+    # Means (1e12 - 3, 2e12) and (1e12 + 3, 2e12 + 4) project on (3, 4) / 5 to
+    # 2.2e12 - 1.8 and 2.2e12 + 5, 6.8 apart, so equal weights give
+    # exp(3.4^2 / 2) = exp(5.78) at their midpoint 2.2e12 + 1.6.
+    target = GaussianMixture([0.5, 0.5], [[1e12 - 3, 2e12], [1e12 + 3, 2e12 + 4]], 1)
+    result = ot_lipschitz_constant(target, direction=[3, 4], dps=30)
+    with mpmath.workdps(60):
+        expected = mpmath.exp(mpmath.mpf("3.4") ** 2 / 2)
+        error = abs(result.value / expected - 1)
+        midpoint = mpmath.mpf("2.2e12") + mpmath.mpf("1.6")
+
+    assert error < mpmath.mpf("1e-28")
+    assert abs(result.maximiser - midpoint) < mpmath.mpf("1e-6")
 
 
 @pytest.mark.parametrize("target", ["normal", None, 3.0])
