@@ -150,3 +150,25 @@ def test_half_spaces_three_point_like_modes_beyond_float64():
         result = maximize_tv_over_half_spaces(3.0, target=target)
     assert float(result.value) == pytest.approx(1 / 3, rel=1e-14)
     assert abs(float(result.region.offset)) == pytest.approx(5e299, rel=1e-12)
+
+
+@pytest.mark.parametrize("search", ["half_spaces", "intervals"])
+@pytest.mark.parametrize("offset", ["1e12", "1e40"])
+def test_set_search_modes_far_from_origin(search, offset):
+    # Theorem 4 does not change under translation, so (1/2)[N(c - 5, 1) + N(c + 5, 1)]
+    # reaches the bisecting half-space's bound of (1/2)[N(-5, 1) + N(5, 1)], with the set
+    # at c. Before the search centred the means, c = 1e12 cost 11 digits of the value
+    # and c = 1e40 returned 0. At 20 digits the set keeps its place only because its
+    # location is shifted back exactly.
+    with isobounds.precision(60):
+        center = mpmath.mpf(offset)
+        target = GaussianMixture([0.5, 0.5], [center - 5, center + 5], 1)
+    function = maximize_tv_over_half_spaces if search == "half_spaces" else maximize_tv_over_intervals
+    result = function(3.0, target=target, dps=20)
+    bisecting = maximize_tv_two_gaussians(-5, 5, 1, 3.0, dps=20).value
+    location = result.region.offset if search == "half_spaces" else result.region.b
+    if search == "intervals" and location == mpmath.inf:
+        location = result.region.a
+
+    assert abs(result.value - bisecting) < mpmath.mpf("1e-18")
+    assert abs(mpmath.fsub(location, center, exact=True)) < mpmath.mpf("1e-9")
