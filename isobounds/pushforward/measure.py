@@ -91,10 +91,22 @@ class PushforwardMeasure:
     ``[a, b]``. The density is
     :math:`p(y) = \sum_{k:\, g(z_k) = y} \varphi(z_k / s) / (s |s_k|)` over the
     preimages on non-flat pieces.
+
+    Examples
+    --------
+    >>> from isobounds.pushforward import PiecewiseLinearMap, PushforwardMeasure
+    >>> g = PiecewiseLinearMap([-1.0, 1.0], [-1.0, 1.0], 0.0, 0.0)  # clip to [-1, 1]
+    >>> rho = PushforwardMeasure(g, scale=2.0)
+    >>> [(location, float(mass)) for location, mass in rho.atoms]  # masses Phi(-1/2) at -1 and 1
+    [(-1.0, 0.3085375387259869), (1.0, 0.3085375387259869)]
+    >>> round(float(rho.mass((-0.5, 0.5))), 12)  # N(0, 4) mass of [-1/2, 1/2]
+    0.197412651366
     """
 
     def __init__(self, g, scale=1):
         self._g = g
+        if isinstance(scale, (str, bytes)) or isinstance(scale, (bool, np.bool_)):
+            raise TypeError(f"scale must be a positive real number, got scale={scale!r} of type {type(scale).__name__}")
         self._scale_mpf = check_positive("scale", scale)
         self._scale = float(self._scale_mpf)
         if not 0 < self._scale < np.inf:
@@ -119,7 +131,7 @@ class PushforwardMeasure:
         return self._scale
 
     def __repr__(self):
-        return f"PushforwardMeasure({self._g!r}, scale={self._scale:.6g})"
+        return f"PushforwardMeasure({self._g!r}, scale={self._scale!r})"
 
     # ------------------------------------------------------------------
     # Exact masses (mpmath).

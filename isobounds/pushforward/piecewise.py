@@ -17,6 +17,8 @@ A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
 Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
+import warnings
+
 import mpmath
 import numpy as np
 
@@ -27,9 +29,11 @@ __all__ = ["PiecewiseLinearMap", "SKIP_KINDS", "skip_wiring"]
 
 SKIP_KINDS = (None, "plain", "resnet", "densenet")
 
+_EPS = float(np.finfo(np.float64).eps)
+
 # Breakpoints of from_mlp closer than this (relative to 1 + |x|) are merged:
 # such pieces are below the float64 resolution of the unit pre-activations.
-_MERGE_RTOL = 8 * np.finfo(np.float64).eps
+_MERGE_RTOL = 8 * _EPS
 
 
 class PiecewiseLinearMap:
@@ -144,7 +148,12 @@ class PiecewiseLinearMap:
         return t, v
 
     def __repr__(self):
-        return f"PiecewiseLinearMap(n_pieces={self.n_pieces}, lipschitz_constant={float(np.max(np.abs(self._slopes))):.6g})"
+        """Return the constructor call, with every float written to round-trip exactly.
+
+        Maps of more than 1000 knots are summarized with ``...``, as numpy does.
+        """
+        knots, values = (_list_repr(a) for a in (self._knots, self._values))
+        return f"PiecewiseLinearMap({knots}, {values}, {self._left_slope!r}, {self._right_slope!r})"
 
     # ------------------------------------------------------------------
     # Evaluation.
@@ -155,8 +164,10 @@ class PiecewiseLinearMap:
         array = check_array("x", x, allow_inf=True)
         piece = np.searchsorted(self._knots, array, side="right")
         t, v = self.anchors()
+        slope = self._slopes[piece]
+        # A flat piece is constant up to +-inf, where slope * (x - t) would be 0 * inf = NaN.
         with np.errstate(invalid="ignore"):
-            result = v[piece] + self._slopes[piece] * (array - t[piece])
+            result = v[piece] + np.where(slope == 0, 0.0, slope * (array - t[piece]))
         if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
             return float(result)
         return result
@@ -310,19 +321,54 @@ class PiecewiseLinearMap:
         elif adds is None:
             adds = [[] for _ in layers]
         _check_wiring(layers, inputs, adds)
-        return cls._from_partition(*_propagate(layers, slope, inputs, adds))
+        breaks, gain, offset, magnitude = _propagate(layers, slope, inputs, adds)
+        rounding = 2 * _EPS * sum(w.shape[1] + 1 + len(add) for (w, _), add in zip(layers, adds))
+        return cls._from_partition(breaks, gain, offset, magnitude, rounding)
 
     @classmethod
-    def _from_partition(cls, breaks, gain, offset):
-        """Build the map from breakpoints and the affine output ``gain x + offset`` on each piece."""
+    def _from_partition(cls, breaks, gain, offset, magnitude=None, rounding=0.0):
+        """Build the map from breakpoints and the affine output ``gain x + offset`` on each piece.
+
+        ``magnitude`` is ``(abs_gain, abs_offset)``: on each piece the output's
+        forward pass sums terms of total size at most ``abs_gain |x| + abs_offset``,
+        so it is rounded by at most ``rounding`` times that.
+        """
         if breaks.size == 0:
             return cls([0.0], [offset[0]], gain[0], gain[0])
 
-        # Value at a knot: the mean of the two adjacent affine pieces, which
-        # agree up to rounding because the network is continuous.
+        if magnitude is not None:
+            left = gain[:-1] * breaks + offset[:-1]
+            right = gain[1:] * breaks + offset[1:]
+            _warn_on_jumps(breaks, gain, left, right, *magnitude, rounding)
+
+        # A piece with gain exactly 0 (every path through it passes a ReLU at
+        # 0) is flat: it takes one value, so that its atom is kept. A run of
+        # adjacent flat pieces takes the offset of its first piece.
+        flat = gain == 0
+        starts = np.where(flat & ~np.concatenate([[False], flat[:-1]]), np.arange(flat.size), 0)
+        offset = np.where(flat, offset[np.maximum.accumulate(starts)], offset)
         left = gain[:-1] * breaks + offset[:-1]
         right = gain[1:] * breaks + offset[1:]
-        return cls(breaks, 0.5 * (left + right), gain[0], gain[-1])
+
+        # Value at a knot: the flat piece's offset next to a flat piece, and
+        # otherwise the mean of the two adjacent affine pieces, which agree up
+        # to rounding because the network is continuous.
+        with np.errstate(over="ignore"):
+            values = np.where(flat[:-1], left, np.where(flat[1:], right, 0.5 * (left + right)))
+            finite_slopes = np.isfinite(np.diff(values) / np.diff(breaks)).all()
+        if not (np.isfinite(values).all() and finite_slopes):
+            raise ValueError(
+                "weights and biases must keep the network's values and slopes finite in float64, "
+                f"but the output overflows at the knots (largest |knot| {np.abs(breaks).max():.6g}); rescale the weights"
+            )
+        return cls(breaks, values, gain[0], gain[-1])
+
+
+def _list_repr(array):
+    """Return a 1-D float array as a Python list literal whose floats round-trip, summarized beyond 1000 entries."""
+    if array.size <= 1000:
+        return "[" + ", ".join(repr(float(x)) for x in array) + "]"
+    return np.array2string(array, separator=", ", floatmode="unique", max_line_width=10**9)
 
 
 def _check_scalar(name, x):
@@ -383,9 +429,11 @@ def _check_layers(weights, biases):
             "Convert a LeakyReLU MLP with isobounds_models.measure.piecewise_linear_from_module(module), "
             "or pass the layers' weights and biases as arrays (tensor.detach().numpy())"
         )
-    if isinstance(weights, np.ndarray) or not hasattr(weights, "__len__"):
-        raise TypeError(f"weights must be a sequence of 2-D arrays, got weights of type {type(weights).__name__}")
-    if not hasattr(biases, "__len__") or len(biases) != len(weights):
+    for name, layers in (("weights", weights), ("biases", biases)):
+        if isinstance(layers, (str, bytes, np.ndarray)) or not hasattr(layers, "__len__"):
+            kind = "2-D arrays" if name == "weights" else "1-D arrays"
+            raise TypeError(f"{name} must be a sequence of {kind}, one per layer, got {name} of type {type(layers).__name__}")
+    if len(biases) != len(weights):
         count = len(biases) if hasattr(biases, "__len__") else biases
         raise ValueError(f"biases must hold one array per weight matrix ({len(weights)}), got {count}")
     if len(weights) == 0:
@@ -393,8 +441,8 @@ def _check_layers(weights, biases):
 
     layers = []
     for k, (w, b) in enumerate(zip(weights, biases)):
-        w = check_array(f"weights[{k}]", w)
-        b = check_array(f"biases[{k}]", b)
+        w = check_array(f"weights[{k}]", _as_real_array(f"weights[{k}]", w))
+        b = check_array(f"biases[{k}]", _as_real_array(f"biases[{k}]", b))
         if w.ndim != 2:
             raise ValueError(f"weights[{k}] must be a 2-D (out_features, in_features) array, got shape {w.shape}")
         if b.shape != (w.shape[0],):
@@ -403,6 +451,26 @@ def _check_layers(weights, biases):
     if layers[-1][0].shape[0] != 1:
         raise ValueError(f"the last layer must have one output, got weights[{len(layers) - 1}] of shape {layers[-1][0].shape}")
     return layers
+
+
+def _as_real_array(name, x):
+    """Return ``x`` as a numpy array of real numbers, or raise naming ``name``.
+
+    A torch tensor is detached and moved to the CPU first, so a tensor that
+    requires grad is accepted. Complex arrays raise ``TypeError`` and ragged
+    nested sequences ``ValueError``.
+    """
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got the string {name}={x!r}")
+    if callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None)):
+        x = x.detach().cpu().numpy()
+    try:
+        array = np.asarray(x)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a rectangular array of real numbers, got a ragged nested sequence ({error})") from None
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be an array of real numbers, got complex entries of dtype {array.dtype}")
+    return array
 
 
 def _check_wiring(layers, inputs, adds):
@@ -424,39 +492,77 @@ def _check_wiring(layers, inputs, adds):
 
 
 def _propagate(layers, negative_slope, inputs, adds):
-    """Propagate affine pieces through the network; return ``(breaks, gain, offset)`` of the output.
+    """Propagate affine pieces through the network.
 
-    Each feature ``j`` is kept as two arrays ``A_j, C_j`` of shape
-    ``(n_pieces, width_j)``: on piece ``i`` it equals ``A_j[i] x + C_j[i]``.
+    Returns ``(breaks, gain, offset, (abs_gain, abs_offset))`` of the output.
+    Each feature ``j`` is kept as four arrays ``A_j, C_j, |A|_j, |C|_j`` of
+    shape ``(n_pieces, width_j)``: on piece ``i`` it equals
+    ``A_j[i] x + C_j[i]``, and ``|A|_j[i] |x| + |C|_j[i]`` bounds the terms
+    that its forward pass sums (the same layers with absolute weights).
     """
     breaks = np.empty(0)
-    features = [(np.ones((1, 1)), np.zeros((1, 1)))]
+    features = [(np.ones((1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.zeros((1, 1)))]
     activated = [features[0]]
 
     for k, (w, b) in enumerate(layers, start=1):
-        read_a = np.concatenate([activated[j][0] for j in inputs[k - 1]], axis=1)
-        read_c = np.concatenate([activated[j][1] for j in inputs[k - 1]], axis=1)
-        gain = read_a @ w.T
-        offset = read_c @ w.T + b
-        for j in adds[k - 1]:
-            gain = gain + features[j][0]
-            offset = offset + features[j][1]
-        features.append((gain, offset))
+        read = [np.concatenate([activated[j][i] for j in inputs[k - 1]], axis=1) for i in range(4)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            feature = [read[0] @ w.T, read[1] @ w.T + b, read[2] @ np.abs(w).T, read[3] @ np.abs(w).T + np.abs(b)]
+            for j in adds[k - 1]:
+                feature = [x + y for x, y in zip(feature, features[j])]
+        _check_finite_layer(k, feature[0], feature[1])
+        features.append(tuple(feature))
 
         if k == len(layers):
             activated.append(None)
             break
 
-        new_breaks = _refine(breaks, _zero_crossings(breaks, gain, offset))
+        new_breaks = _refine(breaks, _zero_crossings(breaks, feature[0], feature[1]))
         if new_breaks.size != breaks.size:
             parent = _parent_pieces(breaks, new_breaks)
-            features = [(a[parent], c[parent]) for a, c in features]
-            activated = [(a[parent], c[parent]) for a, c in activated]
+            features = [tuple(x[parent] for x in f) for f in features]
+            activated = [tuple(x[parent] for x in f) for f in activated]
             breaks = new_breaks
         activated.append(_activate(breaks, *features[-1], negative_slope))
 
-    gain, offset = features[-1]
-    return breaks, gain[:, 0], offset[:, 0]
+    gain, offset, abs_gain, abs_offset = (x[:, 0] for x in features[-1])
+    return breaks, gain, offset, (abs_gain, abs_offset)
+
+
+def _check_finite_layer(k, gain, offset):
+    """Raise ValueError when the affine pieces of layer ``k`` overflow float64."""
+    if not (np.isfinite(gain).all() and np.isfinite(offset).all()):
+        raise ValueError(
+            f"weights and biases must keep the network finite in float64, but the affine pieces of layer {k} "
+            f"(weights[{k - 1}], biases[{k - 1}]) overflow; rescale the weights"
+        )
+
+
+def _warn_on_jumps(breaks, gain, left, right, abs_gain, abs_offset, rounding):
+    """Warn when merging breakpoints lost a piece steeper than its neighbours.
+
+    The two pieces at a knot ``x`` disagree by a jump ``J`` beyond the
+    rounding of the forward pass when roots closer than
+    ``W = _MERGE_RTOL (1 + |x|)`` were merged into ``x``. The network then
+    has a slope of at least ``J / W`` between them. When that exceeds the
+    slopes of both pieces, the returned map's Lipschitz constant may be
+    below the network's, and the map differs from the network by up to ``J``.
+    """
+    width = _MERGE_RTOL * (1.0 + np.abs(breaks))
+    size = np.maximum(abs_gain[:-1] * np.abs(breaks) + abs_offset[:-1], abs_gain[1:] * np.abs(breaks) + abs_offset[1:])
+    jump = np.abs(left - right)
+    neighbours = np.maximum(np.abs(gain[:-1]), np.abs(gain[1:]))
+    bad = jump > rounding * size + neighbours * width
+    if bad.any():
+        i = int(np.argmax(np.where(bad, jump, -np.inf)))
+        warnings.warn(
+            f"from_mlp merged breakpoints closer than {width[i]:.3g} at x={float(breaks[i])!r}, and the network changes by "
+            f"{jump[i]:.6g} between them (knots with such a jump: {int(bad.sum())}). The returned map is continuous there, "
+            f"so it differs from the network near x, and it lost a slope of at least {jump[i] / width[i]:.3g}: "
+            "its Lipschitz constant can be below the network's",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
 
 def _zero_crossings(breaks, gain, offset):
@@ -512,15 +618,25 @@ def _parent_pieces(old_breaks, new_breaks):
 
 
 def _representative_points(breaks):
-    """Return a point inside each piece: the midpoints, and one unit beyond the outer breakpoints."""
+    """Return a point inside each piece: the midpoints, and ``max(1, |t|)`` beyond each outer breakpoint ``t``.
+
+    The outer step grows with ``|t|``: beyond ``2**53`` a step of 1 rounds
+    back onto the breakpoint, where the sign of a unit that vanishes there is
+    that of rounding. The outer points are clipped to the finite float64 range.
+    """
     if breaks.size == 0:
         return np.zeros(1)
     middle = 0.5 * (breaks[:-1] + breaks[1:])
-    return np.concatenate([[breaks[0] - 1.0], middle, [breaks[-1] + 1.0]])
+    largest = np.finfo(np.float64).max
+    with np.errstate(over="ignore"):
+        left = max(breaks[0] - max(1.0, abs(breaks[0])), -largest)
+        right = min(breaks[-1] + max(1.0, abs(breaks[-1])), largest)
+    return np.concatenate([[left], middle, [right]])
 
 
-def _activate(breaks, gain, offset, negative_slope):
+def _activate(breaks, gain, offset, abs_gain, abs_offset, negative_slope):
     """Apply the LeakyReLU to affine pieces whose sign is constant on each piece."""
     x = _representative_points(breaks)[:, None]
-    factor = np.where(gain * x + offset >= 0, 1.0, negative_slope)
-    return gain * factor, offset * factor
+    with np.errstate(over="ignore", invalid="ignore"):
+        factor = np.where(gain * x + offset >= 0, 1.0, negative_slope)
+    return gain * factor, offset * factor, abs_gain * np.abs(factor), abs_offset * np.abs(factor)
