@@ -231,6 +231,8 @@ def to_mpf(x, name, requirement=None):
     elif isinstance(x, str):
         try:
             value = _parse_decimal(x.strip())
+        except ZeroDivisionError:
+            raise ValueError(f"{name} must be a decimal number, got the string {name}={x!r}, a fraction with denominator 0") from None
         except (ValueError, TypeError):
             raise ValueError(f"{name} must be a decimal number, got the string {name}={x!r}") from None
     elif type(x).__module__.startswith("sympy"):

@@ -24,6 +24,7 @@ __all__ = [
     "gaussian_isoperimetric_profile",
     "normal_interval_mass",
     "binary_kl_divergence",
+    "binary_kl_divergence_of_masses",
 ]
 
 GUARD_BITS = 20
@@ -291,6 +292,24 @@ def binary_kl_divergence(a, b, a_complement=None, b_complement=None):
             return +total
         lost_bits = mpmath.mp.prec if total == 0 else int(mpmath.log(error_scale / abs(total), 2))
         extra += lost_bits + GUARD_BITS
+
+
+def binary_kl_divergence_of_masses(a_scale, a_low, a_width, b_scale, b_low, b_width):
+    """Return ``kl(a || b)`` for ``a = a_scale * (Phi(a_low + a_width) - Phi(a_low))`` and ``b`` alike.
+
+    The masses are formed here, in mpmath, whose exponent range has no
+    practical limit. So a mass below the smallest float64 keeps its value,
+    such as ``1.8e-350`` for the slab of two Gaussians 160 standard
+    deviations apart. A float64 ``b`` would be 0 there, and ``kl(a || 0)``
+    infinite. A
+    plain value ``x`` is passed as ``(x, -inf, inf)``, the mass of the whole
+    line being 1. The masses carry ``GUARD_BITS`` more bits than the
+    working precision.
+    """
+    with mpmath.extraprec(GUARD_BITS):
+        a = a_scale * normal_interval_mass(a_low, a_width)
+        b = b_scale * normal_interval_mass(b_low, b_width)
+    return binary_kl_divergence(a, b)
 
 
 def _kl_term(x, y, x_complement, y_complement):

@@ -21,6 +21,7 @@ __all__ = [
     "gaussian_isoperimetric_profile",
     "normal_interval_mass",
     "binary_kl_divergence",
+    "binary_kl_divergence_of_masses",
 ]
 
 _WORKING_BITS = 64
@@ -48,3 +49,4 @@ normal_quantile = _elementwise(_mp.normal_quantile, 1)
 gaussian_isoperimetric_profile = _elementwise(_mp.gaussian_isoperimetric_profile, 1)
 normal_interval_mass = _elementwise(_mp.normal_interval_mass, 2)
 binary_kl_divergence = _elementwise(_mp.binary_kl_divergence, 2)
+binary_kl_divergence_of_masses = _elementwise(_mp.binary_kl_divergence_of_masses, 6)

@@ -35,7 +35,19 @@ import numbers
 import sympy
 from sympy import S
 
-from .functions import Phi, Phi_inv, _real_value, gaussian_mass, isoperimetric_profile, kl_bin, phi
+from .functions import (
+    _PROBABILITY_FACTS,
+    Phi,
+    Phi_inv,
+    _real_value,
+    assumption_reason,
+    gaussian_mass,
+    isoperimetric_profile,
+    kl_bin,
+    parse_number,
+    phi,
+    shown,
+)
 
 __all__ = [
     "surface_area_lower_bound",
@@ -64,27 +76,25 @@ _COMPARISON_BITS = 64
 # Argument conversion and checks.
 # ---------------------------------------------------------------------------
 
-def _parse_number(name, text):
-    """Parse a decimal or fraction string such as ``"1e-300"`` or ``"1/3"`` as an exact number."""
-    stripped = text.strip()
-    if stripped.lower().lstrip("+") in ("inf", "infinity"):
-        return S.Infinity
-    if stripped.lower() in ("-inf", "-infinity"):
-        return S.NegativeInfinity
-    try:
-        return sympy.Rational(stripped)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a decimal number such as '0.25' or '1e-300', got the string {name}={text!r}; "
-            "pass symbols as sympy.Symbol"
-        ) from None
+_POSITIVE_FACTS = (
+    (lambda x: x.is_extended_negative, "negative"),
+    (lambda x: x.is_zero, "zero"),
+    (lambda x: x.is_extended_nonpositive, "nonpositive"),
+    (lambda x: x.is_infinite, "infinite"),
+)
+_NONNEGATIVE_FACTS = ((lambda x: x.is_extended_negative, "negative"), (lambda x: x.is_infinite, "infinite"))
+_FINITE_FACTS = ((lambda x: x.is_infinite, "infinite"),)
+_OPEN_PROBABILITY_FACTS = (
+    (lambda x: x.is_extended_nonpositive, "nonpositive"),
+    (lambda x: (1 - x).is_extended_nonpositive, "at least 1"),
+)
 
 
 def _to_sympy(name, value):
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a real number or a sympy expression, got the boolean {name}={value!r}")
     if isinstance(value, str):
-        return _parse_number(name, value)
+        return parse_number(name, value)
     try:
         expr = sympy.sympify(value, strict=True)
     except (sympy.SympifyError, TypeError, ValueError):
@@ -92,21 +102,31 @@ def _to_sympy(name, value):
     if not isinstance(expr, sympy.Expr):
         raise TypeError(f"{name} must be a real number or a sympy expression, got {name}={value!r}")
     if expr is S.NaN or expr.is_extended_real is False:
-        raise ValueError(f"{name} must be a real number, got {name}={expr}")
+        raise ValueError(f"{name} must be a real number, got {name}={shown(expr)}")
+    return expr
+
+
+def _finite(name, value):
+    expr = _to_sympy(name, value)
+    if expr.is_infinite:
+        raise ValueError(f"{name} must be a finite real number, got {name}={shown(expr)}"
+                         f"{assumption_reason(expr, _FINITE_FACTS)}")
     return expr
 
 
 def _positive(name, value):
     expr = _to_sympy(name, value)
     if expr.is_extended_positive is False or expr.is_infinite:
-        raise ValueError(f"{name} must be a positive finite number in (0, inf), got {name}={expr}")
+        raise ValueError(f"{name} must be a positive finite number in (0, inf), got {name}={shown(expr)}"
+                         f"{assumption_reason(expr, _POSITIVE_FACTS)}")
     return expr
 
 
 def _nonnegative(name, value):
     expr = _to_sympy(name, value)
     if expr.is_extended_negative or expr.is_infinite:
-        raise ValueError(f"{name} must be a nonnegative finite number in [0, inf), got {name}={expr}")
+        raise ValueError(f"{name} must be a nonnegative finite number in [0, inf), got {name}={shown(expr)}"
+                         f"{assumption_reason(expr, _NONNEGATIVE_FACTS)}")
     return expr
 
 
@@ -114,13 +134,20 @@ def _probability(name, value, open_interval=False):
     expr = _to_sympy(name, value)
     if open_interval:
         outside = expr.is_extended_positive is False or (1 - expr).is_extended_positive is False
-        interval = "(0, 1)"
+        interval, facts = "(0, 1)", _OPEN_PROBABILITY_FACTS
     else:
         outside = expr.is_extended_negative or (1 - expr).is_extended_negative
-        interval = "[0, 1]"
+        interval, facts = "[0, 1]", _PROBABILITY_FACTS
     if outside:
-        raise ValueError(f"{name} must be a probability in {interval}, got {name}={expr}")
+        raise ValueError(f"{name} must be a probability in {interval}, got {name}={shown(expr)}"
+                         f"{assumption_reason(expr, facts)}")
     return expr
+
+
+def _check_flag(name, value):
+    """Raise TypeError unless ``value`` is True or False, as the numeric core does."""
+    if value is not True and value is not False:
+        raise TypeError(f"{name} must be True or False, got {name}={value!r}")
 
 
 def _max(*args):
@@ -173,10 +200,10 @@ def _mean_distance(m1, m2):
     if _is_sequence(m1) != _is_sequence(m2):
         raise ValueError(f"m1 and m2 must both be scalars or both be vectors, got m1={m1!r}, m2={m2!r}")
     if not _is_sequence(m1):
-        return sympy.Abs(_to_sympy("m2", m2) - _to_sympy("m1", m1))
+        return sympy.Abs(_finite("m2", m2) - _finite("m1", m1))
 
-    first = [_to_sympy(f"m1[{i}]", x) for i, x in enumerate(m1)]
-    second = [_to_sympy(f"m2[{i}]", x) for i, x in enumerate(m2)]
+    first = [_finite(f"m1[{i}]", x) for i, x in enumerate(m1)]
+    second = [_finite(f"m2[{i}]", x) for i, x in enumerate(m2)]
     if not first or len(first) != len(second):
         raise ValueError(f"m1 and m2 must be nonempty vectors of equal length, got lengths {len(first)} and {len(second)}")
     return sympy.sqrt(sum((b - a) ** 2 for a, b in zip(first, second)))
@@ -311,6 +338,7 @@ def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=S.Half, sharp=Fals
     ----------
     Salmona et al., 2022, Corollary 2 and its proof.
     """
+    _check_flag("sharp", sharp)
     distance = _mean_distance(m1, m2)
     sigma = _positive("sigma", sigma)
     weight = _probability("weight", weight, open_interval=True)
@@ -388,6 +416,17 @@ def tv_lower_bound_disconnected(weights, distances, lip):
     :math:`\lambda^*_I = \max(w(I), 1 - w(I))` and :math:`D_I` the least
     distance between a piece in :math:`I` and one outside.
 
+    The expression is built from the smaller mass
+    :math:`\lambda_* = \min(\lambda, 1 - \lambda) = 1 - \lambda^*`, as the
+    Gaussian mass of :math:`[-\Phi^{-1}(\lambda_*), -\Phi^{-1}(\lambda_*) + D/(2L)]`,
+    which equals the expression above because
+    :math:`\Phi^{-1}(\lambda^*) = -\Phi^{-1}(\lambda_*)` and
+    :math:`\Phi(-\Phi^{-1}(\lambda_*)) = \lambda^*`. So ``lambdify`` never
+    forms :math:`1 - \lambda` for a tiny :math:`\lambda`, which rounds to 1
+    in float64. N symbolic weights whose sum sympy cannot reduce to 1 are
+    kept apart: :math:`1 - w(I)` is written as the sum of the weights
+    outside :math:`I`, so that every weight appears in the result.
+
     Parameters
     ----------
     weights : number, sympy expression, or sequence of them
@@ -414,23 +453,33 @@ def tv_lower_bound_disconnected(weights, distances, lip):
         if _is_sequence(distances):
             raise ValueError("distances must be a single distance when weights is a single weight")
         distance = _positive("distances", distances)
-        return _two_piece_bound(weight, distance, lip)
+        return _two_piece_bound(weight, 1 - weight, distance, lip)
 
     weights, distances = _pieces(weights, distances)
     count = len(weights)
+    total = sum(weights)
+    sums_to_one = total.is_number or sympy.simplify(total - 1) == 0
     terms = []
     for size in range(1, count):
         for subset in itertools.combinations(range(1, count), size - 1):
             inside = (0, *subset)
             outside = [j for j in range(count) if j not in inside]
             gap = _min(*(distances[i][j] for i in inside for j in outside))
-            terms.append(_two_piece_bound(sum(weights[i] for i in inside), gap, lip))
+            inside_weight = sum(weights[i] for i in inside)
+            outside_weight = 1 - inside_weight if sums_to_one else sum(weights[j] for j in outside)
+            terms.append(_two_piece_bound(inside_weight, outside_weight, gap, lip))
     return _max(*terms)
 
 
-def _two_piece_bound(weight, distance, lip):
-    larger = _max(weight, 1 - weight)
-    return _shifted_mass(Phi_inv(larger), distance / (2 * lip))
+def _two_piece_bound(weight, other_weight, distance, lip):
+    """Return Corollary 5's bound for two pieces of masses ``weight`` and ``other_weight`` at ``distance``.
+
+    ``Phi(D/(2L) + Phi_inv(larger)) - larger`` is built from the smaller
+    mass ``m`` as ``gaussian_mass(-Phi_inv(m), -Phi_inv(m) + D/(2L))``, equal
+    to it when the two masses sum to 1, and free of ``1 - m`` for a tiny ``m``.
+    """
+    start = -Phi_inv(_min(weight, other_weight))
+    return _shifted_mass(start, distance / (2 * lip))
 
 
 def _pieces(weights, distances):
@@ -579,6 +628,7 @@ def kl_bracket(target_shell_mass, r, lip, model_mass):
     Salmona et al., 2022, Theorem 7 (with the validity condition above).
     """
     shell = _probability("target_shell_mass", target_shell_mass)
+    model_mass = _probability("model_mass", model_mass)
     beta = shell_mass_lower_bound(model_mass, r, lip)
     if beta.is_number and shell.is_number:
         # Decided here, because sympy's low-precision test of beta >= v can

@@ -78,13 +78,123 @@ def _magnitude_bits(x):
     return 2 * int(abs(x)).bit_length()
 
 
-def _guarded_argument(expr, prec):
-    """Evaluate the argument of ``phi`` or ``Phi`` with the guard bits its magnitude needs; return it and that precision."""
+def _endpoint_bits(x, other, prec):
+    """Return the guard bits that the end ``x`` of the interval between ``x`` and ``other`` needs in its Gaussian mass.
+
+    An error ``dx`` of ``x`` moves the mass by about ``phi(x) dx``, and a
+    relative error ``2^-prec`` of ``x`` makes that ``|x| phi(x) 2^-prec``.
+    That is below ``2^-prec`` of the mass, and ``x`` needs no guard bits,
+    when ``x`` lies far in the tail beyond ``other``: the mass is then at
+    least half the tail beyond ``max(other, 0)`` on the far side, mirrored
+    as needed. Otherwise ``x`` needs :func:`_magnitude_bits`. So
+    ``Phi(10**300)``, exactly 1 at any precision, is evaluated without the
+    2000 guard bits that ``Phi(-10**300)`` needs. ``other`` is ``-inf`` for
+    ``Phi(x)``.
+    """
+    bits = _magnitude_bits(x)
+    if bits == 0:
+        return 0
+    if x < other:
+        x, other = -x, -other
+    if x <= 0:
+        return bits
+    with workprec(53):
+        near = max(other, mpmath.mpf(0))
+        if x < near + 1:
+            return bits
+        log2_step = mpmath.log(x, 2) - x**2 / (2 * mpmath.log(2)) - mpmath.log(mpmath.sqrt(2 * mpmath.pi), 2)
+        log2_mass = mpmath.log(_mp.normal_cdf(-near), 2) - 1
+        return 0 if log2_step < log2_mass - prec - _GUARD_BITS else bits
+
+
+def _guarded_argument(expr, prec, capped=False):
+    """Evaluate the argument of ``phi`` or ``Phi`` with the guard bits it needs; return it and that precision.
+
+    ``capped`` is for ``Phi``, whose value does not depend on the digits of a
+    large positive argument (see :func:`_endpoint_bits`).
+    """
     x = _real_value(expr, prec + _GUARD_BITS)
-    needed = prec + _GUARD_BITS + _magnitude_bits(x)
+    extra = _endpoint_bits(x, mpmath.ninf, prec) if capped else _magnitude_bits(x)
+    needed = prec + _GUARD_BITS + extra
     if needed > prec + _GUARD_BITS:
         x = _real_value(expr, needed)
     return x, needed
+
+
+_MAX_SHOWN_CHARACTERS = 200
+_SHOWN_DIGITS = 15
+
+
+def parse_number(name, text):
+    """Parse a decimal or fraction string such as ``"1e-300"``, ``"0.25"`` or ``"1/3"`` as an exact sympy number.
+
+    ``"inf"`` and ``"-inf"`` (or ``"infinity"``) give ``sympy.oo`` and
+    ``-sympy.oo``. Any other string, including a fraction with denominator 0,
+    raises ValueError naming the argument ``name``.
+    """
+    stripped = text.strip()
+    lowered = stripped.lower()
+    if lowered.lstrip("+") in ("inf", "infinity"):
+        return S.Infinity
+    if lowered in ("-inf", "-infinity"):
+        return S.NegativeInfinity
+    try:
+        return sympy.Rational(stripped)
+    except ZeroDivisionError:
+        raise ValueError(f"{name} must be a decimal number such as '0.25' or '1e-300', got the string "
+                         f"{name}={text!r}, a fraction with denominator 0") from None
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a decimal number such as '0.25' or '1e-300', got the string {name}={text!r}; "
+            "pass symbols as sympy.Symbol"
+        ) from None
+
+
+def shown(expr):
+    """Return ``expr`` as text for an error message, rounded to 15 digits where its exact form is too long.
+
+    ``str`` of a rational such as ``1 + 10**-5000`` has thousands of digits,
+    and beyond 4300 digits Python raises ValueError instead of converting them.
+    Such a number is shown as ``1 + 1.00000000000000e-5000``: the nearest
+    small integer and the rounded rest, or the rounded value.
+    """
+    try:
+        text = str(expr)
+    except ValueError:
+        # Python's limit on the digits of an int-to-str conversion.
+        text = None
+    if text is not None and len(text) <= _MAX_SHOWN_CHARACTERS:
+        return text
+    if not (isinstance(expr, sympy.Expr) and expr.is_number):
+        return f"{type(expr).__name__} too long to show"
+    if expr.is_Rational:
+        nearest = sympy.floor(expr + S.Half)
+        rest = expr - nearest
+        if nearest != 0 and abs(nearest) < 2**64:
+            sign = "-" if rest < 0 else "+"
+            return f"{nearest} {sign} {sympy.Float(abs(rest), _SHOWN_DIGITS)} (rounded)"
+    return f"{expr.evalf(_SHOWN_DIGITS)} (rounded)"
+
+
+def assumption_reason(expr, facts):
+    """Return ``", which the assumptions on its symbols make negative"`` for the first true fact, or ``""``.
+
+    ``facts`` are pairs of a test on ``expr``, such as ``x.is_extended_negative``,
+    and the words for it. A number gets ``""``, because its value in the
+    message shows why it is out of range.
+    """
+    if not isinstance(expr, sympy.Expr) or expr.is_number:
+        return ""
+    for fact, words in facts:
+        if fact(expr):
+            return f", which the assumptions on its symbols make {words}"
+    return ""
+
+
+_PROBABILITY_FACTS = (
+    (lambda p: p.is_extended_negative, "negative"),
+    (lambda p: (p - 1).is_extended_positive, "greater than 1"),
+)
 
 
 def _check_real_argument(name, x):
@@ -93,14 +203,15 @@ def _check_real_argument(name, x):
         raise TypeError(f"{name} must be a real number or a scalar sympy expression, got {name}={x!r} of type "
                         f"{type(x).__name__}")
     if x is S.NaN or x.is_extended_real is False:
-        raise ValueError(f"{name} must be real, got {name}={x}")
+        raise ValueError(f"{name} must be real, got {name}={shown(x)}")
 
 
 def _check_probability(name, p):
     """Raise unless ``p`` may lie in [0, 1]: a number outside it, or a symbol whose assumptions exclude it, raises ValueError."""
     _check_real_argument(name, p)
     if p.is_extended_negative or (p - 1).is_extended_positive:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={p}")
+        raise ValueError(f"{name} must be a probability in [0, 1], got {name}={shown(p)}"
+                         f"{assumption_reason(p, _PROBABILITY_FACTS)}")
 
 
 class _KernelFunction(sympy.Function):
@@ -108,6 +219,18 @@ class _KernelFunction(sympy.Function):
 
     _kernel_name = None
     _latex_name = None
+    _argument_names = ()
+
+    def __new__(cls, *args, **options):
+        # Strings are parsed as exact decimals, as the bound functions parse
+        # them, not by sympify, which makes "abc" a Symbol and "0.1" a
+        # 15-digit Float.
+        parsed = [
+            parse_number(cls._argument_names[index] if index < len(cls._argument_names) else "argument", argument)
+            if isinstance(argument, str) else argument
+            for index, argument in enumerate(args)
+        ]
+        return super().__new__(cls, *parsed, **options)
 
     def _print_kernel(self, printer, module):
         name = printer._module_format(f"{module}.{self._kernel_name}")
@@ -153,6 +276,7 @@ class phi(_KernelFunction):
     """
 
     _kernel_name = "normal_pdf"
+    _argument_names = ("x",)
     _latex_name = r"\varphi"
 
     @classmethod
@@ -204,6 +328,7 @@ class Phi(_KernelFunction):
     """
 
     _kernel_name = "normal_cdf"
+    _argument_names = ("x",)
     _latex_name = r"\Phi"
 
     @classmethod
@@ -238,7 +363,7 @@ class Phi(_KernelFunction):
         return sympy.erfc(-x / sympy.sqrt(2)) / 2
 
     def _evaluate_mpf(self, prec):
-        x, needed = _guarded_argument(self.args[0], prec)
+        x, needed = _guarded_argument(self.args[0], prec, capped=True)
         with workprec(needed):
             return _mp.normal_cdf(x)
 
@@ -251,7 +376,7 @@ def _quantile_mpf(p_expr, prec):
     """
     approximate = _real_value(p_expr, 53)
     if not 0 <= approximate <= 1:
-        raise ValueError(f"p must be a probability in [0, 1], got p={p_expr}")
+        raise ValueError(f"p must be a probability in [0, 1], got p={shown(p_expr)}")
     with workprec(prec):
         if approximate >= 0.75:
             complement = _real_value(S.One - p_expr, prec)
@@ -266,7 +391,7 @@ def _quantile_mpf(p_expr, prec):
 
 def _check_tail(p_expr, tail):
     if tail < 0:
-        raise ValueError(f"p must be a probability in [0, 1], got p={p_expr}")
+        raise ValueError(f"p must be a probability in [0, 1], got p={shown(p_expr)}")
 
 
 class Phi_inv(_KernelFunction):
@@ -290,6 +415,7 @@ class Phi_inv(_KernelFunction):
     """
 
     _kernel_name = "normal_quantile"
+    _argument_names = ("p",)
     _latex_name = r"\Phi^{-1}"
 
     @classmethod
@@ -340,6 +466,7 @@ class isoperimetric_profile(_KernelFunction):
     """
 
     _kernel_name = "gaussian_isoperimetric_profile"
+    _argument_names = ("p",)
     _latex_name = r"\mathcal{I}"
 
     @classmethod
@@ -413,6 +540,7 @@ class gaussian_mass(_KernelFunction):
 
     nargs = 2
     _kernel_name = "normal_interval_mass"
+    _argument_names = ("a", "b")
 
     @classmethod
     def eval(cls, a, b):
@@ -482,8 +610,11 @@ class gaussian_mass(_KernelFunction):
         width = _real_value(width_expr, prec + _GUARD_BITS)
 
         # The mass has a relative condition number of about x**2 in each
-        # endpoint x, as Phi has.
-        needed = prec + _GUARD_BITS + max(_magnitude_bits(a), _magnitude_bits(a + width))
+        # endpoint x, as Phi has, unless x lies so far in the tail beyond the
+        # other end that its digits do not change the mass (_endpoint_bits).
+        with workprec(prec + _GUARD_BITS):
+            b = a + width
+        needed = prec + _GUARD_BITS + max(_endpoint_bits(a, b, prec), _endpoint_bits(b, a, prec))
         if needed > prec + _GUARD_BITS:
             a, width = _real_value(a_expr, needed), _real_value(width_expr, needed)
         with workprec(needed):
@@ -527,6 +658,7 @@ class kl_bin(_KernelFunction):
 
     nargs = 2
     _kernel_name = "binary_kl_divergence"
+    _argument_names = ("a", "b")
 
     @classmethod
     def eval(cls, a, b):
@@ -554,6 +686,22 @@ class kl_bin(_KernelFunction):
     def _eval_rewrite_as_log(self, a, b, **kwargs):
         return a * sympy.log(a / b) + (1 - a) * sympy.log((1 - a) / (1 - b))
 
+    def _print_kernel(self, printer, module):
+        # float64 code: a Gaussian mass such as the slab mass of two Gaussians
+        # 160 standard deviations apart (1.8e-350) underflows to 0, and
+        # kl(a || 0) is infinite. So an argument c * gaussian_mass(x, y) is
+        # passed as c, x and y - x, and the kernel forms the mass in mpmath.
+        if module != _NP_MODULE or not any(_mass_factors(argument) for argument in self.args):
+            return super()._print_kernel(printer, module)
+        name = printer._module_format(f"{module}.binary_kl_divergence_of_masses")
+        parts = []
+        for argument in self.args:
+            factors = _mass_factors(argument)
+            if factors is None:
+                factors = (argument, S.NegativeInfinity, S.Infinity)
+            parts.extend(printer._print(part) for part in factors)
+        return f"{name}({', '.join(parts)})"
+
     def _latex(self, printer, exp=None):
         a, b = (printer._print(argument) for argument in self.args)
         text = rf"\operatorname{{kl}}\left({a} \,\middle\|\, {b}\right)"
@@ -567,6 +715,24 @@ class kl_bin(_KernelFunction):
         gap = _real_value(first - second, 53)
         extra = _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
         return _kl_passes(lambda bits: _kl_at(first, second, bits), prec, extra)
+
+
+def _mass_factors(expr):
+    """Return ``(scale, a, b - a)`` when ``expr`` is ``scale * gaussian_mass(a, b)`` with no other mass in ``scale``, else None."""
+    if isinstance(expr, gaussian_mass):
+        scale, mass = S.One, expr
+    elif expr.is_Mul:
+        masses = [factor for factor in expr.args if isinstance(factor, gaussian_mass)]
+        if len(masses) != 1:
+            return None
+        mass = masses[0]
+        scale = sympy.Mul(*(factor for factor in expr.args if factor is not mass))
+        if scale.has(gaussian_mass):
+            return None
+    else:
+        return None
+    a, b = mass.args
+    return scale, a, _interval_width(a, b)
 
 
 _MAX_KL_PASSES = 8

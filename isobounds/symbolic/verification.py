@@ -457,8 +457,9 @@ def _corollary_5_checks(sampler):
     checks.append(_identity_check(
         sampler, topic, "the bound is Theorem 1's beta(lambda, D/2, L) for lambda >= 1/2, hence positive",
         general, shell_mass_lower_bound(lam, D / 2, L), {D: (0, 10), L: (S(1) / 10, 10), mu: (0, 1)},
-        "max(lambda, 1 - lambda) = lambda for lambda = (1 + mu)/2, mu > 0",
-        closed_form=False,
+        "min(lambda, 1 - lambda) = (1 - mu)/2 for lambda = (1 + mu)/2, mu > 0; the bound is "
+        "Phi(D/(2L) - Phi_inv((1 - mu)/2)) - Phi(-Phi_inv((1 - mu)/2)), and with erfinv odd, "
+        "-Phi_inv((1 - mu)/2) = Phi_inv(lambda) and Phi(Phi_inv(lambda)) = lambda",
     ))
     return checks
 
@@ -491,8 +492,9 @@ def _corollary_6_and_8_checks(sampler):
     theorem_4 = sympy.Max(0, tv_bracket(half_space, shell, radius, L))
     published_shell = (Phi(D * (2 * sigma + 1) / (4 * sigma**2)) - Phi(D * (2 * sigma - 1) / (4 * sigma**2))) / 2
 
-    corollary_8 = kl_lower_bound_two_gaussians(0, D, sigma, L, lam).subs(sympy.Min(lam, 1 - lam), lam)
-    theorem_7 = kl_bracket(shell, radius, L, lam)
+    # Theorem 7's corrected bracket written out with erf, erfinv and log, sharing no code with kl_bracket.
+    theorem_7_beta = _closed_shell_bound(lam, radius, L)
+    theorem_7 = sympy.Piecewise((_closed_kl(theorem_7_beta, shell), theorem_7_beta >= shell), (0, True))
     lam_u = (1 + u) / 2
     published_a = Phi(c - Phi_inv(1 - lam_u)) - Phi(-Phi_inv(1 - lam_u))
     return [
@@ -509,11 +511,14 @@ def _corollary_6_and_8_checks(sampler):
             corollary_6, theorem_4, domains,
             f"sympy.integrate gives nu(H) = {half_space} and the slab mass in erf form",
         ),
-        _identity_check(
+        _bound_values_check(
             sampler, "Corollary 8", "for lambda <= 1/2 equals Theorem 7's corrected bracket for H, r = D/(4 sigma), "
-            "rho(H) = lambda and the integrated slab mass",
-            corollary_8, theorem_7, {**domains, lam: (0, S.Half)},
-            "both sides are the same Piecewise once nu(H_r \\ H) is in erf form",
+            "rho(H) = lambda and the integrated slab mass, the bracket written independently with erf, erfinv and log",
+            lambda D_, sigma_, L_, lam_: kl_lower_bound_two_gaussians(0, D_, sigma_, L_, lam_),
+            (D, sigma, L, lam), theorem_7, {D: (0, 40), sigma: (S(1) / 4, 4), L: (S(1) / 10, 10), lam: (0, S.Half)},
+            "the bracket is kl(beta || v) where beta >= v and 0 elsewhere, with beta = Phi(r/L + Phi_inv(lambda)) "
+            "- lambda and v the slab mass from sympy.integrate; D in (0, 40), sigma in (1/4, 4), L in (1/10, 10), "
+            "lambda in (0, 1/2)",
         ),
         _identity_check(
             sampler, "Corollary 8", "Phi(c + Phi_inv(lambda)) - lambda equals the published integral of phi "
@@ -558,12 +563,32 @@ def _theorem_7_checks(sampler):
             sympy.simplify(numerator_gap - (beta_symbol - v_symbol)) == 0,
             f"zeta* = log X - log Y with X, Y > 0 and X - Y = {numerator_gap}, and log is increasing",
         ),
-        Check(
-            topic, "the uncorrected formula fails: kl(0 || v) = -log(1 - v) > 0 while beta = 0 allows d_KL = 0", PROVED,
-            sympy.simplify(kl_bin(0, v_symbol) + sympy.log(1 - v_symbol)) == 0,
-            "kl_bin(0, v) evaluates to -log(1 - v), positive for v in (0, 1)",
-        ),
+        _uncorrected_counterexample_check(sampler),
     ]
+
+
+def _uncorrected_counterexample_check(sampler):
+    """Check a case where the published Theorem 7 exceeds d_KL = 0 and the corrected bracket does not.
+
+    rho = nu = N(0, 1) on the line is the push-forward of N(0, 1) by the
+    identity, which is L-Lipschitz for L = 2, so Theorem 7 applies with
+    L = 2. For A = (-inf, 0] and r = 1, beta = Phi(1/2) - 1/2 and
+    v = nu(A_r minus A) = Phi(1) - 1/2, both written with erf here.
+    """
+    lip, r = 2, 1
+    beta = _closed_Phi(S(r) / lip) - S.Half
+    v = _closed_Phi(r) - S.Half
+    published = sampler.evaluate(_closed_kl(beta, v), {})
+    corrected = kl_bracket(v, r, lip, S.Half)
+    passed = bool(published > 0) and corrected == 0
+    return Check(
+        "Theorem 7", "the uncorrected formula fails: for rho = nu = N(0, 1), the identity map declared 2-Lipschitz, "
+        "A = (-inf, 0] and r = 1, kl(beta || v) > 0 = d_KL(rho || nu), while the corrected bracket is 0",
+        CHECKED, passed,
+        f"beta = Phi(1/2) - 1/2 = {sympy.Float(sampler.evaluate(beta, {}), 6)} < v = Phi(1) - 1/2 = "
+        f"{sympy.Float(sampler.evaluate(v, {}), 6)}, kl(beta || v) = {sympy.Float(published, 6)}, "
+        f"kl_bracket(v, 1, 2, 1/2) = {corrected}",
+    )
 
 
 def _kl_bracket_checks(sampler):
@@ -666,6 +691,63 @@ def _corollary_8_checks(sampler):
     ]
 
 
+def _tail_checks(sampler):
+    """Check Phi_inv, and Corollary 8 through it, at masses from 1e-30 to 1e-1 and their complements.
+
+    The other checks evaluate Phi_inv only between 1/4 and 3/4, or on
+    Phi(x), where Phi_inv(Phi(x)) simplifies to x, and so would miss an
+    error of the tail quantile. The masses are m 10^-k with m in (1, 5) and
+    k from 1 to 30. The reference is sqrt(2) erfinv(2p - 1) from mpmath with
+    2k more digits than the check, because erfinv near -1 loses about k of
+    them.
+    """
+    worst_quantile, worst_bound = S.Zero, S.Zero
+    for _ in range(sampler.points):
+        exponent = sampler.random.randint(1, 30)
+        mass = sympy.Rational(sampler.random.randrange(10**12, 5 * 10**12), 10**(12 + exponent))
+        found = [sampler.evaluate(Phi_inv(mass), {}), sampler.evaluate(Phi_inv(1 - mass), {})]
+
+        D = sympy.Rational(sampler.random.randrange(80 * 10**6, 120 * 10**6), 10**6)
+        sigma = sympy.Rational(sampler.random.randrange(75 * 10**6, 100 * 10**6), 10**8)
+        shift = sympy.Rational(sampler.random.randrange(2 * 10**6, 6 * 10**6), 10**6)
+        lip = D / (4 * sigma * shift)
+        bound = sampler.evaluate(kl_lower_bound_two_gaussians(0, D, sigma, lip, mass), {})
+
+        with workdps(sampler.dps + _REFERENCE_GUARD_DIGITS + 2 * exponent):
+            p = mpmath.mpf(mass.p) / mass.q
+            quantile = mpmath.sqrt(2) * mpmath.erfinv(2 * p - 1)
+            for value, expected in zip(found, (quantile, -quantile)):
+                gap = abs(value._to_mpmath(mpmath.mp.prec) - expected) / abs(expected)
+                worst_quantile = max(worst_quantile, sympy.Float(gap, sampler.dps))
+
+            D_, sigma_, shift_ = (mpmath.mpf(x.p) / x.q for x in (D, sigma, shift))
+            a = mpmath.ncdf(shift_ + quantile) - p
+            b = (mpmath.ncdf(-D_ * (2 * sigma_ - 1) / (4 * sigma_**2))
+                 - mpmath.ncdf(-D_ * (2 * sigma_ + 1) / (4 * sigma_**2))) / 2
+            expected = a * mpmath.log(a / b) + (1 - a) * mpmath.log((1 - a) / (1 - b)) if a >= b else mpmath.mpf(0)
+            found_bound = bound._to_mpmath(mpmath.mp.prec) if bound.is_Float else mpmath.mpf(bound)
+            gap = abs(found_bound - expected) / max(1, abs(expected))
+            worst_bound = max(worst_bound, sympy.Float(gap, sampler.dps))
+
+    domain = "p = m 10^-k, m in (1, 5), k in 1..30"
+    tolerance = sympy.Float(sampler.tolerance, 2)
+    return [
+        Check(
+            "Gaussian functions", "Phi_inv(p) and Phi_inv(1 - p) in the tails equal sqrt(2) erfinv(2p - 1) "
+            "and its negative", CHECKED, worst_quantile <= sampler.tolerance,
+            f"largest relative error = {sympy.Float(worst_quantile, 3)} (tolerance {tolerance}); {domain}, "
+            "mpmath's erfinv with 2k extra digits as the reference",
+        ),
+        Check(
+            "Corollary 8", "for lambda in the tail, kl_lower_bound_two_gaussians is kl(a || b) with "
+            "a = Phi(D/(4 sigma L) + Phi_inv(lambda)) - lambda", CHECKED, worst_bound <= sampler.tolerance,
+            f"largest |bound - reference| / max(1, |reference|) = {sympy.Float(worst_bound, 3)} "
+            f"(tolerance {tolerance}); lambda = {domain}, D in (80, 120), sigma in (3/4, 1), "
+            "D/(4 sigma L) in (2, 6), where a > b; the reference is computed with mpmath's ncdf and erfinv",
+        ),
+    ]
+
+
 def _concavity_check():
     c = sympy.Symbol("c", positive=True)
     x = sympy.Symbol("x", real=True)
@@ -742,6 +824,7 @@ def verify(dps=50, points=50, seed=0):
         *_corollary_5_checks(sampler),
         *_corollary_6_and_8_checks(sampler),
         *_corollary_8_checks(sampler),
+        *_tail_checks(sampler),
         *_theorem_7_checks(sampler),
     ]
     return VerificationReport(tuple(checks), dps, points, seed)

@@ -21,3 +21,15 @@ import isobounds as ib
 def test_nan_message_states_range(call, message, nan):
     with pytest.raises(ValueError, match=message):
         call(nan)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda text: ib.shell_mass_lower_bound(text, 1, 1), "mass"),
+        (lambda text: ib.tv_lower_bound_two_gaussians(0, text, 1, 1), "m2"),
+    ],
+)
+def test_zero_denominator_string_names_argument(call, name):
+    with pytest.raises(ValueError, match=rf"{name} must be a decimal number, got the string {name}='1/0', a fraction with denominator 0"):
+        call("1/0")
