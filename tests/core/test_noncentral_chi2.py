@@ -137,23 +137,46 @@ def test_tiny_noncentrality_matches_central_law():
 
 
 def test_falls_back_when_gammainc_fails(monkeypatch):
-    # mpmath.gammainc may raise NoConvergence for a large shape near its argument. Simulate it
-    # within 5 sqrt(argument) of the argument, so both series take their fallback paths.
+    # mpmath.gammainc may raise NoConvergence for large shapes. Simulate it for every shape
+    # above 200, so both series take their fallback paths. Each series sums the side of the
+    # mean (903 here) where the boundary lies, from a first index whose shape is about 245.
     original = mpmath.gammainc
     failures = []
 
     def failing_gammainc(shape, lower, upper, **kwargs):
-        argument = lower if lower != 0 else upper
-        if shape > 50 and abs(shape - argument) < 5 * mpmath.sqrt(argument):
+        if shape > 200:
             failures.append(shape)
             raise mpmath.libmp.NoConvergence("simulated")
         return original(shape, lower, upper, **kwargs)
 
     monkeypatch.setattr(mpmath, "gammainc", failing_gammainc)
     nu = GaussianMixture([1], [[30, 0, 0]], 1)
-    for radius in (40, 22):
+    for radius in ("30.1", "29.9"):
         failures.clear()
         cdf, sf = ball_mass_3d(30, radius, 30)
         assert relative_error(nu.mass(Ball((0, 0, 0), radius)), cdf) < 1e-27
         assert relative_error(nu.mass(BallComplement((0, 0, 0), radius)), sf) < 1e-27
         assert failures
+
+
+# (distance, radius) of 2-D balls whose boundary lies far from the mean: 1.6e7
+# squared units beyond it (summing the cdf directly took minutes) and 1.3e6
+# below it (summing the sf directly took 19 s).
+SMALL_SIDE_CASES = [(3084, 4033), (2500, 2236)]
+
+
+@pytest.mark.parametrize("distance, radius", SMALL_SIDE_CASES)
+def test_two_dimensional_ball_far_from_mean(distance, radius):
+    # For X ~ N(m, I_2) with |m| = a and a boundary at b, the small side has mass
+    # sqrt(b / a) Phi(-|b - a|) to leading order (the Marcum Q function's uniform
+    # asymptotics), with a relative correction of order 1 / |b - a|, about 1e-6 here.
+    target = GaussianMixture([1], [[float(distance), 0.0]], 1)
+    inside = target.mass(Ball([0.0, 0.0], float(radius)))
+    outside = target.mass(BallComplement([0.0, 0.0], float(radius)))
+    small = outside if radius > distance else inside
+    with mpmath.workdps(40):
+        a, b = mpmath.mpf(distance), mpmath.mpf(radius)
+        leading = mpmath.sqrt(b / a) * mpmath.ncdf(-abs(b - a))
+
+    assert relative_error(small, leading) < mpmath.mpf("1e-5")
+    assert inside + outside == pytest.approx(1, abs=1e-25)
