@@ -555,7 +555,12 @@ def main(argv=None):
             rows = _evaluate(args)
     except (ValueError, TypeError) as error:
         parser.exit(2, f"isobounds {args.command}: error: {_name_options(str(error), args)}\n")
+    except KeyboardInterrupt:
+        # 130 = 128 + SIGINT, the status shells report for a command stopped with Ctrl-C.
+        parser.exit(130, f"isobounds {args.command}: interrupted\n")
 
+    if sys.stdout is None:
+        parser.exit(1, f"isobounds {args.command}: error: standard output is closed, so the result cannot be written\n")
     try:
         if args.json:
             payload = [{key: _json_value(value, args.dps) for key, value in row.items()} for row in rows]
@@ -568,4 +573,9 @@ def main(argv=None):
         # The reader (such as `head`) closed the pipe early, which is not an error. Point stdout
         # at /dev/null so that the flush at exit does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as error:
+        # Such as a full disk (ENOSPC). Point stdout at /dev/null so that the flush at exit
+        # does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit(1, f"isobounds {args.command}: error: writing the result failed: {error.strerror or error}\n")
     return 0

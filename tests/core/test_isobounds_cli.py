@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import json
+import os
 import re
 import subprocess
 import sys
@@ -181,6 +182,37 @@ def test_closed_pipe_is_not_an_error():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0
     assert "Traceback" not in stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a device that is always full")
+def test_full_output_device_gives_message():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "isobounds", "table", "--m-max", "3"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "writing the result failed: No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_closed_stdout_gives_message():
+    # `isobounds ... >&-`: Python starts with sys.stdout set to None.
+    result = subprocess.run([sys.executable, "-m", "isobounds", "table", "--m-max", "3", "--json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120,
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 1
+    assert "standard output is closed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_interrupt_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(isobounds.cli, "_evaluate", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        main(["table", "--m-max", "3"])
+    assert stopped.value.code == 130
+    assert "isobounds table: interrupted" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------
