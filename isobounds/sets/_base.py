@@ -242,12 +242,19 @@ class WholeSpace(Set):
 
 
 def _check_disjoint(pieces):
-    """Raise ValueError when two balls in more than one dimension have overlapping interiors."""
+    """Raise ValueError when two pieces in more than one dimension have overlapping interiors.
+
+    Only the pairs that ``_interiors_overlap`` decides (balls, half-spaces
+    and slabs) are checked; it returns None for the others.
+    """
     if pieces[0].dim == 1:
         return
     for i, first in enumerate(pieces):
         for j in range(i + 1, len(pieces)):
-            if first._interiors_overlap(pieces[j]):
+            overlap = first._interiors_overlap(pieces[j])
+            if overlap is None:
+                overlap = pieces[j]._interiors_overlap(first)
+            if overlap:
                 raise ValueError(
                     "pieces must be pairwise disjoint, because in more than one dimension the measures add their "
                     f"masses, but pieces[{i}]={first!r} and pieces[{j}]={pieces[j]!r} overlap; merge them into one "
@@ -262,15 +269,14 @@ class SetUnion(Set):
     :class:`~isobounds.measures.EmpiricalMeasure` take the mass of a
     ``SetUnion`` as the sum of the masses of its pieces. So there the pieces
     must be pairwise disjoint, up to a boundary of Lebesgue measure zero for
-    measures with a density, and two balls whose interiors meet raise
-    ValueError. In one dimension every measure merges the pieces into
+    measures with a density, and two balls, half-spaces or slabs (in any
+    pairing) whose interiors meet raise ValueError. In one dimension every measure merges the pieces into
     disjoint intervals first, and an ``EmpiricalMeasure`` counts the points
     in the union in any dimension, so overlaps are harmless there. Shells
     and complements of slabs and annuli are returned in this form.
 
-    NOTE: in more than one dimension, other pairs of pieces (half-spaces,
-    slabs, annuli, or pieces of different kinds) are not checked for
-    overlap.
+    NOTE: in more than one dimension, pairs involving other pieces
+    (annuli, ball complements, nested unions) are not checked for overlap.
 
     Parameters
     ----------

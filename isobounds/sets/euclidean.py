@@ -131,6 +131,11 @@ class HalfSpace(Set):
         with _construction_precision():
             return HalfSpace(tuple(-c for c in self.normal), -self.offset)
 
+    def _interiors_overlap(self, other):
+        if isinstance(other, Ball):
+            return _ball_meets_flat(other, self)
+        return _flat_interiors_overlap(self, other)
+
     def _key(self):
         return (self.normal, self.offset)
 
@@ -209,6 +214,11 @@ class Slab(Set):
             return WholeSpace(self.dim)
         return SlabComplement(self)
 
+    def _interiors_overlap(self, other):
+        if isinstance(other, Ball):
+            return _ball_meets_flat(other, self)
+        return _flat_interiors_overlap(self, other)
+
     def _key(self):
         return (self.normal, self.lower, self.upper)
 
@@ -264,6 +274,8 @@ class Ball(Set):
         return BallComplement(self.center, self.radius)
 
     def _interiors_overlap(self, other):
+        if isinstance(other, (HalfSpace, Slab)):
+            return _ball_meets_flat(self, other)
         if not isinstance(other, Ball):
             return None
         if self.radius == 0 or other.radius == 0:
@@ -527,3 +539,85 @@ class AnnulusComplement(_BandComplement):
 
     def _band_between(self, low, high):
         return Annulus(self._band.center, low, high)
+
+
+def _exact_dot(u, v):
+    """Return ``<u, v>`` of two mpf vectors, computed exactly."""
+    total = mpmath.mpf(0)
+    for a, b in zip(u, v):
+        total = mpmath.fadd(total, mpmath.fmul(a, b, exact=True), exact=True)
+    return total
+
+
+def _open_interval_along(piece, u):
+    """Return the interior of a half-space or slab with normal ``+-u`` as an open interval of ``<u, x>``, else None.
+
+    ``None`` also covers a normal that is not exactly ``u`` or ``-u``. The
+    interval is ``(low, high)`` with infinite ends allowed.
+    """
+    if isinstance(piece, HalfSpace):
+        low, high = mpmath.ninf, piece.offset
+    elif isinstance(piece, Slab):
+        low, high = piece.lower, piece.upper
+    else:
+        return None
+    if _same_direction(piece.normal, u):
+        return low, high
+    if _same_direction([-c for c in piece.normal], u):
+        return -high, -low
+    return None
+
+
+def _same_direction(u, v):
+    """Tell whether two stored unit normals agree to a few units of the working precision.
+
+    A normal normalised twice, such as the one of a complement, can differ
+    from the original in its last bits. Treating such normals as different
+    would make the two sides of one hyperplane cross.
+    """
+    tolerance = mpmath.ldexp(1, 8 - mpmath.mp.prec)
+    return all(abs(a - b) <= tolerance for a, b in zip(u, v))
+
+
+def _flat_interiors_overlap(first, second):
+    """Tell whether the interiors of two half-spaces or slabs meet, in exact arithmetic; None for other pieces.
+
+    With normals ``u`` and ``+-u`` the sets are intervals of ``<u, x>``.
+    Other normals are not parallel, and in two or more dimensions two
+    nonempty sets bounded by crossing hyperplanes always meet.
+    """
+    if not (isinstance(first, (HalfSpace, Slab)) and isinstance(second, (HalfSpace, Slab))):
+        return None
+    for piece in (first, second):
+        if isinstance(piece, Slab) and piece.lower == piece.upper:
+            return False
+    a = _open_interval_along(first, first.normal)
+    b = _open_interval_along(second, first.normal)
+    if b is None:
+        return True
+    return max(a[0], b[0]) < min(a[1], b[1])
+
+
+def _ball_meets_flat(ball, piece):
+    """Tell whether the open ball meets the interior of a half-space or slab, in exact arithmetic; None for other pieces.
+
+    With ``p = <u, c>`` for the stored normal ``u`` (unit up to rounding),
+    the ball's projection is the open interval ``p +- R |u|``. The test
+    compares squares, so a ball that only touches the boundary never counts.
+    """
+    interval = _open_interval_along(piece, piece.normal)
+    if interval is None or not isinstance(ball, Ball) or ball.radius == 0:
+        return None if interval is None or not isinstance(ball, Ball) else False
+    low, high = interval
+    if low >= high:
+        return False
+    position = _exact_dot(piece.normal, ball.center)
+    reach_squared = mpmath.fmul(mpmath.fmul(ball.radius, ball.radius, exact=True), _exact_dot(piece.normal, piece.normal), exact=True)
+
+    def within_reach(gap):
+        # True when the open ball extends past a boundary at signed distance ``gap`` (in units of <u, x>).
+        return gap < 0 or mpmath.fmul(gap, gap, exact=True) < reach_squared
+
+    above_low = low == mpmath.ninf or position > low or within_reach(mpmath.fsub(low, position, exact=True))
+    below_high = high == mpmath.inf or position < high or within_reach(mpmath.fsub(position, high, exact=True))
+    return bool(above_low and below_high)

@@ -324,6 +324,39 @@ def test_set_union_rejects_overlapping_balls():
         SetUnion([Ball([-5, 0], 1), Ball([-4.5, 0], 1)])
 
 
+# Pairs of planar pieces and whether their interiors meet, decided by hand.
+PLANAR_PAIRS = [
+    (HalfSpace([1, 0], 0), HalfSpace([1, 0], 1), True),
+    (HalfSpace([1, 0], 0), HalfSpace([-1, 0], 0), False),
+    (HalfSpace([1, 0], 0), HalfSpace([-2, 0], -2), False),
+    (HalfSpace([1, 0], 0), HalfSpace([-1, 0], 1), True),
+    (HalfSpace([1, 0], 0), HalfSpace([0, 1], -5), True),
+    (Slab([1, 0], -1, 1), Ball([0, 0], 1), True),
+    (Slab([1, 0], -1, 1), Ball([2, 0], 1), False),
+    (Slab([1, 0], -1, 1), Slab([1, 0], 1, 3), False),
+    (Slab([1, 0], -1, 1), Slab([-1, 0], -2, 0.5), True),
+    (Ball([5, 0], 1), HalfSpace([1, 0], 3.9), False),
+    (Ball([5, 0], 1), HalfSpace([1, 0], 4.1), True),
+    (Slab([1, 0], 1, 1), HalfSpace([0, 1], 0), False),
+]
+
+
+@pytest.mark.parametrize("first, second, overlap", PLANAR_PAIRS)
+def test_set_union_checks_half_spaces_and_slabs(first, second, overlap):
+    # Independent check of the hand decisions: sample the square [-8, 8]^2 and look
+    # for points inside both pieces (the overlaps above all have positive area).
+    points = RNG.uniform(-8, 8, size=(200_000, 2))
+    shared = np.count_nonzero(first.contains(points) & second.contains(points))
+    assert (shared > 0) == overlap
+
+    for pieces in ([first, second], [second, first]):
+        if overlap:
+            with pytest.raises(ValueError, match=r"pairwise disjoint.*overlap"):
+                SetUnion(pieces)
+        else:
+            assert len(SetUnion(pieces).pieces) == 2
+
+
 def test_set_union_one_dimension_merges_overlaps():
     # In one dimension the measures merge the pieces, so overlapping intervals or
     # balls are accepted and give the mass of their union.
