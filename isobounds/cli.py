@@ -373,7 +373,8 @@ def build_parser():
         ],
         note="NOTE: the radius best_r printed by --optimize is the location of a maximum, which is "
         "ill-conditioned. Its last three or four printed digits can change with --dps, while the bound "
-        "itself is accurate to every printed digit.",
+        "itself is accurate to every printed digit. Where tv_bound_best_r is 0, every radius gives 0, "
+        "and best_r is only where the search stopped.",
     )
     _two_gaussian_args(tv)
     tv.add_argument(
