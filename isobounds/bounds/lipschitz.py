@@ -58,7 +58,11 @@ _SMALLEST_NORMAL = float(np.finfo(float).tiny)
 # ---------------------------------------------------------------------------
 
 def _check_weight(weight):
-    lam = check_probability("weight", weight)
+    try:
+        lam = check_probability("weight", weight)
+    except ValueError as error:
+        # Corollary 2 needs both components, so the range is open; NaN and strings keep their message.
+        raise ValueError(str(error).replace("a probability in [0, 1]", "in the open interval (0, 1)")) from None
     if lam == 0 or lam == 1:
         raise ValueError(f"weight must lie in the open interval (0, 1), got weight={lam}")
     return lam

@@ -99,7 +99,7 @@ BAD_COROLLARY2 = [
     (dict(m1=0, m2=1, sigma=0), ValueError, "sigma must be a positive finite number in (0, inf), got sigma=0"),
     (dict(m1=0, m2=1, sigma=-1), ValueError, "sigma must be a positive finite number"),
     (dict(m1=0, m2=1, sigma=1, weight=0), ValueError, "weight must lie in the open interval (0, 1), got weight=0.0"),
-    (dict(m1=0, m2=1, sigma=1, weight="1.2"), ValueError, "weight must be a probability in [0, 1], got weight=1.2"),
+    (dict(m1=0, m2=1, sigma=1, weight="1.2"), ValueError, "weight must be in the open interval (0, 1), got weight=1.2"),
     (dict(m1=[0, 1], m2=[1], sigma=1), ValueError, "m1 and m2 must have the same dimension, got len(m1)=2 and len(m2)=1"),
     (dict(m1=[], m2=[], sigma=1), ValueError, "m1 must contain at least one coordinate, got an empty m1"),
     (dict(m1=float("nan"), m2=1, sigma=1), ValueError, "m1 must not be NaN"),

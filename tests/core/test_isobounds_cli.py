@@ -270,7 +270,7 @@ def test_negative_sweep_start_after_space(capsys):
     [
         (["tv", "--m1", "0", "--m2", "3", "--sigma", "-1e-3", "--lip", "1"], "--sigma must be a positive finite number in (0, inf), got --sigma=-1e-3"),
         (["tv", "--m1", "0", "--m2", "3", "--lip", "-1e-3"], "--lip must be a positive finite number in (0, inf), got --lip=-1e-3"),
-        (["lipschitz", "--m1", "0", "--m2", "3", "--weight", "-1e-3"], "--weight must be a probability in [0, 1], got --weight=-1e-3"),
+        (["lipschitz", "--m1", "0", "--m2", "3", "--weight", "-1e-3"], "--weight must be in the open interval (0, 1), got --weight=-1e-3"),
         (["kl", "--m1", "0", "--m2", "3", "--lip", "1", "--model-weight", "-1e-3"], "--model-weight must be a probability in [0, 1]"),
         (["disconnected", "--weight", "0.5", "--distance", "-2.5e0", "--lip", "1"], "--distance must be a positive finite number in (0, inf), got --distance=-2.5e0"),
         (["isoperimetry", "--mass", "-1e-3", "--r", "1", "--lip", "1"], "--mass must be a probability in [0, 1], got --mass=-1e-3"),
