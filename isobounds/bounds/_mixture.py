@@ -11,7 +11,7 @@ import mpmath
 import numpy as np
 import scipy.special as sc
 
-from .._precision import precision, to_mpf
+from .._precision import to_mpf
 from .._validation import check_positive
 from ..gaussian import _gaussian_mass, _Phi, _phi
 from ..measures.gaussian_mixture import GaussianMixture
@@ -106,9 +106,9 @@ def centered_mixture(target):
     Returns ``(centered, center)``: a
     :class:`isobounds.measures.GaussianMixture` of ``X - c`` for
     ``X ~ target``, with the same weights and standard deviations, and
-    ``c`` as a list of mpf. Each coordinate of ``c`` is the midpoint of the
-    extreme means at the working precision, and the differences ``m - c``
-    are computed exactly. The float64 stages of the searches then see
+    ``c`` as a list of mpf. Each coordinate of ``c`` is the exact midpoint
+    of the extreme means, and the differences ``m - c`` are computed
+    exactly. The float64 stages of the searches then see
     means at the scale of their spread: modes at ``1e12 +- 5`` would
     otherwise lose about 12 of the 16 float64 digits to the offset, and
     modes at ``1e40 +- 5`` would collapse to one point. The target is
@@ -116,15 +116,20 @@ def centered_mixture(target):
     """
     weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
     rows = _rows(target.means, len(weights))
-    center = [(min(column) + max(column)) / 2 for column in zip(*rows)]
+    # The exact midpoint: rounded to the working precision, it could lie farther from the
+    # means than their spread (1e40 at 25 digits is off by up to 1e15).
+    center = [mpmath.ldexp(mpmath.fadd(min(column), max(column), exact=True), -1) for column in zip(*rows)]
     if all(c == 0 for c in center):
         return target, center
 
     shifted = [[mpmath.fsub(m, c, exact=True) for m, c in zip(row, center)] for row in rows]
-    if len(center) == 1:
-        shifted = [row[0] for row in shifted]
-    with precision(mpmath.mp.dps):
-        return GaussianMixture(weights, shifted, list(np.ravel(np.asarray(target.sigmas, dtype=object)))), center
+    sigmas = np.ravel(np.asarray(target.sigmas, dtype=object))
+    if sigmas.size == 1:
+        sigmas = np.repeat(sigmas, len(weights))
+    sigmas = [check_positive("target.sigmas", s) for s in sigmas]
+    # The target's parameters were accepted when it was built (or, for other objects, are
+    # taken as they are, like mixture_from_target does), so they are not checked again.
+    return GaussianMixture._from_parameters(weights, shifted, sigmas), center
 
 
 def shift_back(location, normal, center):

@@ -234,11 +234,13 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
         r_a, r_b = _polished_ray_radii(mixture, t, L, r_a, r_b, radius_range)
         norm = mpmath.sqrt(mpmath.fsum(d * d for d in direction))
         # The lists stay unrounded by evaluate, and the offset moves back exactly below.
-        return (r_a, r_b), [d / norm for d in direction], t, center
+        return (r_a, r_b), [d / norm for d in direction], t, center, centered
 
-    radii, normal, t, center = evaluate(compute, dps)
-    region = HalfSpace(tuple(normal), shift_back(t, normal, center))
-    return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
+    radii, normal, t, center, centered = evaluate(compute, dps)
+    # The bound does not change under translation, so it is evaluated on the centred target,
+    # where the sets' ends are not rounded at the modes' offset.
+    value = _settled_value(HalfSpace(tuple(normal), t), radii, lip, centered, dps)
+    return OptimizedBound(value, radii, HalfSpace(tuple(normal), shift_back(t, normal, center)))
 
 
 # ---------------------------------------------------------------------------
@@ -1072,11 +1074,12 @@ def maximize_tv_over_intervals(lip, *, target, grid_points=41, radius_range=None
             _, r_a, r_b, a, b = max(results, key=lambda result: _rank(
                 result[0], Interval(result[3], result[4]), result[1:3], L, centered))
         r_a, r_b = _polished_interval_radii(mixture, a, b, L, r_a, r_b, radius_range)
-        return (r_a, r_b), a, b, center
+        return (r_a, r_b), a, b, center, centered
 
-    radii, a, b, center = evaluate(compute, dps)
-    region = Interval(shift_back(a, [1], center), shift_back(b, [1], center))
-    return OptimizedBound(_settled_value(region, radii, lip, target, dps), radii, region)
+    radii, a, b, center, centered = evaluate(compute, dps)
+    # Evaluated on the centred target, as in maximize_tv_over_half_spaces.
+    value = _settled_value(Interval(a, b), radii, lip, centered, dps)
+    return OptimizedBound(value, radii, Interval(shift_back(a, [1], center), shift_back(b, [1], center)))
 
 
 def _check_univariate(target):

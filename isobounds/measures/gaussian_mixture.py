@@ -171,6 +171,25 @@ class GaussianMixture(Measure):
         self.weights_array = np.array([float(w) for w in weights])
 
     @classmethod
+    def _from_parameters(cls, weights, means, sigmas):
+        """Build a mixture from mpf parameters taken as they are, without the checks of ``__init__``.
+
+        For parameters of a mixture that was already built or accepted,
+        such as a translated copy: checking its weights again would apply
+        the 1e-12 tolerance of mpf weights to weights that arrived as float32.
+        ``means`` is a sequence of k sequences of d mpf, ``sigmas`` k mpf.
+        """
+        mixture = cls.__new__(cls)
+        mixture._weights = tuple(weights)
+        mixture._means = tuple(tuple(row) for row in means)
+        mixture._sigmas = tuple(sigmas)
+        mixture._dim = len(mixture._means[0])
+        mixture.means_array = np.array([[float(c) for c in m] for m in mixture._means])
+        mixture.sigmas_array = np.array([float(s) for s in mixture._sigmas])
+        mixture.weights_array = np.array([float(w) for w in mixture._weights])
+        return mixture
+
+    @classmethod
     def two_gaussians(cls, m1, m2, sigma, weight=0.5):
         r"""Build :math:`w N(m_1, s^2 I) + (1 - w) N(m_2, s^2 I)`.
 

@@ -129,7 +129,8 @@ class HalfSpace(Set):
     def complement(self):
         """Return the opposite closed half-space ``{<u, x> >= offset}``, which shares the boundary."""
         with _construction_precision():
-            return HalfSpace(tuple(-c for c in self.normal), -self.offset)
+            # Exact negation, so the complement's normal is exactly -u and its offset exactly -offset.
+            return HalfSpace._from_unit(_negated(self.normal), offset=mpmath.fneg(self.offset, exact=True))
 
     def _interiors_overlap(self, other):
         if isinstance(other, Ball):
@@ -490,7 +491,7 @@ class SlabComplement(_BandComplement):
             raise ValueError(f"slab must be a Slab with lower < upper, got slab={slab!r}")
         with _construction_precision():
             below = HalfSpace._from_unit(slab.normal, offset=slab.lower)
-            above = HalfSpace._from_unit(tuple(-c for c in slab.normal), offset=-slab.upper)
+            above = HalfSpace._from_unit(_negated(slab.normal), offset=mpmath.fneg(slab.upper, exact=True))
         super().__init__(slab, [below, above])
 
     @property
@@ -563,20 +564,24 @@ def _open_interval_along(piece, u):
         return None
     if _same_direction(piece.normal, u):
         return low, high
-    if _same_direction([-c for c in piece.normal], u):
-        return -high, -low
+    if _same_direction(_negated(piece.normal), u):
+        return mpmath.fneg(high, exact=True), mpmath.fneg(low, exact=True)
     return None
 
 
-def _same_direction(u, v):
-    """Tell whether two stored unit normals agree to a few units of the working precision.
+def _negated(vector):
+    """Return ``-vector`` as a tuple of mpf, exactly (``-x`` would round to the working precision)."""
+    return tuple(mpmath.fneg(c, exact=True) for c in vector)
 
-    A normal normalised twice, such as the one of a complement, can differ
-    from the original in its last bits. Treating such normals as different
-    would make the two sides of one hyperplane cross.
+
+def _same_direction(u, v):
+    """Tell whether two stored unit normals are equal.
+
+    The comparison is exact: stored normals that differ in any bit are not
+    parallel, and the hyperplanes of two such sets cross. Complements keep
+    exactly negated normals, so a set and its complement stay disjoint.
     """
-    tolerance = mpmath.ldexp(1, 8 - mpmath.mp.prec)
-    return all(abs(a - b) <= tolerance for a, b in zip(u, v))
+    return tuple(u) == tuple(v)
 
 
 def _flat_interiors_overlap(first, second):

@@ -8,6 +8,7 @@ golden-section search, written here with mpmath's ``ncdf``, ``npdf`` and
 import warnings
 
 import mpmath
+import numpy as np
 import pytest
 
 import isobounds
@@ -251,3 +252,29 @@ def test_ot_constant_far_switches_of_unequal_sigmas(means, sigmas):
         switch, reference = _switch_reference(*parameters)
         assert abs(result.value / reference - 1) < mpmath.mpf("1e-28")
         assert abs(result.maximiser / switch - 1) < mpmath.mpf("1e-20")
+
+
+class _ParametersOnly:
+    """A target given only by weights, means and sigmas, as the docstring allows."""
+
+    def __init__(self, weights, means, sigmas):
+        self.weights, self.means, self.sigmas = weights, means, sigmas
+
+
+def test_parameters_only_target_off_centre():
+    # Equal unit components 2 apart: exp(1^2 / 2) at their midpoint 1, with a scalar sigma.
+    result = ot_lipschitz_constant(_ParametersOnly([0.5, 0.5], [0, 2], 1.0), dps=30)
+    with mpmath.workdps(60):
+        error = abs(result.value / mpmath.exp(mpmath.mpf(1) / 2) - 1)
+    assert error < mpmath.mpf("1e-28")
+    assert abs(result.maximiser - 1) < mpmath.mpf("1e-10")
+
+
+@pytest.mark.parametrize("weights", [np.array([0.1, 0.2, 0.7], dtype=np.float32), [0.3, 0.7000001, 0.0]])
+def test_parameters_only_weights_taken_as_given(weights):
+    # Weights off 1 by float32 rounding or by 1e-7 are used as given, as for centred means,
+    # where no translation takes place. The two placements must agree.
+    means = np.array([-3.0, 0.0, 4.0])
+    centred = ot_lipschitz_constant(_ParametersOnly(weights, means - 0.5, [1.0, 1.0, 1.0]), dps=20)
+    shifted = ot_lipschitz_constant(_ParametersOnly(weights, means + 1000.0, [1.0, 1.0, 1.0]), dps=20)
+    assert relative_error(shifted.value, centred.value) < mpmath.mpf("1e-18")

@@ -172,3 +172,17 @@ def test_set_search_modes_far_from_origin(search, offset):
 
     assert abs(result.value - bisecting) < mpmath.mpf("1e-18")
     assert abs(mpmath.fsub(location, center, exact=True)) < mpmath.mpf("1e-9")
+
+
+@pytest.mark.parametrize("dps", [15, 30])
+def test_set_search_value_translation_invariant(dps):
+    # Unequal weights and sigmas, at c = 0 and c = 1e40 (means built at 60 digits): the
+    # bound must not change. At c = 1e40 the value was 0.6 % low, or above the bound at
+    # c = 0 for other offsets, and the interval search at 15 digits returned a ray.
+    with isobounds.precision(60):
+        near = GaussianMixture([0.3, 0.7], [-2, 3], [1.0, 0.5])
+        far = GaussianMixture([0.3, 0.7], [mpmath.mpf("1e40") - 2, mpmath.mpf("1e40") + 3], [1.0, 0.5])
+    for function in (maximize_tv_over_half_spaces, maximize_tv_over_intervals):
+        reference = function(1.3, target=near, dps=dps)
+        result = function(1.3, target=far, dps=dps)
+        assert abs(result.value - reference.value) <= abs(reference.value) * mpmath.mpf(10) ** (2 - dps)

@@ -380,3 +380,18 @@ def test_set_union_accepts_touching_pieces():
     assert len(SetUnion([Ball([0.1, 0.2], 0.3), Ball([0.1, 0.8], 0.3)]).pieces) == 2
     assert len(SetUnion([Interval(0, 1), Interval(1, 3)]).pieces) == 2
 
+
+
+def test_set_union_near_parallel_half_spaces_overlap():
+    # Normals (1, 0) and (-1, 1e-14) are not parallel: the half-spaces share the wedge
+    # 1e-14 y < x < 0 below the origin, at any working precision.
+    first, second = HalfSpace((1, 0), 0), HalfSpace((-1, 1e-14), 0)
+    point = np.array([[-1e-3, -1e12]])
+    assert first.contains(point)[0] and second.contains(point)[0]
+    with pytest.raises(ValueError, match="pairwise disjoint"):
+        SetUnion([first, second])
+
+
+def test_set_union_accepts_half_space_and_complement():
+    half_space = HalfSpace((0.6, 0.8), 0.4)
+    assert len(SetUnion([half_space, half_space.complement()]).pieces) == 2
