@@ -250,6 +250,14 @@ _EXACT_MAG_LIMIT = -100_000
 """Below ``2^-100000`` the exact ``1 - x`` would take over 100,000 bits, and rounding it loses nothing."""
 
 
+def exact_dot(u, v):
+    """Return the inner product of two sequences of mpf, computed exactly (with as many bits as it needs)."""
+    total = mpmath.mpf(0)
+    for a, b in zip(u, v):
+        total = mpmath.fadd(total, mpmath.fmul(a, b, exact=True), exact=True)
+    return total
+
+
 def exact_one_minus(value):
     """Return ``1 - value`` for an mpf, exact unless ``|value| < 2^-100000`` (then rounded, which loses nothing).
 

@@ -11,7 +11,7 @@ import mpmath
 import numpy as np
 import scipy.special as sc
 
-from .._precision import to_mpf
+from .._precision import exact_dot, to_mpf
 from .._validation import check_positive
 from ..gaussian import _gaussian_mass, _Phi, _phi
 from ..measures.gaussian_mixture import GaussianMixture
@@ -114,8 +114,7 @@ def centered_mixture(target):
     modes at ``1e40 +- 5`` would collapse to one point. The target is
     returned unchanged, with ``c = 0``, when its means are already centred.
     """
-    weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
-    rows = _rows(target.means, len(weights))
+    weights, rows, sigmas = _parameters(target)
     # The exact midpoint: rounded to the working precision, it could lie farther from the
     # means than their spread (1e40 at 25 digits is off by up to 1e15).
     center = [mpmath.ldexp(mpmath.fadd(min(column), max(column), exact=True), -1) for column in zip(*rows)]
@@ -123,12 +122,8 @@ def centered_mixture(target):
         return target, center
 
     shifted = [[mpmath.fsub(m, c, exact=True) for m, c in zip(row, center)] for row in rows]
-    sigmas = np.ravel(np.asarray(target.sigmas, dtype=object))
-    if sigmas.size == 1:
-        sigmas = np.repeat(sigmas, len(weights))
-    sigmas = [check_positive("target.sigmas", s) for s in sigmas]
-    # The target's parameters were accepted when it was built (or, for other objects, are
-    # taken as they are, like mixture_from_target does), so they are not checked again.
+    # The copy takes the target's parameters as mixture_from_target does, without the checks of
+    # GaussianMixture, which could reject float32 weights that the target itself accepted.
     return GaussianMixture._from_parameters(weights, shifted, sigmas), center
 
 
@@ -139,10 +134,21 @@ def shift_back(location, normal, center):
     ``dps`` digits keeps its place between modes whose offset from the
     origin exceeds ``10**dps`` times their spread.
     """
-    total = location
-    for n, c in zip(normal, center):
-        total = mpmath.fadd(total, mpmath.fmul(n, c, exact=True), exact=True)
-    return total
+    return mpmath.fadd(location, exact_dot(normal, center), exact=True)
+
+
+def _parameters(target):
+    """Return the target's weights, rows of means and one standard deviation per component, as mpf.
+
+    The target validated its weights when it was built, so they are taken
+    as they are.
+    """
+    weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
+    rows = _rows(target.means, len(weights))
+    sigmas = np.ravel(np.asarray(target.sigmas, dtype=object))
+    if sigmas.size == 1:
+        sigmas = np.repeat(sigmas, len(weights))
+    return weights, rows, [check_positive("target.sigmas", s) for s in sigmas]
 
 
 def _rows(means, count):
@@ -158,14 +164,7 @@ def mixture_from_target(target, direction=None, direction_name="direction"):
     ``direction`` is required when the mixture lives in more than one
     dimension; it is normalised to a unit vector.
     """
-    # The target validated its weights when it was built; they are taken as they are.
-    weights = [to_mpf(w, "target.weights") for w in np.ravel(np.asarray(target.weights, dtype=object))]
-    count = len(weights)
-    rows = _rows(target.means, count)
-    sigmas = np.ravel(np.asarray(target.sigmas, dtype=object))
-    if sigmas.size == 1:
-        sigmas = np.repeat(sigmas, count)
-    sigmas = [check_positive("target.sigmas", s) for s in sigmas]
+    weights, rows, sigmas = _parameters(target)
     dim = len(rows[0])
 
     if direction is None:

@@ -61,7 +61,7 @@ def _check_weight(weight):
     try:
         lam = check_probability("weight", weight)
     except ValueError as error:
-        # Corollary 2 needs both components, so the range is open; NaN and strings keep their message.
+        # Corollary 2 needs both components, so the range is open. NaN and strings keep their message.
         raise ValueError(str(error).replace("a probability in [0, 1]", "in the open interval (0, 1)")) from None
     if lam == 0 or lam == 1:
         raise ValueError(f"weight must lie in the open interval (0, 1), got weight={lam}")
@@ -518,9 +518,9 @@ def _mixture_ot_search(mixture, exponent_digits):
         y = _refine_maximum(mixture, left, right)
         candidates.append((_ratio(mixture, y), y, max(mixture.sigmas)))
 
-    # A mixture symmetric about a midpoint of two means peaks there exactly, where
-    # the peak can be too flat for the grid and the refinement to place (two equal
-    # components 2e-4 s apart are flat to about 1e-20 over 0.1 s).
+    # A mixture symmetric about a midpoint of two means peaks there exactly. The
+    # peak can be too flat for the grid and the refinement to place: two equal
+    # components 2e-4 s apart are flat to about 1e-20 over 0.1 s.
     ordered = sorted(set(mixture.means))
     for a, b in zip(ordered[:-1], ordered[1:]):
         y = (a + b) / 2

@@ -992,10 +992,11 @@ def _kl_lumps(segments, target, lo, hi, rows, rtol):
     :math:`p_\rho` is computed from ``z`` itself, the other terms and
     :math:`p_\nu` from the float64 ``y``.
 
-    The error adds the quadrature error, 16 float64 epsilons of the
-    integral of the absolute integrand, and the lump's latent mass times
-    the change of :math:`\log p_\nu` between the lump's ends, which
-    estimates what evaluating the target at float64 ``y`` can miss.
+    The error adds three parts: the quadrature error, 16 float64 epsilons
+    of the integral of the absolute integrand, and the lump's latent mass
+    times the change of :math:`\log p_\nu` between the lump's ends. The
+    last part estimates what evaluating the target at float64 ``y`` can
+    miss.
 
     NOTE: where two or more pieces of slope near 0 cover one lump, each
     other term is evaluated at the float64 ``y``, which is off by many of

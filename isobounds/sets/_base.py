@@ -270,9 +270,10 @@ class SetUnion(Set):
     ``SetUnion`` as the sum of the masses of its pieces. So there the pieces
     must be pairwise disjoint, up to a boundary of Lebesgue measure zero for
     measures with a density, and two balls, half-spaces or slabs (in any
-    pairing) whose interiors meet raise ValueError. In one dimension every measure merges the pieces into
-    disjoint intervals first, and an ``EmpiricalMeasure`` counts the points
-    in the union in any dimension, so overlaps are harmless there. Shells
+    pairing) whose interiors meet raise ValueError. In one dimension every
+    measure merges the pieces into disjoint intervals first, and an
+    ``EmpiricalMeasure`` counts the points in the union in any dimension,
+    so overlaps are harmless there. Shells
     and complements of slabs and annuli are returned in this form.
 
     NOTE: in more than one dimension, pairs involving other pieces

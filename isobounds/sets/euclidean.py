@@ -18,7 +18,7 @@ exact endpoints.
 import mpmath
 import numpy as np
 
-from .._precision import workprec
+from .._precision import exact_dot, workprec
 from .._validation import check_finite, check_nonnegative
 from ._base import (
     EmptySet,
@@ -215,10 +215,8 @@ class Slab(Set):
             return WholeSpace(self.dim)
         return SlabComplement(self)
 
-    def _interiors_overlap(self, other):
-        if isinstance(other, Ball):
-            return _ball_meets_flat(other, self)
-        return _flat_interiors_overlap(self, other)
+    # The same pairs as for a half-space, decided by the same functions.
+    _interiors_overlap = HalfSpace._interiors_overlap
 
     def _key(self):
         return (self.normal, self.lower, self.upper)
@@ -282,10 +280,8 @@ class Ball(Set):
         if self.radius == 0 or other.radius == 0:
             return False
         # Exact arithmetic, so that balls that only touch are never taken to overlap.
-        squared_distance = mpmath.mpf(0)
-        for u, v in zip(self.center, other.center):
-            difference = mpmath.fsub(u, v, exact=True)
-            squared_distance = mpmath.fadd(squared_distance, mpmath.fmul(difference, difference, exact=True), exact=True)
+        difference = [mpmath.fsub(u, v, exact=True) for u, v in zip(self.center, other.center)]
+        squared_distance = exact_dot(difference, difference)
         reach = mpmath.fadd(self.radius, other.radius, exact=True)
         return squared_distance < mpmath.fmul(reach, reach, exact=True)
 
@@ -542,14 +538,6 @@ class AnnulusComplement(_BandComplement):
         return Annulus(self._band.center, low, high)
 
 
-def _exact_dot(u, v):
-    """Return ``<u, v>`` of two mpf vectors, computed exactly."""
-    total = mpmath.mpf(0)
-    for a, b in zip(u, v):
-        total = mpmath.fadd(total, mpmath.fmul(a, b, exact=True), exact=True)
-    return total
-
-
 def _open_interval_along(piece, u):
     """Return the interior of a half-space or slab with normal ``+-u`` as an open interval of ``<u, x>``, else None.
 
@@ -611,17 +599,18 @@ def _ball_meets_flat(ball, piece):
     compares squares, so a ball that only touches the boundary never counts.
     """
     interval = _open_interval_along(piece, piece.normal)
-    if interval is None or not isinstance(ball, Ball) or ball.radius == 0:
-        return None if interval is None or not isinstance(ball, Ball) else False
+    if interval is None or not isinstance(ball, Ball):
+        return None
     low, high = interval
-    if low >= high:
+    if ball.radius == 0 or low >= high:
         return False
-    position = _exact_dot(piece.normal, ball.center)
-    reach_squared = mpmath.fmul(mpmath.fmul(ball.radius, ball.radius, exact=True), _exact_dot(piece.normal, piece.normal), exact=True)
+
+    position = exact_dot(piece.normal, ball.center)
+    reach_squared = mpmath.fmul(mpmath.fmul(ball.radius, ball.radius, exact=True), exact_dot(piece.normal, piece.normal), exact=True)
 
     def within_reach(gap):
-        # True when the open ball extends past a boundary at signed distance ``gap`` (in units of <u, x>).
-        return gap < 0 or mpmath.fmul(gap, gap, exact=True) < reach_squared
+        # True when the open ball extends past a boundary at distance ``gap >= 0`` (in units of <u, x>).
+        return mpmath.fmul(gap, gap, exact=True) < reach_squared
 
     above_low = low == mpmath.ninf or position > low or within_reach(mpmath.fsub(low, position, exact=True))
     below_high = high == mpmath.inf or position < high or within_reach(mpmath.fsub(position, high, exact=True))

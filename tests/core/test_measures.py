@@ -295,8 +295,9 @@ def test_ball_3d_scaled_sigma_and_offset_center():
 
 def test_ball_when_gammainc_fails_near_transition(monkeypatch):
     # mpmath.gammainc raises NoConvergence for large shapes (from about 4e5 near y, mpmath 1.3.0),
-    # too slow to reach in a test; simulate it for every shape above 100, where the series must
-    # then move its starting index or switch to the other tail. Reference: the 3D closed form.
+    # which are too slow to reach in a test. The test simulates it for every shape above 100, so
+    # the series must move its starting index or switch to the other tail. Reference: the 3D
+    # closed form.
     original = mpmath.gammainc
     failures = []
 

@@ -387,7 +387,8 @@ def test_set_union_near_parallel_half_spaces_overlap():
     # 1e-14 y < x < 0 below the origin, at any working precision.
     first, second = HalfSpace((1, 0), 0), HalfSpace((-1, 1e-14), 0)
     point = np.array([[-1e-3, -1e12]])
-    assert first.contains(point)[0] and second.contains(point)[0]
+    assert first.contains(point)[0]
+    assert second.contains(point)[0]
     with pytest.raises(ValueError, match="pairwise disjoint"):
         SetUnion([first, second])
 
