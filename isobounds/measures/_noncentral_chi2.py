@@ -27,9 +27,10 @@ sum is done over one window of indices around the largest term:
 
 1. a float64 estimate of the log-terms (Poisson and gamma laws to leading
    order of Temme's uniform expansion) on a grid picks the first index;
-2. there, one ``mpmath.gammainc`` call gives ``Q(a + lo, y)`` or
-   ``W_lo = Q(lo + 1, mu)`` (upper incomplete gamma functions: in mpmath
-   1.3.0 the lower one fails for large shapes near its argument);
+2. there, one regularized upper incomplete gamma function gives
+   ``Q(a + lo, y)`` or ``W_lo = Q(lo + 1, mu)``: for shapes from 16 a
+   series of positive terms with a rigorous remainder bound
+   (:func:`_gamma_series`), below that ``mpmath.gammainc``;
 3. the terms then follow from recurrences run upwards, where they only add
    positive numbers, in block floating point on Python integers (one
    mantissa exponent for the running quantities, renormalized as they
@@ -44,16 +45,19 @@ sum is done over one window of indices around the largest term:
 The integer arithmetic keeps ``prec + 2 log2(max(lambda, x)) + 50`` bits,
 which leaves the rounding error of the additions (at most one unit of that
 precision per term) far below one unit in the last place. The window holds
-about ``c sqrt(lambda)`` terms with c of order ``sqrt(prec)``. In R^3 a ball
-10^4 standard deviations away takes about 0.2 s at 60 digits and 1 s at
-200 digits (measured on a 2-core CPU).
+about ``c sqrt(lambda)`` terms with c of order ``sqrt(prec)``, and so do
+the gamma series of step 2. In R^3 the complement of the ball of radius
+2 10^4 centred 10^4 standard deviations away takes about 0.3 s at 40
+digits (measured on a 2-core CPU).
 
-NOTE: mpmath 1.3.0 fails on ``Q(s, y)`` for non-integer shapes above about
-1e7 (odd dimensions, balls 3000 standard deviations away and more). The
-upper tail is then ``1 - cdf`` where the cdf is at most 1/2 (no
-cancellation), and otherwise starts from ``Q(a + lo, y) = 0`` with a
-rigorous bound on what that drops. That path is slower (about 3 s at 200
-digits for 10^4 standard deviations).
+mpmath 1.3.0's ``gammainc`` is not used for large shapes: it raises
+``NoConvergence`` for non-integer shapes above about 1e7 and took more than
+30 s for ``Q(8000001, 4.75e6)``. Before the gamma series replaced it, the
+example above took 100 s, and ``df = 3``, ``lambda = 9.5e6``,
+``x = 1.6e7`` did not finish in a minute. Should a call still raise
+``NoConvergence``, the upper tail is ``1 - cdf`` where the cdf is at most
+1/2 (no cancellation), and otherwise starts from ``Q(a + lo, y) = 0`` with
+a rigorous bound on what that drops.
 """
 
 import math
@@ -100,6 +104,91 @@ def _first_index(kind, a, y, mu, cut):
     return int(low)
 
 
+# From this shape up, Q(s, x) is summed by :func:`_gamma_series` instead of mpmath's gammainc.
+_SERIES_SHAPE = 16
+
+
+def _common_integers(*values):
+    """Return integers ``N_i`` and ``D = 2^F`` with ``values[i] = N_i / D`` exactly (mpf inputs)."""
+    parts = [mpmath.mpf(v).man_exp for v in values]
+    shift = min(min(exponent for _, exponent in parts), 0)
+    return [int(man) << (exponent - shift) for man, exponent in parts], 1 << -shift
+
+
+def _gamma_series(kind, s, x):
+    r"""Sum of the series of ``P(s, x)`` (kind ``"lower"``, ``x <= s``) or ``Q(s, x)`` (``"upper"``, ``x > s``).
+
+    Returns the sum without its prefactor, or None when the upper series
+    reaches index ``s - 1`` (where its terms change sign) before it has
+    converged. At the current precision ``prec``, with remainders bounded
+    rigorously:
+
+    - ``"lower"``: :math:`P(s, x) = \frac{x^s e^{-x}}{\Gamma(s + 1)} \sum_{k \ge 0} t_k`,
+      :math:`t_k = \frac{x^k}{(s + 1) \cdots (s + k)}`. The ratios
+      ``r_k = x / (s + k)`` fall, so the rest after ``t_k`` is at most
+      ``t_k r / (1 - r)`` with ``r = r_{k+1}``.
+    - ``"upper"``: :math:`\Gamma(s, x) = x^{s-1} e^{-x} \sum_{k \ge 0} t_k`,
+      :math:`t_k = \frac{(s - 1) \cdots (s - k)}{x^k}`. The rest after
+      ``t_n`` is exactly :math:`(s-1) \cdots (s-n-1) \Gamma(s-n-1, x)`,
+      and :math:`\Gamma(u, x) \le x^{u-1} e^{-x} \max(1, x / (x - u + 1))`
+      for ``u - 1 < x`` (bound ``t^{u-1}`` by its tangent exponential at
+      ``x``), so the rest is at most ``t_{n+1} max(1, x / (x - s + n + 2))``.
+
+    Both run on integers scaled by ``2^(prec + 40)`` (one unit of rounding
+    a term, far below the ``2^-(prec + 10)`` truncation). For ``x`` near
+    ``s`` they take about ``sqrt(2 s prec)`` terms, 60,000 for ``s = 10^7``
+    at 60 digits.
+    """
+    target = mpmath.mp.prec + 10
+    (s_int, x_int), unit = _common_integers(s, x)
+    term = total = 1 << (mpmath.mp.prec + 40)
+    k = 0
+    if kind == "lower":
+        while True:
+            k += 1
+            term = term * x_int // (s_int + k * unit)
+            total += term
+            # Rest <= term * X / (S + (k + 1) D - X).
+            if (term * x_int) << target <= total * (s_int + (k + 1) * unit - x_int) or term == 0:
+                return mpmath.ldexp(total, -(mpmath.mp.prec + 40))
+    while True:
+        k += 1
+        if s_int - k * unit <= 0:
+            return None
+        term = term * (s_int - k * unit) // x_int
+        total += term
+        # Rest <= t_(k+1) max(1, x / (x - s + k + 2)), t_(k+1) = t_k (s - k - 1) / x < t_k.
+        gap = x_int - s_int + (k + 2) * unit
+        if term == 0 or (gap >= x_int and term << target <= total) or (term * x_int) << target <= total * gap:
+            return mpmath.ldexp(total, -(mpmath.mp.prec + 40))
+
+
+def _upper_gamma(s, x):
+    """Regularized upper incomplete gamma function ``Q(s, x)`` for ``s > 0``, ``x > 0``, at the current precision.
+
+    For ``s >= _SERIES_SHAPE``, the series of :func:`_gamma_series`: ``1 -
+    P(s, x)`` for ``x <= s``, where ``P(s, x) <= P(s, s) < 0.6`` so the
+    subtraction loses at most two bits, and the upper series for ``x > s``.
+    Otherwise (or should the upper series fail to converge) mpmath's
+    ``gammainc``. In mpmath 1.3.0 that took more than 30 s for
+    ``Q(8000001, 4.75e6)`` and raises ``NoConvergence`` for non-integer
+    shapes from about 1e7, which :func:`_series` turned into windows of
+    tens of millions of terms (1e4 standard deviations in R^3 took 100 s).
+    """
+    if s >= _SERIES_SHAPE:
+        # The exponent of the prefactor is of order s log x: it loses about log2(s log x) bits.
+        with workprec(mpmath.mp.prec + 2 * int(mpmath.log(s + x, 2)) + 20):
+            if x <= s:
+                total = _gamma_series("lower", s, x)
+                value = 1 - total * mpmath.exp(s * mpmath.log(x) - x - mpmath.loggamma(s + 1))
+            else:
+                total = _gamma_series("upper", s, x)
+                value = None if total is None else total * mpmath.exp((s - 1) * mpmath.log(x) - x - mpmath.loggamma(s))
+        if value is not None:
+            return +value
+    return mpmath.gammainc(s, x, mpmath.inf, regularized=True)
+
+
 def _start_values(kind, lo, a, y, mu):
     """Terms ``T_lo`` and ``E_lo`` (see :func:`_window_sum`) as mpf, at the current precision.
 
@@ -111,11 +200,11 @@ def _start_values(kind, lo, a, y, mu):
         density = mpmath.exp((a + lo) * log_y - y - mpmath.loggamma(a + lo + 1))
         if kind == "sf0":
             return mpmath.mpf(0), weight * density
-        q = mpmath.gammainc(a + lo, y, mpmath.inf, regularized=True)
+        q = _upper_gamma(a + lo, y)
         return weight * q, weight * density
     density = mpmath.exp((a + lo) * log_y - y - mpmath.loggamma(a + lo + 1))
     next_weight = mpmath.exp(-mu + (lo + 1) * log_mu - mpmath.loggamma(lo + 2))
-    partial = mpmath.gammainc(lo + 1, mu, mpmath.inf, regularized=True)
+    partial = _upper_gamma(mpmath.mpf(lo + 1), mu)
     return density * partial, density * next_weight
 
 
@@ -270,8 +359,6 @@ def ncx2_cdf(df, nc, x):
         # Above the mean the distribution function is at least about 1/2, so
         # 1 - sf keeps its precision, and the series of the small side is fast.
         # Summing the cdf there took minutes (df = 2, lambda = 9.5e6, x = 1.6e7, 40 digits).
-        # NOTE: for odd df the shapes a + k are not integers, and mpmath's gammainc is then
-        # slow for shapes of millions: df = 3, lambda = 9.5e6, x = 1.6e7 did not finish in a minute.
         return 1 - ncx2_sf(df, nc, x)
     return +_series("cdf", a, y, mu)
 

@@ -56,6 +56,21 @@ def _ball_above_fraction(d, h):
     return _ball_below_fraction(d, -h)
 
 
+def _cap_fraction(d, height):
+    """Fraction of a ball of R^d beyond a hyperplane that cuts off a cap of height ``height`` (in units of R).
+
+    ``height`` lies in [0, 2]; a cap of height t is the part ``<u, x - c> >= (1 - t) R``.
+    """
+    if height <= 0:
+        return mpmath.mpf(0)
+    if height >= 2:
+        return mpmath.mpf(1)
+    beta = mpmath.mpf(d + 1) / 2
+    if height <= 1:
+        return mpmath.betainc(beta, beta, 0, height / 2, regularized=True)
+    return 1 - mpmath.betainc(beta, beta, 0, 1 - height / 2, regularized=True)
+
+
 def _lens_fraction(d, center, radius, other_center, other_radius):
     """Fraction of the ball (center, radius) inside the ball (other_center, other_radius)."""
     distance = _center_distance(center, other_center)
@@ -66,12 +81,21 @@ def _lens_fraction(d, center, radius, other_center, other_radius):
     if distance + other_radius <= radius:
         return (other_radius / radius) ** d
 
-    # The radical hyperplane lies at distance h from `center` towards `other_center`. The
-    # intersection is the cap of the first ball beyond it plus the cap of the second before it.
-    h = (distance**2 + radius**2 - other_radius**2) / (2 * distance)
-    first_cap = _ball_above_fraction(d, h / radius)
-    second_cap = _ball_above_fraction(d, (distance - h) / other_radius)
-    return first_cap + (other_radius / radius) ** d * second_cap
+    # The radical hyperplane cuts the intersection into the cap of the first ball beyond it
+    # and the cap of the second before it. With r, R the radii and D the distance, their
+    # heights are (r + R - D)(R + D - r) / (2 D) and (r + R - D)(r + D - R) / (2 D). Each
+    # factor is a difference of the inputs taken without cancellation, so a thin lens
+    # between two nearly tangent balls keeps its digits: computing the heights as
+    # r - (D^2 + r^2 - R^2) / (2 D) lost 10 of 40 digits for r + R - D = 1e-20.
+    def recomputed_distance():
+        return _center_distance(center, other_center)
+
+    overlap = stable_difference(lambda: (radius + other_radius, recomputed_distance()))
+    first_factor = stable_difference(lambda: (recomputed_distance(), radius - other_radius))
+    second_factor = stable_difference(lambda: (recomputed_distance(), other_radius - radius))
+    first_height = overlap * first_factor / (2 * distance * radius)
+    second_height = overlap * second_factor / (2 * distance * other_radius)
+    return _cap_fraction(d, first_height) + (other_radius / radius) ** d * _cap_fraction(d, second_height)
 
 
 class DisconnectedSupport(Measure):

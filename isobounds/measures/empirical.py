@@ -74,8 +74,10 @@ class EmpiricalMeasure(Measure):
         """Empirical distribution function (one dimension): mpf for a scalar, float64 for an array."""
         if self.dim != 1:
             raise ValueError(f"cdf is defined for one-dimensional samples, but these have dimension {self.dim}")
+        # NaN would count as above every sample (searchsorted puts it last), giving cdf(nan) = 1.
+        points = check_array("x", x, allow_inf=True)
         ordered = np.sort(self._samples)
-        counts = np.searchsorted(ordered, np.asarray(x, dtype=np.float64), side="right")
+        counts = np.searchsorted(ordered, points, side="right")
         if _is_scalar(x):
             return mpmath.mpf(int(counts)) / self.n_samples
         return counts / self.n_samples

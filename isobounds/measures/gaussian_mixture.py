@@ -324,11 +324,15 @@ class GaussianMixture(Measure):
         if _is_scalar(x) and self._dim == 1:
             return self._scalar(lambda t: mpmath.log(self._pdf_mp(t)), x, dps)
         points, shape = _as_points(x, self._dim)
-        squared = ((points[:, None, :] - self.means_array[None, :, :]) ** 2).sum(axis=-1)
-        s2 = self.sigmas_array**2
+        # Standardize before squaring: sigma**2 overflows for sigma = 1e200 and underflows to 0
+        # for sigma = 1e-200, which made every value NaN. A standardized square that overflows
+        # is +inf, so its component drops out, as its density (below 1e-300) does.
+        with np.errstate(over="ignore", invalid="ignore"):
+            standardized = (points[:, None, :] - self.means_array[None, :, :]) / self.sigmas_array[None, :, None]
+            squared = (standardized**2).sum(axis=-1)
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_array)
-        log_terms = log_weights - squared / (2 * s2) - 0.5 * self._dim * np.log(2 * math.pi * s2)
+        log_terms = log_weights - 0.5 * squared - self._dim * (np.log(self.sigmas_array) + 0.5 * math.log(2 * math.pi))
         return sc.logsumexp(log_terms, axis=1).reshape(shape)
 
     def cdf(self, x, *, dps=None):

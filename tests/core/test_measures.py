@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import isobounds
-from isobounds.measures import DisconnectedSupport, EmpiricalMeasure, GaussianMixture, UnivariateDistribution
+from isobounds.measures import DisconnectedSupport, EmpiricalMeasure, GaussianMixture, UnivariateDistribution, _noncentral_chi2
 from isobounds.sets import (
     Annulus,
     Ball,
@@ -294,20 +294,20 @@ def test_ball_3d_scaled_sigma_and_offset_center():
 
 
 def test_ball_when_gammainc_fails_near_transition(monkeypatch):
-    # mpmath.gammainc raises NoConvergence for large shapes (from about 4e5 near y, mpmath 1.3.0),
-    # which are too slow to reach in a test. The test simulates it for every shape above 100, so
-    # the series must move its starting index or switch to the other tail. Reference: the 3D
-    # closed form.
-    original = mpmath.gammainc
+    # The incomplete gamma function may fail for large shapes (mpmath.gammainc raises
+    # NoConvergence from about 4e5 near y in mpmath 1.3.0), which are too slow to reach in a
+    # test. The test simulates it for every shape above 100, so the series must move its
+    # starting index or switch to the other tail. Reference: the 3D closed form.
+    original = _noncentral_chi2._upper_gamma
     failures = []
 
-    def failing_gammainc(shape, lower, upper, **kwargs):
+    def failing_upper_gamma(shape, x):
         if shape > 100:
             failures.append(shape)
             raise mpmath.libmp.NoConvergence("simulated")
-        return original(shape, lower, upper, **kwargs)
+        return original(shape, x)
 
-    monkeypatch.setattr(mpmath, "gammainc", failing_gammainc)
+    monkeypatch.setattr(_noncentral_chi2, "_upper_gamma", failing_upper_gamma)
     nu = GaussianMixture([1], [[30, 0, 0]], 1)
 
     # Noncentrality 900, mean 903: radius 40 (x = 1600) puts the boundary above the mean, where the

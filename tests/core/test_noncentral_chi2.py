@@ -11,7 +11,7 @@ import mpmath
 import pytest
 import scipy.stats
 
-from isobounds.measures import GaussianMixture
+from isobounds.measures import GaussianMixture, _noncentral_chi2
 from isobounds.measures._noncentral_chi2 import ncx2_cdf, ncx2_sf
 from isobounds.sets import Annulus, Ball, BallComplement
 
@@ -137,19 +137,20 @@ def test_tiny_noncentrality_matches_central_law():
 
 
 def test_falls_back_when_gammainc_fails(monkeypatch):
-    # mpmath.gammainc may raise NoConvergence for large shapes. Simulate it for every shape
-    # above 200, so both series take their fallback paths. Each series sums the side of the
-    # mean (903 here) where the boundary lies, from a first index whose shape is about 245.
-    original = mpmath.gammainc
+    # The incomplete gamma function may raise NoConvergence for large shapes. Simulate it for
+    # every shape above 200, so both series take their fallback paths. Each series sums the
+    # side of the mean (903 here) where the boundary lies, from a first index whose shape is
+    # about 245.
+    original = _noncentral_chi2._upper_gamma
     failures = []
 
-    def failing_gammainc(shape, lower, upper, **kwargs):
+    def failing_upper_gamma(shape, x):
         if shape > 200:
             failures.append(shape)
             raise mpmath.libmp.NoConvergence("simulated")
-        return original(shape, lower, upper, **kwargs)
+        return original(shape, x)
 
-    monkeypatch.setattr(mpmath, "gammainc", failing_gammainc)
+    monkeypatch.setattr(_noncentral_chi2, "_upper_gamma", failing_upper_gamma)
     nu = GaussianMixture([1], [[30, 0, 0]], 1)
     for radius in ("30.1", "29.9"):
         failures.clear()
