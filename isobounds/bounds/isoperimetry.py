@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 
 from .. import vectorized
-from .._precision import workdps
+from .._precision import resolve_dps, workdps
 from .._validation import (
     check_array,
     check_nonnegative,
@@ -133,12 +133,20 @@ def _array_args(mass, r, lip):
     r = check_array("r", r)
     if (r < 0).any():
         raise ValueError(f"r must be a nonnegative finite number in [0, inf), got r={r[r < 0].flat[0]}")
-    lip = _positive_array(lip)
+    return _broadcast(("mass", mass), ("r", r), ("lip", _positive_array(lip)))
+
+
+def _broadcast(*named):
+    """Broadcast the ``(name, array)`` pairs against each other; ValueError naming them and their shapes if impossible."""
+    arrays = [array for _, array in named]
     try:
-        return np.broadcast_arrays(mass, r, lip)
+        return np.broadcast_arrays(*arrays)
     except ValueError:
+        names = [name for name, _ in named]
+        shapes = [str(array.shape) for array in arrays]
         raise ValueError(
-            f"mass, r and lip must broadcast to a common shape, got shapes {mass.shape}, {r.shape} and {lip.shape}"
+            f"{', '.join(names[:-1])} and {names[-1]} must broadcast to a common shape, "
+            f"got shapes {', '.join(shapes[:-1])} and {shapes[-1]}"
         ) from None
 
 
@@ -162,6 +170,7 @@ def surface_area_lower_bound(mass, lip, *, dps=None):
         Lipschitz constant :math:`L` of the generator.
     dps : int, optional
         Significant digits of the result (default: the working precision).
+        Checked but unused on the float64 array path.
 
     Returns
     -------
@@ -173,10 +182,11 @@ def surface_area_lower_bound(mass, lip, *, dps=None):
     Salmona et al., 2022, Theorem 1 (first inequality).
     """
     if _any_array(mass, lip):
+        resolve_dps(dps)
         reject_booleans("mass", mass)
-        reject_booleans("lip", lip)
         mass = check_probability_array("mass", mass)
-        return vectorized.isoperimetric_profile(mass) / _positive_array(lip)
+        mass, lip = _broadcast(("mass", mass), ("lip", _positive_array(lip)))
+        return vectorized.isoperimetric_profile(mass) / lip
 
     def compute():
         p = check_probability("mass", mass)
@@ -205,7 +215,8 @@ def extension_mass_lower_bound(mass, r, lip, *, dps=None):
     lip : positive finite real number, or array_like
         Lipschitz constant :math:`L` of the generator.
     dps : int, optional
-        Significant digits of the result.
+        Significant digits of the result. Checked but unused on the
+        float64 array path.
 
     Returns
     -------
@@ -219,6 +230,7 @@ def extension_mass_lower_bound(mass, r, lip, *, dps=None):
     Salmona et al., 2022, Theorem 1 (second inequality).
     """
     if _any_array(mass, r, lip):
+        resolve_dps(dps)
         return vectorized.extension_mass_lower_bound(*_array_args(mass, r, lip))
 
     def compute():
@@ -246,7 +258,8 @@ def shell_mass_lower_bound(mass, r, lip, *, dps=None):
     lip : positive finite real number, or array_like
         Lipschitz constant :math:`L` of the generator.
     dps : int, optional
-        Significant digits of the result.
+        Significant digits of the result. Checked but unused on the
+        float64 array path.
 
     Returns
     -------
@@ -259,6 +272,7 @@ def shell_mass_lower_bound(mass, r, lip, *, dps=None):
     Salmona et al., 2022, Theorem 1.
     """
     if _any_array(mass, r, lip):
+        resolve_dps(dps)
         return vectorized.shell_mass_lower_bound(*_array_args(mass, r, lip))
 
     def compute():

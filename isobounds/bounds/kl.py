@@ -29,13 +29,17 @@ from ._common import (
     settle,
 )
 from .isoperimetry import _shell_mass
-from .tv import _corollary6_terms
+from .tv import _corollary6_input_bits, _corollary6_target_shell, _corollary6_terms, _corollary6_value
 
 __all__ = ["kl_bin", "kl_lower_bound", "kl_lower_bound_two_gaussians"]
 
 # Each raise roughly doubles the digits while a - b is still unresolved, so
 # 12 raises reach about 4000 times the working digits.
 _MAX_PRECISION_RAISES = 12
+
+# |t| below which g(t) = (1 + t) log1p(t) - t is summed as a series (the closed form loses
+# log10(2 / |t|) digits, at most 1.3 at this limit).
+_EXCESS_SERIES_LIMIT = mpmath.mpf("0.1")
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +269,10 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=
     and :math:`d_{KL}(\rho \| \nu) \ge \mathrm{kl}(a \| b)` when
     :math:`a \ge b`, 0 otherwise. ``a`` equals
     :math:`\int_{-\Phi^{-1}(1-\lambda)}^{D/(4sL) - \Phi^{-1}(1-\lambda)} \varphi`
-    and is computed as that Gaussian mass, without cancellation.
+    and is computed as that Gaussian mass, without cancellation. For
+    :math:`\lambda = 1/2`, ``a - b`` is the expression of Corollary 6 and is
+    summed from the Gaussian tails, so the bound keeps its digits when
+    ``a`` and ``b`` both lie within ``1e-1000`` of 1/2 (far modes, ``s < 1/2``).
 
     Correction: as for Theorem 7, the published statement omits the
     condition :math:`a \ge b`, without which the proof's dual variable is
@@ -309,4 +316,66 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight, *, corrected=
         _, b = _corollary6_terms(D, s, L)
         return _corrected_kl_terms(a, b, corrected)
 
-    return evaluate(lambda: settle(bound), dps)
+    def compute():
+        if check_probability("model_weight", model_weight) * 2 == 1:
+            return _balanced_corollary8(m1, m2, sigma, lip, corrected)
+        # NOTE: for other weights a - b is the difference of two masses computed separately.
+        # settle() raises the precision to at most 16 times the working digits, so a difference
+        # below about 1e-590 (at the default 30 digits) gives 0, a valid but weaker bound.
+        return settle(bound)
+
+    return evaluate(compute, dps)
+
+
+def _balanced_corollary8(m1, m2, sigma, lip, corrected):
+    """Corollary 8 for a model weight of exactly 1/2, from the difference ``a - b`` in closed form.
+
+    With ``lambda = 1/2``, ``a - b`` is the expression of Corollary 6,
+    which :func:`isobounds.bounds.tv._corollary6_value` computes from the
+    Gaussian tails. When the modes are far apart and ``s < 1/2``, ``a`` and
+    ``b`` are both within ``1e-1000`` of 1/2, so subtracting them would
+    need thousands of digits.
+    """
+    d = _corollary6_value(m1, m2, sigma, lip)
+    if corrected and d < 0:
+        return mpmath.mpf(0)
+    # b is a Gaussian tail when the modes are far apart, as sensitive to the rounding of D and s as d.
+    extra = _corollary6_input_bits(separation(m1, m2), check_positive("sigma", sigma), check_positive("lip", lip))
+    with mpmath.extraprec(extra):
+        b = _corollary6_target_shell(separation(m1, m2), check_positive("sigma", sigma))
+    return _kl_bin_from_difference(b, d)
+
+
+def _kl_bin_from_difference(b, d):
+    """Return ``kl_bin(b + d || b)`` from ``b`` and the difference ``d``, without cancellation.
+
+    ``kl_bin(b + d || b) = b g(d / b) + (1 - b) g(-d / (1 - b))`` with
+    ``g(t) = (1 + t) log(1 + t) - t >= 0``: the terms linear in ``d`` of the
+    two halves cancel exactly, so both terms are nonnegative and each keeps
+    the relative precision of ``d``.
+    """
+    if d == 0:
+        return mpmath.mpf(0)
+    b_c = exact_one_minus(b)
+    if (b == 0 and d > 0) or (b_c == 0 and d < 0):
+        return mpmath.inf
+    first = b * _excess(d / b) if b != 0 else mpmath.mpf(0)
+    second = b_c * _excess(-d / b_c) if b_c != 0 else mpmath.mpf(0)
+    return first + second
+
+
+def _excess(t):
+    """Return ``g(t) = (1 + t) log1p(t) - t`` for ``t >= -1``, by its Taylor series for small ``|t|``."""
+    if t == -1:
+        return mpmath.mpf(1)
+    if abs(t) >= _EXCESS_SERIES_LIMIT:
+        return (1 + t) * mpmath.log1p(t) - t
+    # g(t) = sum_{k >= 2} (-1)^k t^k / (k (k - 1)); the terms fall by at least a factor 10.
+    total, power, k = mpmath.mpf(0), -t, 1
+    while True:
+        k += 1
+        power *= -t
+        term = power / (k * (k - 1))
+        total += term
+        if abs(term) <= mpmath.eps * abs(total):
+            return total

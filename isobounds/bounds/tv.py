@@ -648,19 +648,24 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):
 
     clip = check_flag("clip", clip)
 
-    def parse():
-        return separation(m1, m2), check_positive("sigma", sigma), check_positive("lip", lip)
-
     def compute():
-        D, s, L = parse()
-        extra = _corollary6_input_bits(D, s, L)
-        if extra:
-            # Decimal strings are parsed again with the extra bits, so that their rounding does not
-            # dominate the Gaussian tails either.
-            with mpmath.extraprec(extra):
-                value = _corollary6_raw(*parse())
-        else:
-            value = _corollary6_raw(D, s, L)
+        value = _corollary6_value(m1, m2, sigma, lip)
         return max(value, mpmath.mpf(0)) if clip else value
 
     return evaluate(compute, dps)
+
+
+def _corollary6_value(m1, m2, sigma, lip):
+    """Check the arguments of Corollary 6 and return its raw expression at the current precision."""
+
+    def parse():
+        return separation(m1, m2), check_positive("sigma", sigma), check_positive("lip", lip)
+
+    D, s, L = parse()
+    extra = _corollary6_input_bits(D, s, L)
+    if not extra:
+        return _corollary6_raw(D, s, L)
+    # Decimal strings are parsed again with the extra bits, so that their rounding does not
+    # dominate the Gaussian tails either.
+    with mpmath.extraprec(extra):
+        return _corollary6_raw(*parse())
