@@ -185,7 +185,11 @@ def check_weights(name, weights, atol=None):
 
 def check_array(name, x, allow_inf=False):
     """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed)."""
-    raw = np.asarray(x)
+    try:
+        raw = np.asarray(x)
+    except ValueError:
+        # Ragged nesting: numpy cannot build an array of one shape from it.
+        raise ValueError(f"{name} must be a rectangular array of real numbers, got ragged {name}={x!r}") from None
     if raw.dtype == np.bool_ or (raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.flat)):
         raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
     try:

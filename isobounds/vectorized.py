@@ -20,7 +20,8 @@ make that ratio wrong by a factor of 2.
 Conditioning also costs digits in the tails. The quantile ``x = ndtri(p)``
 carries a relative error of one rounding, which ``Phi`` amplifies by
 ``x^2``: ``extension_mass_lower_bound`` at ``p = 1e-300`` is good to about
-2e-13. The difference ``Phi(x + c) - p`` amplifies it by a further
+2e-13, and a comparison with mpmath at random ``p`` down to 1e-300 found
+at most 5e-13. The difference ``Phi(x + c) - p`` amplifies it by a further
 ``1 / (c |x|)``: ``shell_mass_lower_bound`` at ``p = 1e-100``, ``c = 1e-4``
 is good to about 2e-11. Use the scalar (mpmath) functions when those digits
 matter.
@@ -135,7 +136,8 @@ def gaussian_mass(a, b):
     two doubles, so it keeps its relative accuracy out to ``|x| ~ 38``. A
     short interval on one side of 0 (``(b - a) (|a| + b - a) < 0.5``) takes
     the Taylor series of its mass at ``a``, so a width far below the
-    spacing of doubles near ``a`` keeps its digits.
+    spacing of doubles near ``a`` keeps its digits. As in the scalar
+    :func:`isobounds.gaussian_mass`, the mass is negative where ``a > b``.
     """
     a = check_array("a", a, allow_inf=True)
     b = check_array("b", b, allow_inf=True)
@@ -281,11 +283,11 @@ def extension_mass_lower_bound(p, r, lip):
         When an argument is out of range or the shapes do not broadcast.
     """
     p, r, lip = _check_theorem1_args(p, r, lip)
-    # r / lip may overflow to inf, which gives the right bound Phi(inf) = 1.
-    with np.errstate(invalid="ignore", over="ignore"):
-        shift = r / lip + sc.ndtri(p)
-    shift = np.where(p == 0, -np.inf, np.where(p == 1, np.inf, shift))
-    return np.asarray(_ndtr_keeping_subnormals(shift))[()]
+
+    # alpha = p + beta with the shell bound beta >= 0: exactly p at r = 0, never below p, and
+    # for a short shift accurate to the digits of beta, not those of Phi(ndtri(p) + r / lip).
+    alpha = p + shell_mass_lower_bound(p, r, lip)
+    return np.minimum(alpha, 1.0)[()]
 
 
 def shell_mass_lower_bound(p, r, lip):

@@ -33,3 +33,12 @@ def test_nan_message_states_range(call, message, nan):
 def test_zero_denominator_string_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"{name} must be a decimal number, got the string {name}='1/0', a fraction with denominator 0"):
         call("1/0")
+
+
+def test_ragged_array_names_the_argument():
+    from isobounds import shell_mass_lower_bound, vectorized
+
+    with pytest.raises(ValueError, match=r"mass must be a rectangular array .* ragged mass=\[\[0.5\], \[0.1, 0.2\]\]"):
+        shell_mass_lower_bound([[0.5], [0.1, 0.2]], 1, 1)
+    with pytest.raises(ValueError, match=r"a must be a rectangular array"):
+        vectorized.gaussian_mass([[0.0], [1.0, 2.0]], 3.0)

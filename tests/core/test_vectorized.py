@@ -69,3 +69,13 @@ def test_isoperimetric_profile_near_one():
 def test_theorem1_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         vectorized.shell_mass_lower_bound(**kwargs)
+
+
+def test_extension_mass_is_p_at_radius_zero_and_never_below_p():
+    # rho(A_0) = rho(A): at r = 0 the bound must return p itself, and for r > 0 it must not fall
+    # below p. Phi(ndtri(p)) rounded to 9.999999999998976e-301 at p = 1e-300, and in the
+    # other direction it could have claimed more mass than the set has.
+    p = np.concatenate([10.0 ** -np.arange(0, 308, 7), 1 - 10.0 ** -np.arange(1, 17), [0.5, 0.3, 5e-324]])
+    assert np.array_equal(vectorized.extension_mass_lower_bound(p, 0.0, 1.0), p)
+    for c in (1e-300, 1e-12, 1e-3):
+        assert np.all(vectorized.extension_mass_lower_bound(p, c, 1.0) >= p)
