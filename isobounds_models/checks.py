@@ -34,13 +34,18 @@ A check passes when ``measured + tolerance >= bound``. For push-forward
 models the distances are exact and the tolerance is the quadrature error
 estimate, so a PASS verifies the bound for that model. For score models the
 distances are estimates from samples and the tolerance is three bootstrap
-standard errors. A FAIL there means that the estimate lies more than three
-standard errors below the bound, which is evidence of a bug. A PASS only
-means that the estimate is consistent with the bound, because sampling
-noise biases the estimates upward (see
-:func:`isobounds_models.measure.sample_distances`). Their Lipschitz constant
-is a lower estimate (the maximum over sampled trajectories), so each bound
-is computed from a constant that may be too small, which only raises it.
+standard errors. Neither outcome proves anything. A PASS only means that
+the estimate is consistent with the bound, because sampling noise biases
+the estimates upward (see :func:`isobounds_models.measure.sample_distances`).
+A FAIL means that the estimate lies more than three standard errors below
+the bound, and it is not proof of a bug either, for two reasons. The
+estimates are distances between kernel-smoothed laws, which lie below the
+true distances that the theorems bound. And the Lipschitz constant is a
+lower estimate (the maximum over sampled trajectories), so each bound is
+computed from a constant that may be too small, which only raises it: a
+perfect sampler of the target whose constant is underestimated fails.
+Look first at the Lipschitz estimate of a failed score-model row, then at
+the code.
 
 A bound of 0 holds for every model, so its check passes whatever was
 measured; :attr:`CheckRow.vacuous` marks such rows.

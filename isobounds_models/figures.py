@@ -122,9 +122,18 @@ def figure_samples(samples, stem):
             low = min(-m - 5, float(np.quantile(drawn, 0.001)))
             high = max(m + 5, float(np.quantile(drawn, 0.999)))
             x = np.linspace(low, high, 600)
-            axis.hist(drawn, bins=120, range=(low, high), density=True, color=_COLORS[model], alpha=0.7)
-            axis.plot(x, np.exp(mixture_log_pdf(x, m)), color="black", lw=1)
+            axis.hist(drawn, bins=120, range=(low, high), density=True, color=_COLORS[model], alpha=0.7,
+                      label="model samples")
+            axis.plot(x, np.exp(mixture_log_pdf(x, m)), color="black", lw=1, label="target density")
             axis.set_title(f"{MODEL_LABELS[model]}, m = {m:g}", fontsize=9)
+    # Labels on the outer panels only: the columns share m, and the rows share the y axis.
+    for axis in axes[-1]:
+        axis.set_xlabel("x", fontsize=8)
+    for row in axes:
+        row[0].set_ylabel("density", fontsize=8)
+    drawn_axes = [axis for row in axes for axis in row if axis.axison]
+    if drawn_axes:
+        drawn_axes[0].legend(fontsize=6, loc="upper left")
     figure.tight_layout()
     return save_figure(figure, stem)
 
@@ -215,8 +224,13 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
         _errorbar(axes[2], values, stats["mass_between"], color, label)
     if key == "penalty_lip":
         values = sorted({r[key] for r in rows})
-        axes[0].plot(values, values, color="black", lw=1, label="target L")
+        # Markers too, so that the reference stays visible when the sweep has a single value.
+        axes[0].plot(values, values, color="black", lw=1, marker="_", markersize=12, label="target L")
     ms = sorted({r["m"] for r in rows})
+    for m in ms:
+        # The target's own mass between its modes, the reference of the mass panel.
+        axes[2].axhline(float(mixture_mass(-m / 2, m / 2, m)), color="black", lw=1, linestyle=":",
+                        label=f"target (m = {m:g})")
     at_m = f", m = {', '.join(f'{m:g}' for m in ms)}" if ms else ""
     for axis, title in zip(axes, ["Lipschitz constant", "total variation", "mass of [-m/2, m/2]"]):
         axis.set_xlabel(xlabel)
