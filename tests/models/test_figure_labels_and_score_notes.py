@@ -1,4 +1,4 @@
-"""Review of the report wording on failed score-model checks and of the figures' labels (session 10)."""
+"""Report wording on failed score-model checks, and the labels and reference lines of the figures."""
 
 import math
 
