@@ -1,4 +1,4 @@
-"""Review of the TV, KL and Theorem 1 bounds: balanced Corollary 8 far out, array checks, monotonicity in lip."""
+"""The TV, KL and Theorem 1 bounds: balanced Corollary 8 far out, array checks, monotonicity in lip."""
 
 import mpmath
 import pytest
