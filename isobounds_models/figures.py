@@ -302,9 +302,17 @@ def _errorbar(axis, xs, groups, color, label, linestyle="-"):
 
     A measured curve (solid) has round markers and a bound or reference
     (dashed or dotted) has crosses, so the two differ where a single ``m``
-    draws no line.
+    draws no line. A run with an infinite value (the KL divergence of a
+    generator with a flat piece, whose law has an atom) is left out of the
+    mean and marked by a triangle at the top of the panel, labelled
+    "infinite", so that it does not vanish from the figure.
     """
     finite = [[v for v in group if v is not None and np.isfinite(v)] for group in groups]
+    infinite = [xs[i] for i, group in enumerate(groups) if any(v is not None and v == np.inf for v in group)]
+    if infinite:
+        # x in data coordinates, y in axes coordinates: the top of the panel on any scale.
+        axis.plot(infinite, [0.97] * len(infinite), linestyle="none", marker="^", color=color,
+                  transform=axis.get_xaxis_transform(), label=f"{label}: infinite")
     keep = [i for i, group in enumerate(finite) if group]
     if not keep:
         return

@@ -81,3 +81,24 @@ def test_penalty_sweep_reference_lines(monkeypatch):
     expected = 0.5 * (stats.norm.cdf(m / 2 + m) - stats.norm.cdf(-m / 2 + m)) \
         + 0.5 * (stats.norm.cdf(m / 2 - m) - stats.norm.cdf(-m / 2 - m))
     assert np.allclose(target.get_ydata(), expected, rtol=1e-12)
+
+
+def test_infinite_kl_is_marked_not_dropped(monkeypatch):
+    # A generator with a flat piece has an atom, so its KL divergence to the target is infinite.
+    # Such a run must stay visible in the KL panel instead of being dropped with the NaNs.
+    captured = _capture(monkeypatch)
+    rows = []
+    for m, kl in ((2.0, 0.4), (4.0, math.inf)):
+        rows.append({"model": "gan", "m": m, "seed": 0, "lipschitz": 3.0, "tv": 0.2, "tv_bound": 0.1,
+                     "kl": kl, "kl_bound": 0.05, "mass_between": 0.1, "mass_between_bound": 0.05})
+    figures.figure_univariate(rows, "unused")
+    (figure,) = captured
+    kl_axis = figure.axes[2]
+    (marker,) = [line for line in kl_axis.get_lines() if line.get_label().endswith("infinite")]
+    assert marker.get_marker() == "^"
+    assert list(marker.get_xdata()) == [4.0]
+    # The finite run keeps its own point on the measured curve.
+    (measured,) = [container for container in kl_axis.containers if container.get_label() == "GAN"]
+    data_line = measured.lines[0]
+    assert list(data_line.get_xdata()) == [2.0]
+    assert list(data_line.get_ydata()) == [0.4]
