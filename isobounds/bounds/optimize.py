@@ -81,6 +81,11 @@ _SEARCH_TIE = mpmath.mpf(10) ** (4 - _SEARCH_DPS)
 _FLAT_DIGITS = 5
 _FLAT_STEP = mpmath.mpf("1e-3")
 
+# The polish of a radius at the working precision takes at most this many parabolic
+# steps, and needs the second difference of its stencil resolved to this many digits.
+_POLISH_STEPS = 16
+_POLISH_RESOLVED_DIGITS = 10
+
 
 @dataclasses.dataclass(frozen=True)
 class OptimizedBound:
@@ -292,29 +297,69 @@ def _output_radius(r):
 def _polish_log_radius(f, log_r, r_low, r_high):
     """Refine a smooth maximum of ``f(exp(t))``, located at the search precision, at the working precision.
 
-    A parabolic step through ``t - h``, ``t`` and ``t + h`` cuts the error
-    in ``t`` to about ``h**2``. ``h`` starts at ``1e-9``, just above the
-    error left by the search, and is squared (times 100) at each step until
-    the value, whose error is the square of that in ``t``, is right to the
-    working precision. A step is kept only when it raises the value, so a
-    kink, rounding noise or a step out of ``[r_low, r_high]`` ends the
-    refinement at the last better point.
+    Each step fits a parabola through ``t - h``, ``t`` and ``t + h`` and
+    moves ``t`` to its vertex: a Newton step with a finite-difference
+    slope and curvature, which leaves an error of about ``e**2 + h**2``
+    (times the scale of the third derivative) from an error ``e`` in
+    ``t``, plus rounding of about ``10**-dps |f| / (|f''| h)``. So ``h``
+    is set once, as small as the rounding allows: the second difference
+    ``|f''| h**2`` is made :data:`_POLISH_RESOLVED_DIGITS` + 2 digits
+    above the rounding of ``f``, from a first stencil at ``h = 1e-9``
+    (widened by factors of 100, up to :data:`_FLAT_STEP`, while its
+    second difference is not resolved to :data:`_POLISH_RESOLVED_DIGITS`
+    digits).
+
+    The vertex may lie outside the stencil, because the search's error
+    in ``t``, about ``sqrt(10**-20 |f| / |f''|)``, can exceed ``h`` far:
+    two modes 1e-10 apart with ``L = 1e-10`` have ``|f''| / |f| ~ 2e-8``
+    at the maximum and a search error of 2e-8, so steps confined to a
+    stencil of width 1e-9 would leave 7 of 30 digits wrong. A step is kept
+    only when it raises the value, so the point returned is never worse
+    than ``log_r``. Refinement also stops when the parabola is not
+    concave (a kink or a minimum), or when a stencil or the vertex
+    leaves ``[r_low, r_high]``.
     """
     log_low, log_high = mpmath.log(r_low), mpmath.log(r_high)
-    goal = mpmath.mpf(10) ** -(mpmath.mp.dps // 2 + 1)
-    h = mpmath.mpf(10) ** (1 - _SEARCH_DPS // 2)
     t = log_r
     value = f(mpmath.exp(t))
-    while h > goal and log_low <= t - h and t + h <= log_high:
+    rounding = abs(value) * mpmath.mpf(10) ** (_POLISH_RESOLVED_DIGITS - mpmath.mp.dps)
+
+    def stencil(h):
         left, right = t - h, t + h
-        vertex = _parabola_vertex((left, f(mpmath.exp(left))), (t, value), (right, f(mpmath.exp(right))))
-        if vertex is None or not left < vertex < right:
+        if not (log_low <= left and right <= log_high):
+            return None
+        return (left, f(mpmath.exp(left))), (right, f(mpmath.exp(right)))
+
+    h = mpmath.mpf(10) ** (1 - _SEARCH_DPS // 2)
+    while True:
+        ends = stencil(h)
+        if ends is None:
+            return t
+        curvature = ends[0][1] + ends[1][1] - 2 * value
+        if abs(curvature) > rounding or h >= _FLAT_STEP:
             break
+        h *= 100
+    if not -curvature > rounding:
+        return t
+    smallest = h * mpmath.sqrt(100 * rounding / -curvature)
+    if smallest < h:
+        h = smallest
+        ends = stencil(h)
+
+    for _ in range(_POLISH_STEPS):
+        if ends is None:
+            return t
+        (left, f_left), (right, f_right) = ends
+        if not -(f_left + f_right - 2 * value) > rounding:
+            return t
+        vertex = _parabola_vertex((left, f_left), (t, value), (right, f_right))
+        if vertex is None or not log_low <= vertex <= log_high:
+            return t
         vertex_value = f(mpmath.exp(vertex))
         if not vertex_value > value:
-            break
+            return t
         t, value = vertex, vertex_value
-        h = 100 * h * h
+        ends = stencil(h)
     return t
 
 
