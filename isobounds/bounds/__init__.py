@@ -1,7 +1,8 @@
 """Lower bounds of Salmona et al. (2022) on push-forwards of N(0, I_p) by Lipschitz maps.
 
 - :mod:`.isoperimetry`: Theorem 1 (surface area, extension and shell masses).
-- :mod:`.lipschitz`: Corollaries 2 and 3 (Lipschitz constant needed to fit a target exactly).
+- :mod:`.lipschitz`: Corollaries 2 and 3 (Lipschitz constant needed to fit a target exactly), and
+  Corollary 6 inverted (the constant needed to come within a total variation).
 - :mod:`.tv`: Theorem 4, Corollaries 5, S11 and 6 (total variation).
 - :mod:`.kl`: Theorem 7 and Corollary 8, with their validity condition corrected (Kullback-Leibler).
 - :mod:`.optimize`: the same bounds maximised over the radius.
@@ -24,6 +25,7 @@ from .isoperimetry import (
 from .kl import kl_bin, kl_lower_bound, kl_lower_bound_two_gaussians
 from .lipschitz import (
     OTLipschitzConstant,
+    lipschitz_lower_bound_for_tv,
     lipschitz_lower_bound_two_gaussians,
     ot_lipschitz_constant,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "extension_mass_lower_bound",
     "shell_mass_lower_bound",
     "lipschitz_lower_bound_two_gaussians",
+    "lipschitz_lower_bound_for_tv",
     "ot_lipschitz_constant",
     "OTLipschitzConstant",
     "tv_lower_bound",

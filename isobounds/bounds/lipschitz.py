@@ -1,14 +1,17 @@
-r"""Lower bounds on the Lipschitz constant needed to push N(0, I_p) onto a target exactly.
+r"""Lower bounds on the Lipschitz constant needed to push N(0, I_p) onto a target, exactly or within a total variation.
 
 Corollary 2 bounds it for a two-component Gaussian mixture in closed form;
 Corollary 3 gives the exact minimum in one dimension, the Lipschitz constant
 of the monotone (optimal transport) map :math:`F_\nu^{-1} \circ \Phi`.
+:func:`lipschitz_lower_bound_for_tv` inverts the total variation bounds of
+Corollary 6 and Theorem 4: the constant needed to come within a given total
+variation of a balanced two-Gaussian mixture, not only to fit it exactly.
 
 References
 ----------
 A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
 Generative Models Fit Multimodal Distributions?", NeurIPS 2022,
-Corollaries 2 and 3.
+Corollaries 2, 3 and 6 and Theorem 4.
 """
 
 import math
@@ -21,12 +24,19 @@ import scipy.special as sc
 
 from .._precision import GUARD_DIGITS, to_mpf, workdps
 from .._validation import check_positive, check_probability
-from ..gaussian import _isoperimetric_profile, _Phi, _phi, _Phi_c_inv, _Phi_inv
+from ..gaussian import _gaussian_mass, _half_erf_inv, _isoperimetric_profile, _Phi, _phi, _Phi_c_inv, _Phi_inv
 from ._common import check_flag, evaluate, golden_section, separation
+from .optimize import _final_radius, _maximize_over_radius
+from .tv import _corollary6_input_bits, _corollary6_target_shell
 from ..measures.gaussian_mixture import _component_crossings
 from ._mixture import centered_mixture, is_gaussian_mixture, mixture_from_target, shift_back
 
-__all__ = ["lipschitz_lower_bound_two_gaussians", "ot_lipschitz_constant", "OTLipschitzConstant"]
+__all__ = [
+    "lipschitz_lower_bound_two_gaussians",
+    "lipschitz_lower_bound_for_tv",
+    "ot_lipschitz_constant",
+    "OTLipschitzConstant",
+]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _CANDIDATES = 4
@@ -184,6 +194,135 @@ def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=0.5, sharp=False, 
 
     form = _bisecting_half_space_form if sharp else _closed_form
     return evaluate(lambda: _with_exponent_guard(parse, form), dps)
+
+
+# ---------------------------------------------------------------------------
+# Corollary 6 and its radius-optimised form, inverted in the Lipschitz constant.
+# ---------------------------------------------------------------------------
+
+def lipschitz_lower_bound_for_tv(m1, m2, sigma, tv, *, sharp=False, dps=None):
+    r"""Lipschitz constant needed to come within total variation ``tv`` of a balanced two-Gaussian mixture.
+
+    For :math:`\nu = \tfrac12 [N(m_1, s^2 I) + N(m_2, s^2 I)]` and
+    :math:`D = \|m_2 - m_1\|`, any :math:`g` with
+    :math:`d_{TV}(g\#N(0, I_p), \nu) \le \varepsilon` has
+    :math:`\mathrm{Lip}(g) \ge` the returned value. It inverts the total
+    variation bounds in ``L``:
+
+    - ``sharp=False``, Corollary 6:
+      :math:`\mathrm{Lip}(g) \ge D / (4 s\, \Phi^{-1}(\tfrac12 + \varepsilon + b))`
+      with :math:`b = \tfrac12 [\Phi(D(2s+1)/(4s^2)) - \Phi(D(2s-1)/(4s^2))]`.
+    - ``sharp=True``, Theorem 4 on the bisecting half-space at every radius
+      (the bound of :func:`isobounds.maximize_tv_two_gaussians`): each
+      ``r > 0`` gives :math:`\Phi(r / L) \le \tfrac12 + \varepsilon + S(r)`
+      with :math:`S(r) = \tfrac12 [\Phi((D/2 + r)/s) - \Phi((D/2 - r)/s)]`,
+      so :math:`\mathrm{Lip}(g) \ge \sup_{r > 0} r / \Phi^{-1}(\tfrac12 + \varepsilon + S(r))`.
+      Corollary 6 is the term ``r = D/(4s)``, so this value is never smaller.
+      At :math:`\varepsilon = 0` the supremum includes the limit
+      :math:`r \to 0`, :math:`s \exp(D^2 / (8 s^2))`, which is Corollary 2
+      for equal weights.
+
+    A radius where :math:`\tfrac12 + \varepsilon + S(r) \ge 1` constrains
+    nothing, and the value is 0 when every radius is such (a large ``tv``).
+
+    Parameters
+    ----------
+    m1, m2 : real numbers or equal-length sequences of real numbers
+        Means of the two components, in any dimension.
+    sigma : positive finite real number
+        Common standard deviation ``s`` of the components.
+    tv : real number in [0, 1]
+        The total variation :math:`\varepsilon` that the generator reaches.
+    sharp : bool, default False
+        Invert the radius-optimised bound instead of Corollary 6.
+    dps : int, optional
+        Significant digits of the result.
+
+    Returns
+    -------
+    mpmath.mpf
+        The lower bound on the Lipschitz constant, finite for finite input.
+
+    NOTE: with ``sharp=True`` and ``tv > 0`` the supremum over ``r`` is a
+    numerical search (a log-spaced grid, golden-section refinement and a
+    polish at the working precision). The value returned is the ratio at
+    the radius found, so it is a valid bound even where the search falls
+    short of the supremum.
+
+    References
+    ----------
+    Salmona et al., 2022, Corollaries 2 and 6 and Theorem 4.
+    """
+
+    sharp = check_flag("sharp", sharp)
+
+    def parse():
+        return separation(m1, m2), check_positive("sigma", sigma), check_probability("tv", tv)
+
+    def compute():
+        D, s, eps = parse()
+        if D == 0:
+            return mpmath.mpf(0)
+        # The target shell b is a Gaussian tail when the modes are far apart, so the rounding of
+        # D and s is amplified as in Corollary 6 (L = inf drops the model's term).
+        extra = _corollary6_input_bits(D, s, mpmath.inf)
+        with mpmath.extraprec(extra):
+            D, s, eps = parse()
+            form = _sharp_lipschitz_for_tv if sharp else _corollary6_lipschitz_for_tv
+            value = form(D, s, eps)
+        return +value
+
+    return evaluate(compute, dps)
+
+
+def _quantile_above_half(eps, shell):
+    """Return ``x`` with ``Phi(x) = 1/2 + eps + shell``, or None when that sum is at least 1.
+
+    The sum is never formed: for ``eps + shell <= 1/4`` the root comes from
+    ``Phi(x) - 1/2 = eps + shell`` (full relative precision when the sum is
+    tiny), and otherwise from the upper tail ``Phi_c(x) = (1/2 - eps) -
+    shell``, whose first difference is exact for ``eps >= 1/4``.
+    """
+    q = eps + shell
+    if q <= mpmath.mpf(1) / 4:
+        return _half_erf_inv(q)
+    rest = (mpmath.mpf(1) / 2 - eps) - shell
+    if rest <= 0:
+        return None
+    return _Phi_c_inv(rest)
+
+
+def _corollary6_lipschitz_for_tv(D, s, eps):
+    """Return ``D / (4 s Phi_inv(1/2 + eps + b))`` (0 when the quantile is infinite)."""
+    # D > 0, so b > 0 (mpmath does not underflow) and the quantile is positive.
+    x = _quantile_above_half(eps, _corollary6_target_shell(D, s))
+    if x is None:
+        return mpmath.mpf(0)
+    return D / (4 * s * x)
+
+
+def _sharp_lipschitz_for_tv(D, s, eps):
+    """Return ``sup_r r / Phi_inv(1/2 + eps + S(r))``, by a search over ``log r`` (see the public docstring)."""
+    corollary2 = s * mpmath.exp(D * D / (8 * s * s))
+
+    def ratio(r):
+        shell = _gaussian_mass((D / 2 - r) / s, (D / 2 + r) / s) / 2
+        x = _quantile_above_half(eps, shell)
+        return mpmath.mpf(0) if x is None or x == 0 else r / x
+
+    # Below r_low the target shell is below a 1e-3 fraction of eps (the mixture's density is at
+    # most 1 / (s sqrt(2 pi))), so the ratio is close to r / Phi_inv(1/2 + eps) and grows with r. Beyond r_high, 1/2 + eps +
+    # S(r) reaches 1 when eps > 0, and the ratio tends to s when eps = 0.
+    r_low = s * (eps * mpmath.mpf("1e-3") if eps > 0 else mpmath.mpf("1e-8"))
+    reach = _Phi_c_inv(min(2 * eps, mpmath.mpf(1) / 2)) if eps > 0 else mpmath.mpf(40)
+    r_high = D / 2 + s * (reach + 2)
+    if not r_low < r_high:
+        return mpmath.mpf(0)
+    _, r = _maximize_over_radius(ratio, r_low, r_high)
+    value = ratio(_final_radius(ratio, r, r_low, r_high))
+    if eps == 0:
+        value = max(value, corollary2)
+    return value
 
 
 # ---------------------------------------------------------------------------

@@ -511,3 +511,22 @@ def test_sweep_of_internal_attribute_names_no_option(capsys):
     with pytest.raises(SystemExit):
         main(["tv", "--m1", "0", "--m2", "3", "--lip", "2", "--sweep", "run=1:2:2"])
     assert "the tv command has no --run option" in capsys.readouterr().err
+
+
+def test_lipschitz_for_tv_matches_api(capsys):
+    out = run_json(capsys, "lipschitz", "--m1", "-5", "--m2", "5", "--tv", "0.1")
+    with mpmath.workdps(40):
+        closed = isobounds.lipschitz_lower_bound_for_tv(-5, 5, 1, "0.1", dps=30)
+        sharp = isobounds.lipschitz_lower_bound_for_tv(-5, 5, 1, "0.1", sharp=True, dps=30)
+        assert abs(mpmath.mpf(out["lipschitz_bound"]) / closed - 1) < mpmath.mpf("1e-28")
+        assert abs(mpmath.mpf(out["lipschitz_bound_sharp"]) / sharp - 1) < mpmath.mpf("1e-28")
+    # Without --tv the row has no tv column, and the bounds are those of an exact fit.
+    out = run_json(capsys, "lipschitz", "--m1", "-5", "--m2", "5")
+    assert "tv" not in out
+
+
+def test_lipschitz_tv_rejects_unbalanced_weight(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lipschitz", "--m1", "-5", "--m2", "5", "--tv", "0.1", "--weight", "0.3"])
+    assert exit_info.value.code == 2
+    assert "--tv needs the balanced mixture, --weight 0.5, got --weight 0.3" in capsys.readouterr().err
