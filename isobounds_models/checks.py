@@ -34,18 +34,19 @@ A check passes when ``measured + tolerance >= bound``. For push-forward
 models the distances are exact and the tolerance is the quadrature error
 estimate, so a PASS verifies the bound for that model. For score models the
 distances are estimates from samples and the tolerance is three bootstrap
-standard errors. Neither outcome proves anything. A PASS only means that
-the estimate is consistent with the bound, because sampling noise biases
-the estimates upward (see :func:`isobounds_models.measure.sample_distances`).
-A FAIL means that the estimate lies more than three standard errors below
-the bound, and it is not proof of a bug either, for two reasons. The
-estimates are distances between kernel-smoothed laws, which lie below the
-true distances that the theorems bound. And the Lipschitz constant is a
-lower estimate (the maximum over sampled trajectories), so each bound is
-computed from a constant that may be too small, which only raises it: a
-perfect sampler of the target whose constant is underestimated fails.
-Look first at the Lipschitz estimate of a failed score-model row, then at
-the code.
+standard errors. The estimates are distances between the model and the
+target both smoothed by a Gaussian kernel, which lie below the true
+distances, so their TV and KL bounds are those of the smoothed pair
+(:func:`smoothed_bounds`). Neither outcome proves anything. A PASS only
+means that the estimate is consistent with the bound, because sampling
+noise biases the estimates upward (see
+:func:`isobounds_models.measure.sample_distances`). A FAIL means that the
+estimate lies more than three standard errors below the bound, and it is
+not proof of a bug either: the Lipschitz constant is a lower estimate (the
+maximum over sampled trajectories), so each bound is computed from a
+constant that may be too small, which only raises it. A perfect sampler of
+the target whose constant is underestimated fails. Look first at the
+Lipschitz estimate of a failed score-model row, then at the code.
 
 A bound of 0 holds for every model, so its check passes whatever was
 measured; :attr:`CheckRow.vacuous` marks such rows.
@@ -75,6 +76,7 @@ __all__ = [
     "kl_bin",
     "radius_grid",
     "compute_bounds",
+    "smoothed_bounds",
     "bound_curves",
     "run_checks",
     "lipschitz_implied_by_masses",
@@ -188,7 +190,7 @@ def radius_grid(m, lip=None, n_points=4001, far_points=2000):
     return np.concatenate([near, far])
 
 
-def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=None):
+def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=None, sigma=1.0):
     """Compute the lower bounds of the module docstring for one model.
 
     Parameters
@@ -204,6 +206,9 @@ def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=
     radii : numpy.ndarray, optional
         Radii of the grid search, each positive and finite; default
         :func:`radius_grid` ``(m, lip)``.
+    sigma : float
+        Standard deviation of each target mode, ``> 0``: 1 in the paper,
+        ``sqrt(1 + h^2)`` in :func:`smoothed_bounds`.
 
     Returns
     -------
@@ -217,25 +222,78 @@ def compute_bounds(lip, m, mass_left, mass_right, mass_below, mass_above, radii=
                         ("mass_below", mass_below), ("mass_above", mass_above)):
         _check_probability(name, value)
     _check_consistent_masses(mass_left, mass_right, mass_below, mass_above)
+    if not (sigma > 0 and math.isfinite(sigma)):
+        raise ValueError(f"sigma must be a positive finite number, got sigma={sigma}")
     radii = radius_grid(m, lip) if radii is None else _check_radii(radii)
 
-    target = two_mode_target(m)
+    target = two_mode_target(m, sigma)
     # (-inf, 0] and [0, inf) with the model's masses; both have the target shell nu((0, r]).
     sides = ((isobounds.HalfSpace(1, 0), mass_left), (isobounds.HalfSpace(-1, 0), mass_right))
-    tv4, tv4_r = _theorem4(lip, m, sides, target, radii)
-    kl7, kl7_r = _theorem7(lip, m, sides, target, radii)
+    tv4, tv4_r = _theorem4(lip, m, sides, target, radii, sigma)
+    kl7, kl7_r = _theorem7(lip, m, sides, target, radii, sigma)
 
     between = max(float(isobounds.shell_mass_lower_bound(p, m, lip)) for p in (mass_below, mass_above))
     return BoundSet(
         tv_theorem4=tv4,
         tv_theorem4_r=tv4_r,
-        tv_corollary6=float(isobounds.tv_lower_bound_two_gaussians(-m, m, 1, lip)),
+        tv_corollary6=float(isobounds.tv_lower_bound_two_gaussians(-m, m, sigma, lip)),
         kl_theorem7=kl7,
         kl_theorem7_r=kl7_r,
-        kl_corollary8=float(isobounds.kl_lower_bound_two_gaussians(-m, m, 1, lip, mass_left)),
+        kl_corollary8=float(isobounds.kl_lower_bound_two_gaussians(-m, m, sigma, lip, mass_left)),
         mass_between=between,
         target_mass_between=float(target.mass(isobounds.Interval(-m / 2, m / 2))),
     )
+
+
+def smoothed_bounds(lip, m, samples, bandwidth):
+    r"""Bounds of :func:`compute_bounds` for the model and the target both smoothed by ``N(0, h^2)``.
+
+    A score model's TV and KL are estimated between the smoothed laws
+    ``rho_h = rho * N(0, h^2)`` and ``nu_h = nu * N(0, h^2)``
+    (:func:`isobounds_models.measure.sample_distances`), which lie below the
+    true distances. So they are checked against the bounds for that pair,
+    which the theorems give directly: ``rho_h`` is the push-forward of
+    ``N(0, I_{p+1})`` by ``(z, w) -> g(z) + h w``, whose Lipschitz constant
+    is at most ``sqrt(L^2 + h^2)`` (Cauchy-Schwarz), and
+    ``nu_h = (1/2)[N(-m, 1 + h^2) + N(m, 1 + h^2)]``. The masses of
+    ``rho_h`` come from the samples ``x_i``: ``rho_h((-inf, t]) =
+    mean(Phi((t - x_i) / h))``.
+
+    Parameters
+    ----------
+    lip : float
+        Lipschitz constant ``L > 0`` of the model's sampler.
+    m : float
+        Half distance between the target's modes, ``m >= 0``.
+    samples : array_like
+        Samples of the model, finite, at least one.
+    bandwidth : float
+        Standard deviation ``h > 0`` of the smoothing kernel.
+
+    Returns
+    -------
+    BoundSet
+        The TV and KL bounds of the smoothed pair. Its ``mass_between`` and
+        ``target_mass_between`` are those of the smoothed laws as well; the
+        mass between the modes is checked on the samples themselves.
+    """
+    if not (bandwidth > 0 and math.isfinite(bandwidth)):
+        raise ValueError(f"bandwidth must be a positive finite number, got bandwidth={bandwidth}")
+    if not (lip > 0 and math.isfinite(lip)):
+        raise ValueError(f"lip must be a positive finite number, got lip={lip}")
+    _check_m(m)
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"samples must be a non-empty array of finite numbers, got {x.size} samples")
+
+    def mass_up_to(t):
+        return float(np.mean(sc.ndtr((t - x) / bandwidth)))
+
+    def mass_from(t):
+        return float(np.mean(sc.ndtr((x - t) / bandwidth)))
+
+    return compute_bounds(math.hypot(lip, bandwidth), m, mass_up_to(0.0), mass_from(0.0), mass_up_to(-m / 2),
+                          mass_from(m / 2), sigma=math.hypot(1.0, bandwidth))
 
 
 _MASS_ROUNDING = 1e-9
@@ -322,8 +380,8 @@ def _best_radius(grid_values, core_bound, radii):
     return float(core_bound(radii[i])), float(radii[i])
 
 
-def _theorem4(lip, m, sides, target, radii):
-    shell = mixture_mass(0.0, radii, m)
+def _theorem4(lip, m, sides, target, radii, sigma):
+    shell = mixture_mass(0.0, radii, m, sigma)
     best, best_r = 0.0, float("nan")
     for region, p in sides:
         grid = vectorized.extension_mass_lower_bound(p, radii, lip) - min(p, 0.5) - shell
@@ -337,8 +395,8 @@ def _theorem4(lip, m, sides, target, radii):
     return best, best_r
 
 
-def _theorem7(lip, m, sides, target, radii):
-    shell = mixture_mass(0.0, radii, m)
+def _theorem7(lip, m, sides, target, radii, sigma):
+    shell = mixture_mass(0.0, radii, m, sigma)
     best, best_r = 0.0, float("nan")
     for region, p in sides:
         beta = vectorized.shell_mass_lower_bound(p, radii, lip)

@@ -142,3 +142,21 @@ def test_micro_sweeps_write_reports(tmp_path, experiment, figure, rows_expected)
         # The last recorded constant is that of the final generator.
         for row in stored:
             assert row["lipschitz_by_epoch"][-1][1] == pytest.approx(row["lipschitz"], rel=1e-12)
+
+
+def test_micro_score_rows_use_smoothed_bounds(micro_run):
+    # Score-model distances are those of the laws smoothed by N(0, h^2), so Corollary 6 is taken with
+    # L' = sqrt(L^2 + h^2) and s' = sqrt(1 + h^2) (written here with scipy), h from the sample count.
+    from scipy import stats
+
+    from isobounds_models.measure import smoothing_bandwidth
+
+    _, rows = micro_run
+    h = smoothing_bandwidth(experiment_settings("micro").evaluation.n_samples)
+    score_rows = [row for row in rows if row["model"] == "sgm" and row["m"] > 0]
+    assert score_rows
+    for row in score_rows:
+        lip, s, D = math.hypot(row["lipschitz"], h), math.hypot(1.0, h), 2 * row["m"]
+        gain = stats.norm.cdf(D / (4 * s * lip)) - 0.5
+        loss = 0.5 * (stats.norm.cdf(D * (2 * s + 1) / (4 * s * s)) - stats.norm.cdf(D * (2 * s - 1) / (4 * s * s)))
+        assert row["tv_bound_corollary6"] == pytest.approx(max(gain - loss, 0.0), rel=1e-9, abs=1e-12)
