@@ -17,6 +17,7 @@ whether it is trained alone or among others.
 import math
 from copy import deepcopy
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -48,9 +49,9 @@ class BatchedLinear(nn.Module):
 
     def __init__(self, runs, in_features, out_features, spectral_norm=False):
         super().__init__()
-        self.runs = runs
-        self.in_features = in_features
-        self.out_features = out_features
+        self.runs = check_size("runs", runs)
+        self.in_features = check_size("in_features", in_features)
+        self.out_features = check_size("out_features", out_features)
         self.spectral_norm = spectral_norm
         self.weight = nn.Parameter(torch.empty(runs, out_features, in_features))
         self.bias = nn.Parameter(torch.empty(runs, out_features))
@@ -59,7 +60,8 @@ class BatchedLinear(nn.Module):
             self.register_buffer("sn_v", torch.empty(runs, in_features))
 
     def reset_parameters(self, generators):
-        """Initialise run ``r`` from ``generators[r]`` (CPU ``torch.Generator``)."""
+        """Initialise run ``r`` from ``generators[r]`` (CPU ``torch.Generator``), one generator per run."""
+        check_generators(generators, self.runs)
         bound = 1.0 / math.sqrt(self.in_features)
         with torch.no_grad():
             for r, generator in enumerate(generators):
@@ -108,14 +110,62 @@ def _normalize(x, eps=1e-12):
     return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
 
 
+def check_size(name, value):
+    """Return ``value`` as an int; raise TypeError unless an integer, ValueError unless positive."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {name}={value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {name}={value}")
+    return int(value)
+
+
+def check_run_index(run, runs, name="run"):
+    """Return ``run`` as an int; raise TypeError unless an integer, ValueError unless in ``[0, runs - 1]``.
+
+    A negative index is rejected rather than counted from the end, and a
+    float such as ``1.5`` rather than truncated, so that no call silently
+    reads another run.
+    """
+    if isinstance(run, bool) or not isinstance(run, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer index in [0, {runs - 1}], got {name}={run!r} of type "
+                        f"{type(run).__name__}")
+    if not 0 <= run < runs:
+        raise ValueError(f"{name} must be an index in [0, {runs - 1}], got {name}={run}")
+    return int(run)
+
+
+def check_generators(generators, runs):
+    """Raise ValueError unless ``generators`` contains one ``torch.Generator`` per run.
+
+    With fewer generators than runs, the runs without one would keep the
+    uninitialised memory of ``torch.empty`` as weights.
+    """
+    generators = list(generators)
+    if len(generators) != runs:
+        raise ValueError(f"generators must hold one torch.Generator per run, {runs} in all, got "
+                         f"{len(generators)} generators")
+    for index, generator in enumerate(generators):
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generators must hold torch.Generator objects, got a {type(generator).__name__} "
+                            f"at index {index}")
+
+
 def select_runs(module, indices):
     """Return a copy of a batched ``module`` keeping only the runs ``indices``, in that order.
 
     Every :class:`BatchedLinear` inside is sliced along its run dimension
     (parameters and spectral-normalisation vectors); other attributes named
     ``runs`` are updated. The copy is on the device of ``module``.
+
+    Raises ``ValueError`` when ``indices`` is empty or an index lies outside
+    ``[0, R - 1]`` (``R`` the runs of ``module``), ``TypeError`` when one is
+    not an integer.
     """
-    indices = [int(i) for i in indices]
+    runs = _module_runs(module)
+    indices = list(indices)
+    if not indices:
+        raise ValueError("indices must name at least one run, got indices=[]")
+    indices = [check_run_index(index, runs, f"indices[{position}]") for position, index in enumerate(indices)]
     copy = deepcopy(module)
     with torch.no_grad():
         for submodule in copy.modules():
@@ -128,3 +178,11 @@ def select_runs(module, indices):
             if hasattr(submodule, "runs"):
                 submodule.runs = len(indices)
     return copy
+
+
+def _module_runs(module):
+    """Return the number of runs of the first :class:`BatchedLinear` in ``module``."""
+    for submodule in module.modules():
+        if isinstance(submodule, BatchedLinear):
+            return submodule.runs
+    raise TypeError(f"module must contain a BatchedLinear layer, got module of type {type(module).__name__}")

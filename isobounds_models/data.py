@@ -121,8 +121,8 @@ def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
     n : int
         Number of samples, ``n >= 1``.
     generator : torch.Generator or int or None
-        Source of randomness (an int is used as a seed); ``None`` uses torch's
-        global generator.
+        Source of randomness (an int in ``[0, 2**64 - 1]`` is used as a
+        seed); ``None`` uses torch's global generator.
 
     Returns
     -------
@@ -153,7 +153,7 @@ def make_dataset(m, n=PAPER_N_SAMPLES, seed=0, dim=1):
     n : int
         Number of samples (the paper uses 50,000).
     seed : int or torch.Generator
-        Seed of the draw.
+        Seed of the draw, an int in ``[0, 2**64 - 1]``.
     dim : int
         Dimension of the data (1 in the paper).
 
@@ -177,11 +177,15 @@ def as_generator(generator):
         return None
     if isinstance(generator, (bool, float)) or not isinstance(generator, (int, np.integer)):
         raise TypeError(f"generator must be a torch.Generator, an int seed or None, got generator={generator!r}")
-    if generator < 0:
-        raise ValueError(f"generator seed must be a nonnegative integer, got generator={generator}")
+    if not 0 <= generator <= _MAX_SEED:
+        raise ValueError(f"generator seed must be an integer in [0, 2**64 - 1], got generator={generator}")
     result = torch.Generator()
     result.manual_seed(int(generator))
     return result
+
+
+_MAX_SEED = 2**64 - 1
+"""Largest seed that ``torch.Generator.manual_seed`` accepts."""
 
 
 def _check_integer(name, value, low):

@@ -88,8 +88,10 @@ def score_matching_gradients(network, x, levels, noise, sigmas, features):
         is empty, or a level lies outside ``[0, L)``.
     """
     _check_inputs(network, x, levels, noise, sigmas, features)
+    # Indexing reads a uint8 tensor as a mask and rejects int16, so the levels are made int64
+    # (a no-op for the int64 levels of training).
     with torch.no_grad():
-        return _loss_and_gradients(network, x, levels, noise, sigmas, features)
+        return _loss_and_gradients(network, x, levels.long(), noise, sigmas, features)
 
 
 def _loss_and_gradients(network, x, levels, noise, sigmas, features):

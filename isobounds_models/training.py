@@ -82,7 +82,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 
 import dataclasses
 import logging
-import math
+import struct
 import warnings
 from dataclasses import dataclass, field
 
@@ -616,18 +616,22 @@ def _check_finite(model, runs, epoch, losses, networks, lr):
 
 
 def _train_epoch(task, data, generators, config):
-    """Run one epoch on ``data`` (``(R, N, d)``), returning the mean loss per run (numpy ``(R,)``) by name."""
+    """Run one epoch on ``data`` (``(R, N, d)``), returning the mean loss per run (numpy ``(R,)``) by name.
+
+    The mean is over samples: each batch's mean loss counts with its number
+    of samples, so a last partial batch counts in proportion to its size.
+    """
     n = data.shape[1]
     order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(data.device)
     shuffled = torch.take_along_dim(data, order.unsqueeze(-1), dim=1)
 
     totals = {name: torch.zeros(data.shape[0], device=data.device) for name in task.loss_names}
-    n_batches = math.ceil(n / config.batch_size)
     for start in range(0, n, config.batch_size):
-        losses = task.step(shuffled[:, start : start + config.batch_size], generators)
+        batch = shuffled[:, start : start + config.batch_size]
+        losses = task.step(batch, generators)
         for name, values in losses.items():
-            totals[name] += values
-    return {name: (total / n_batches).cpu().numpy() for name, total in totals.items()}
+            totals[name] += values * batch.shape[1]
+    return {name: (total / n).cpu().numpy() for name, total in totals.items()}
 
 
 class _Task:
@@ -822,6 +826,7 @@ def vae_loss_terms(x, decoded, mu, log_var, c):
         ``KL(N(mu, sigma^2) || N(0, I)) = (1/2) sum(mu^2 + sigma^2 - log sigma^2 - 1)``
         with ``sigma^2 = exp(log_var)`` (the variance, not its square).
     """
+    c = float(check_positive("c", c))
     reconstruction = ((x - decoded) ** 2).sum(-1) / (2 * c**2)
     kl = 0.5 * (mu**2 + torch.exp(log_var) - log_var - 1).sum(-1)
     return reconstruction, kl
@@ -842,7 +847,17 @@ def denoising_score_matching_loss(score_values, sigma, noise):
         Noise level of each sample.
     noise : torch.Tensor, shape (..., d)
         The standard normal ``z``.
+
+    Raises ``ValueError`` when ``noise`` does not have the shape of
+    ``score_values`` or ``sigma`` that shape less its last axis; broadcasting
+    would otherwise pair samples with the wrong noise.
     """
+    if noise.shape != score_values.shape or sigma.shape != score_values.shape[:-1]:
+        raise ValueError(
+            f"score_values and noise must have one shape (..., d) and sigma that shape less its last axis, got "
+            f"score_values.shape={tuple(score_values.shape)}, sigma.shape={tuple(sigma.shape)}, "
+            f"noise.shape={tuple(noise.shape)}"
+        )
     residual = sigma.unsqueeze(-1) * score_values + noise
     return 0.5 * (residual**2).sum(-1)
 
@@ -867,6 +882,8 @@ def generator_gradient_penalty(gradients, lip, form="norm"):
     """
     lip = float(check_positive("lip", lip))
     _check_choice("form", form, PENALTY_FORMS)
+    if gradients.dim() != 3:
+        raise ValueError(f"gradients must have shape (R, B, p), got gradients.shape={tuple(gradients.shape)}")
     squared_norms = (gradients**2).sum(-1)
     if form == "squared":
         return (10.0 / lip**2) * ((squared_norms - lip) ** 2).amax(1)
@@ -894,8 +911,20 @@ def _stack_datasets(model, runs, config):
 
 
 def _derive_seed(seed, m, model, stream):
-    """Mix ``(seed, m, model, stream)`` into one 63-bit seed with numpy's SeedSequence."""
-    key = [int(seed), int(round(float(m) * 1_000_000)), MODELS.index(model), int(stream)]
+    """Mix ``(seed, m, model, stream)`` into one 63-bit seed with numpy's SeedSequence.
+
+    ``m`` enters as ``round(m * 10^6)``, plus its IEEE 754 bits when ``m``
+    is not a multiple of ``10^-6``. Values of ``m`` closer than ``10^-6``,
+    such as 1 and 1.0000001, which :func:`train` accepts as distinct runs,
+    therefore get distinct randomness. The multiples of ``10^-6`` (every
+    ``m`` written with at most six decimals) keep the seeds of earlier
+    versions.
+    """
+    m = float(m)
+    micros = int(round(m * 1_000_000))
+    key = [int(seed), micros, MODELS.index(model), int(stream)]
+    if micros / 1_000_000 != m:
+        key.append(struct.unpack("<Q", struct.pack("<d", m))[0])
     return int(np.random.SeedSequence(key).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
