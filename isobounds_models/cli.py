@@ -214,6 +214,10 @@ def _validate(args):
     for m in getattr(args, "m", None) or []:
         if not (m >= 0 and math.isfinite(m)):
             return f"--m must be nonnegative finite numbers, got --m {m}"
+        from .data import MAX_M
+
+        if m > MAX_M:
+            return f"--m must be at most {MAX_M:g}, because the training data are float32, got --m {m:g}"
     if args.profile not in _PROFILES:
         return f"--profile must be one of {', '.join(_PROFILES)}, got --profile {args.profile!r}"
     if args.device not in _DEVICES:

@@ -35,6 +35,20 @@ def test_negative_m_message(capsys, tmp_path):
     assert "--m must be nonnegative finite numbers, got --m -1.0" in message
 
 
+def test_m_beyond_float32_resolution_message(capsys, tmp_path):
+    # float32 data near 1e7 are spaced by 1, too coarse for modes of standard deviation 1.
+    message = _error_message(capsys, ["train", "--model", "gan", "--m", "1e7", "--out", str(tmp_path)])
+    assert "--m must be at most 1e+06, because the training data are float32, got --m 1e+07" in message
+
+
+def test_training_config_rejects_m_beyond_float32_resolution():
+    from isobounds_models.training import TrainingConfig
+
+    assert np.spacing(np.float32(1e7)) == 1.0
+    with pytest.raises(ValueError, match=r"m must be a nonnegative number of at most 1e\+06 .*got m=10000000.0"):
+        TrainingConfig(ms=(2.0, 1e7))
+
+
 def test_unknown_experiment_message(capsys, tmp_path):
     message = _error_message(capsys, ["reproduce", "mnist", "--out", str(tmp_path)])
     assert "experiment must be one of univariate" in message
