@@ -152,8 +152,8 @@ assert abs(float(phi_at_threshold) / 5.9e-311 - 1) < 0.005
 # algebra but poor arithmetic: $2p - 1$ rounds $p$ to the precision of
 # numbers near $-1$. At $p = 10^{-300}$ even 50 significant digits round
 # $2p - 1$ to exactly $-1$ and the quantile comes out as $-\infty$.
-# `isobounds.Phi_inv` instead runs Newton's method on $\log \Phi$, so it
-# works with $\log p$ and never forms $2p - 1$. We check the result by
+# In the tails, `isobounds.Phi_inv` instead runs Newton's method on
+# $\log \Phi$, so it works with $\log p$ and never forms $2p - 1$. We check the result by
 # evaluating $\Phi$ at it with mpmath's `ncdf` at 60 digits: it must return
 # $p$.
 
@@ -242,13 +242,16 @@ tails = np.logspace(-300, -1, 300)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 axes[0].plot(grid, isoperimetric_profile(grid))
-axes[0].axhline(1 / np.sqrt(2 * np.pi), ls=":", c="gray")
+axes[0].axhline(1 / np.sqrt(2 * np.pi), ls=":", c="gray", label=r"$1/\sqrt{2\pi}$")
 axes[0].set_xlabel("$p$")
+axes[0].set_ylabel("$I(p)$")
+axes[0].legend(loc="lower center")
 axes[0].set_title(r"$I(p) = \varphi(\Phi^{-1}(p))$")
 
 asymptote = tails * np.sqrt(2 * np.log(1 / tails))
 axes[1].semilogx(tails, isoperimetric_profile(tails) / asymptote)
 axes[1].set_xlabel("$p$")
+axes[1].set_ylabel("ratio")
 axes[1].set_title(r"$I(p) \,/\, p\sqrt{2\log(1/p)}$ tends to 1, slowly")
 fig.tight_layout()
 
@@ -310,7 +313,8 @@ alpha_linear = extension_mass_lower_bound(np.full_like(radii, Phi(np.array([a / 
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(radii, mass_extension, label=r"$\rho(A_r)$ for $g(z) = 1.5z + \sin z$")
 ax.plot(radii, alpha, "--", label=r"Theorem 1: $\alpha(A, r)$, $L = 2.5$")
-ax.set_xlabel("$r$")
+ax.set_xlabel("radius $r$")
+ax.set_ylabel("mass of $A_r$")
 ax.set_title(r"$A = (-\infty, -1]$")
 ax.legend()
 fig.tight_layout()
@@ -340,7 +344,7 @@ for r in [0.0, 1.0, 3.0]:
 # theorem states that $L$ times the density is never below $I(\rho(A))$. Here
 # $L\,\varphi(z)/g'(z) = I(\Phi(z)) \cdot 2.5/(1.5 + \cos z)$, so the two
 # curves touch exactly where the slope reaches $L$: at $z = 2\pi k$, that
-# is $a = g(2\pi k) = 3\pi k$.
+# is $a = g(2\pi k) = 3\pi k$ (in the plotted range, only at $a = 0$).
 
 # %%
 levels = np.linspace(-8, 8, 161)
@@ -352,6 +356,7 @@ fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(levels, density, label=r"$\rho^+(\partial A)$ = model density at $a$")
 ax.plot(levels, surface_bound, "--", label=r"$I(\rho(A)) / L$")
 ax.set_xlabel("$a$")
+ax.set_ylabel("density")
 ax.legend()
 fig.tight_layout()
 

@@ -145,12 +145,14 @@ slopes = phi(latent) / target.pdf(images)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 axes[0].plot(latent, images)
-axes[0].set_xlabel("$z$")
+axes[0].set_xlabel("latent $z$")
+axes[0].set_ylabel("$T(z)$")
 axes[0].set_title(r"$T = F_\nu^{-1} \circ \Phi$ for $m = 3$")
 axes[1].semilogy(latent, slopes)
 axes[1].axhline(math.exp(m * m / 2), ls=":", c="gray", label=r"$e^{m^2/2}$")
-axes[1].set_xlabel("$z$")
-axes[1].set_title("slope $T'(z)$")
+axes[1].set_xlabel("latent $z$")
+axes[1].set_ylabel("$T'(z)$")
+axes[1].set_title("slope of the transport map")
 axes[1].legend()
 fig.tight_layout()
 
@@ -372,8 +374,9 @@ for smaller, larger in zip(separations, separations[1:]):
 # which the bound falls to $\varepsilon$. Solving for it with a root finder
 # shows a contrast worth knowing. An exact fit needs $e^{m^2/2}$
 # (Corollary 2), but these total variation bounds only force a growth
-# linear in $m$. For large $m$ and $r < m$ the target shell mass is
-# negligible and the bracket is about $r / (L\sqrt{2\pi})$. Corollary 6
+# linear in $m$. For large $m$, and $r$ at least a few units below $m$, the
+# target shell mass is negligible and, for large $L$, the bracket is about
+# $\Phi(r/L) - 1/2 \approx r / (L\sqrt{2\pi})$. Corollary 6
 # takes $r = m/2$, so $L_\varepsilon \approx m / (2\varepsilon\sqrt{2\pi})$. The
 # optimised radius stays a few units below $m$ (the target's shell mass
 # must stay small), so its $L_\varepsilon$ approaches

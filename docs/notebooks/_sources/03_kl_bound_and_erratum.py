@@ -176,9 +176,10 @@ assert corrected == 0
 # %% [markdown]
 # ## The same failure, checked on a model with an exact KL divergence
 #
-# The transport map $T$ is not piecewise linear, so its KL divergence is 0
-# only on paper. A piecewise-linear interpolation $g$ of $T$ at 101 knots
-# is a network-like generator whose push-forward $g\#N(0, 1)$ has an
+# The transport map $T$ has divergence 0 by construction, but $T$
+# is available only through a root finder, so no computation confirms it.
+# A piecewise-linear interpolation $g$ of $T$ at 101 knots is a
+# network-like generator whose push-forward $g\#N(0, 1)$ has an
 # explicit density, so `isobounds.pushforward.kl_divergence` computes its
 # divergence to $\nu$ by quadrature between the images of the knots. The
 # values of $g$ are made exactly odd, so $\rho(A) = 1/2$ exactly. Its

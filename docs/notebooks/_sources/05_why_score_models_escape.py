@@ -293,7 +293,8 @@ histogram_axes.hist(samples, bins=120, range=(-9, 9), density=True, color="tab:g
                     label="annealed Langevin, exact score")
 histogram_axes.plot(line, target_density, color="black", label=r"target $\nu$")
 histogram_axes.axvspan(-m / 2, m / 2, color="grey", alpha=0.15, label="between the modes")
-histogram_axes.set_xlabel("x")
+histogram_axes.set_xlabel("$x$")
+histogram_axes.set_ylabel("density")
 histogram_axes.set_title(f"{n_samples:,} samples, m = {m:g}")
 histogram_axes.legend(loc="upper center", fontsize=8)
 
