@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 
 from isobounds import Phi, Phi_inv, isoperimetric_profile, phi
 from isobounds.bounds import (
+    lipschitz_lower_bound_for_tv,
     lipschitz_lower_bound_two_gaussians,
     maximize_tv_two_gaussians,
     ot_lipschitz_constant,
@@ -371,8 +372,12 @@ for smaller, larger in zip(separations, separations[1:]):
 #
 # Fix a tolerance $\varepsilon$. A model with total variation below
 # $\varepsilon$ needs a Lipschitz constant at least the $L_\varepsilon(m)$ at
-# which the bound falls to $\varepsilon$. Solving for it with a root finder
-# shows a contrast worth knowing. An exact fit needs $e^{m^2/2}$
+# which the bound falls to $\varepsilon$. `lipschitz_lower_bound_for_tv`
+# returns it: Corollary 6 solved for $L$ in closed form, and with
+# `sharp=True` the optimised radius,
+# $L_\varepsilon = \sup_r r / \Phi^{-1}(\tfrac12 + \varepsilon + S(r))$ with $S(r)$
+# the target's shell mass. Below, a root finder on the bounds themselves
+# checks both. The result shows a contrast worth knowing. An exact fit needs $e^{m^2/2}$
 # (Corollary 2), but these total variation bounds only force a growth
 # linear in $m$. For large $m$, and $r$ at least a few units below $m$, the
 # target shell mass is negligible and, for large $L$, the bracket is about
@@ -418,6 +423,15 @@ for v, a, b in zip(half_separations, needed_fixed, needed_optimized):
     print(f"{v:3d} {a:12.2f} {slope / 2:21.2f} {b:14.2f} {slope:19.2f}")
 needed_fixed, needed_optimized = np.array(needed_fixed), np.array(needed_optimized)
 linear = half_separations / (epsilon * math.sqrt(2 * math.pi))
+
+# The library's inversion agrees with the root finder, whose tolerance is 1e-6 in log10 L.
+library_fixed = np.array([float(lipschitz_lower_bound_for_tv(-v, v, 1, epsilon)) for v in half_separations])
+library_optimized = np.array([float(lipschitz_lower_bound_for_tv(-v, v, 1, epsilon, sharp=True))
+                              for v in half_separations])
+print("largest relative gap to the root finder:", np.max(np.abs(library_fixed / needed_fixed - 1)),
+      np.max(np.abs(library_optimized / needed_optimized - 1)))
+assert np.allclose(library_fixed, needed_fixed, rtol=1e-5)
+assert np.allclose(library_optimized, needed_optimized, rtol=1e-5)
 assert np.all(needed_optimized >= needed_fixed * (1 - 1e-5))
 assert np.all(needed_optimized <= linear * (1 + 1e-5))
 assert abs(needed_fixed[-1] / (linear[-1] / 2) - 1) < 0.01
