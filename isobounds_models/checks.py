@@ -266,7 +266,7 @@ def smoothed_bounds(lip, m, samples, bandwidth):
     m : float
         Half distance between the target's modes, ``m >= 0``.
     samples : array_like
-        Samples of the model, finite, at least one.
+        Samples of the model, finite, at least one, of shape ``(n,)`` or ``(n, 1)``.
     bandwidth : float
         Standard deviation ``h > 0`` of the smoothing kernel.
 
@@ -282,15 +282,26 @@ def smoothed_bounds(lip, m, samples, bandwidth):
     if not (lip > 0 and math.isfinite(lip)):
         raise ValueError(f"lip must be a positive finite number, got lip={lip}")
     _check_m(m)
-    x = np.asarray(samples, dtype=np.float64).ravel()
-    if x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError(f"samples must be a non-empty array of finite numbers, got {x.size} samples")
+    x = np.asarray(samples, dtype=np.float64)
+    # Univariate samples: shape (n,) or (n, 1). A wider array would be flattened into the samples
+    # of several coordinates without notice.
+    if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
+        raise ValueError(f"samples must be univariate, of shape (n,) or (n, 1), got shape {x.shape}")
+    x = x.ravel()
+    if x.size == 0:
+        raise ValueError("samples must be a non-empty array of finite numbers, got 0 samples")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"samples must be a non-empty array of finite numbers, got {x.size} samples with "
+                         f"the value {x[~np.isfinite(x)][0]}")
 
     def mass_up_to(t):
-        return float(np.mean(sc.ndtr((t - x) / bandwidth)))
+        # A subnormal bandwidth overflows the quotient to +-inf, whose Phi is the right limit.
+        with np.errstate(over="ignore"):
+            return float(np.mean(sc.ndtr((t - x) / bandwidth)))
 
     def mass_from(t):
-        return float(np.mean(sc.ndtr((x - t) / bandwidth)))
+        with np.errstate(over="ignore"):
+            return float(np.mean(sc.ndtr((x - t) / bandwidth)))
 
     return compute_bounds(math.hypot(lip, bandwidth), m, mass_up_to(0.0), mass_from(0.0), mass_up_to(-m / 2),
                           mass_from(m / 2), sigma=math.hypot(1.0, bandwidth))

@@ -24,7 +24,7 @@ import scipy.special as sc
 
 from .._precision import GUARD_DIGITS, to_mpf, workdps
 from .._validation import check_positive, check_probability
-from ..gaussian import _gaussian_mass, _half_erf_inv, _isoperimetric_profile, _Phi, _phi, _Phi_c_inv, _Phi_inv
+from ..gaussian import _gaussian_mass, _half_erf_inv, _isoperimetric_profile, _Phi, _phi, _Phi_c, _Phi_c_inv, _Phi_inv
 from ._common import check_flag, evaluate, golden_section, separation
 from .optimize import _final_radius, _maximize_over_radius
 from .tv import _corollary6_input_bits, _corollary6_target_shell
@@ -261,7 +261,9 @@ def lipschitz_lower_bound_for_tv(m1, m2, sigma, tv, *, sharp=False, dps=None):
 
     def compute():
         D, s, eps = parse()
-        if D == 0:
+        if D == 0 and not sharp:
+            # Corollary 6 is D / (4 s x) with x > 0, so 0. The radius-optimised form stays positive for
+            # one Gaussian (s at tv = 0), so it is computed as for distinct modes.
             return mpmath.mpf(0)
         # The target shell b is a Gaussian tail when the modes are far apart, so the rounding of
         # D and s is amplified as in Corollary 6 (L = inf drops the model's term).
@@ -275,18 +277,28 @@ def lipschitz_lower_bound_for_tv(m1, m2, sigma, tv, *, sharp=False, dps=None):
     return evaluate(compute, dps)
 
 
-def _quantile_above_half(eps, shell):
+def _quantile_above_half(eps, shell, remainder):
     """Return ``x`` with ``Phi(x) = 1/2 + eps + shell``, or None when that sum is at least 1.
 
-    The sum is never formed: for ``eps + shell <= 1/4`` the root comes from
-    ``Phi(x) - 1/2 = eps + shell`` (full relative precision when the sum is
-    tiny), and otherwise from the upper tail ``Phi_c(x) = (1/2 - eps) -
-    shell``, whose first difference is exact for ``eps >= 1/4``.
+    ``remainder`` is ``1/2 - shell``, computed by the caller from Gaussian
+    tails, so that it keeps its relative precision when ``shell`` lies
+    within rounding of 1/2. The sum is never formed: for ``eps + shell <=
+    1/4`` the root comes from ``Phi(x) - 1/2 = eps + shell`` (full relative
+    precision when the sum is tiny), and otherwise from the upper tail
+    ``Phi_c(x) = 1/2 - eps - shell``. That tail is formed as ``(1/2 - eps)
+    - shell`` when ``shell <= 1/4`` and as ``remainder - eps`` otherwise,
+    so that the two terms subtracted are the two that may be close and no
+    other rounding enters: ``1/2 - shell`` formed from ``shell`` would have
+    no correct digit where it is below the rounding of 1/2 (Corollary 6
+    with ``D = 0.05``, ``s = 0.01`` has ``1/2 - b`` of about ``1e-3400``,
+    where that gives 0 instead of 0.0102), and ``remainder - eps`` with
+    ``eps`` within rounding of 1/2 would lose a small ``shell``.
     """
     q = eps + shell
     if q <= mpmath.mpf(1) / 4:
         return _half_erf_inv(q)
-    rest = (mpmath.mpf(1) / 2 - eps) - shell
+    half = mpmath.mpf(1) / 2
+    rest = (half - eps) - shell if shell <= half / 2 else remainder - eps
     if rest <= 0:
         return None
     return _Phi_c_inv(rest)
@@ -295,7 +307,13 @@ def _quantile_above_half(eps, shell):
 def _corollary6_lipschitz_for_tv(D, s, eps):
     """Return ``D / (4 s Phi_inv(1/2 + eps + b))`` (0 when the quantile is infinite)."""
     # D > 0, so b > 0 (mpmath does not underflow) and the quantile is positive.
-    x = _quantile_above_half(eps, _corollary6_target_shell(D, s))
+    # 1/2 - b = (1/2)[Phi_c(D(2s+1)/(4s^2)) + Phi(D(2s-1)/(4s^2))], with the arguments formed
+    # at extra precision as in _corollary6_target_shell.
+    center = D / (2 * s)
+    extra = 4 * GUARD_DIGITS + max(0, mpmath.mag(s)) + 2 * max(0, mpmath.mag(center))
+    with mpmath.extraprec(extra):
+        remainder = (_Phi_c(D * (2 * s + 1) / (4 * s * s)) + _Phi(D * (2 * s - 1) / (4 * s * s))) / 2
+    x = _quantile_above_half(eps, _corollary6_target_shell(D, s), +remainder)
     if x is None:
         return mpmath.mpf(0)
     return D / (4 * s * x)
@@ -306,14 +324,27 @@ def _sharp_lipschitz_for_tv(D, s, eps):
     corollary2 = s * mpmath.exp(D * D / (8 * s * s))
 
     def ratio(r):
-        shell = _gaussian_mass((D / 2 - r) / s, (D / 2 + r) / s) / 2
-        x = _quantile_above_half(eps, shell)
+        # The ends (D/2 -+ r)/s are rounded to the precision in use, which leaves the width 2r/s only
+        # its bits beyond log2(D/r): at 20 digits, r = 1e-8 and D = 6 keep 12 digits of S(r), and
+        # r < 3e-20 gives S(r) = 0, a ratio above the true one. So the ends carry that many more bits.
+        extra = max(0, mpmath.mag(D) - mpmath.mag(r)) + 8 if D else 0
+        with mpmath.extraprec(extra):
+            upper, lower = (D / 2 + r) / s, (D / 2 - r) / s
+            shell = _gaussian_mass(lower, upper) / 2
+            # 1/2 - S(r) = (1/2)[Phi_c((D/2 + r)/s) + Phi((D/2 - r)/s)], both tails without cancellation.
+            remainder = (_Phi_c(upper) + _Phi(lower)) / 2
+        x = _quantile_above_half(eps, +shell, +remainder)
         return mpmath.mpf(0) if x is None or x == 0 else r / x
 
-    # Below r_low the target shell is below a 1e-3 fraction of eps (the mixture's density is at
-    # most 1 / (s sqrt(2 pi))), so the ratio is close to r / Phi_inv(1/2 + eps) and grows with r. Beyond r_high, 1/2 + eps +
-    # S(r) reaches 1 when eps > 0, and the ratio tends to s when eps = 0.
-    r_low = s * (eps * mpmath.mpf("1e-3") if eps > 0 else mpmath.mpf("1e-8"))
+    if eps >= mpmath.mpf(1) / 2:
+        # 1/2 + eps + S(r) > 1 for every r > 0, so no radius constrains L.
+        return mpmath.mpf(0)
+    # Below r_low the target shell S(r) <= r / (s sqrt(2 pi)) is below a 1e-3 fraction of both eps
+    # and 1/2 - eps, so the quantile is close to Phi_inv(1/2 + eps) and the ratio grows with r.
+    # (With eps near 1/2 the maximum lies where S(r) is of order 1/2 - eps: for eps = 0.4999999,
+    # D = 6, s = 1 it is at r ~ 2e-5, so a lower end scaled by eps alone misses it.) Beyond r_high,
+    # 1/2 + eps + S(r) reaches 1 when eps > 0, and the ratio tends to s when eps = 0.
+    r_low = s * (min(eps, mpmath.mpf(1) / 2 - eps) * mpmath.mpf("1e-3") if eps > 0 else mpmath.mpf("1e-8"))
     reach = _Phi_c_inv(min(2 * eps, mpmath.mpf(1) / 2)) if eps > 0 else mpmath.mpf(40)
     r_high = D / 2 + s * (reach + 2)
     if not r_low < r_high:

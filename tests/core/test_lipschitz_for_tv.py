@@ -133,7 +133,47 @@ def test_large_tv_needs_no_constant(sharp):
     # mixture, so tv >= 1/2 asks for no constant. Equal means give a single Gaussian.
     assert lipschitz_lower_bound_for_tv(-3, 3, 1, "0.5", sharp=sharp) == 0
     assert lipschitz_lower_bound_for_tv(-3, 3, 1, 1, sharp=sharp) == 0
-    assert lipschitz_lower_bound_for_tv(2, 2, 1, "0.1", sharp=sharp) == 0
+    if not sharp:
+        # Corollary 6 is D / (4 s x), so 0 for equal means (the sharp form is tested below).
+        assert lipschitz_lower_bound_for_tv(2, 2, 1, "0.1") == 0
+
+
+@pytest.mark.parametrize("D, s, eps, bracket, dps", [
+    # tv near 1/2: the maximum lies at r ~ 2e-5, below s * eps * 1e-3, so a search that starts
+    # there returns 0.
+    (6, 1, "0.4999999", (1e-6, 1e-4), 50),
+    # Tiny tv: the maximum lies at r ~ 2e-8, where the ends 3 -+ r rounded to 20 digits keep only
+    # 12 digits of S(r); a search on such values returns 88.83 instead of 90.0171...
+    (6, 1, "1e-25", (1e-9, 1e-6), 60),
+    # Nearly equal modes: near r_high, 1/2 - S(r) formed from S(r) has no correct digit, and a
+    # search on it settles there with 0.18702 instead of 0.187046.
+    ("0.0027450129256673464", "0.18704138961570657", "2.7691232e-24", (1e-7, 1e-4), 60),
+    # One Gaussian (m1 = m2): the bound is positive, not 0.
+    (0, 1, "0.1", (0.3, 3), 50),
+])
+def test_sharp_search_finds_the_maximum(D, s, eps, bracket, dps):
+    with mpmath.workdps(dps):
+        expected = _reference_sharp(D, s, eps, bracket)
+    value = lipschitz_lower_bound_for_tv(0, D, s, eps, sharp=True, dps=30)
+    _close(value, expected, mpmath.mpf("1e-28"))
+
+
+def test_sharp_equal_means_at_zero_tv_is_sigma():
+    # An exact fit of N(m, s^2) needs a constant of at least s; the ratio is s at every radius.
+    with mpmath.workdps(40):
+        expected = mpmath.mpf("0.3")
+    _close(lipschitz_lower_bound_for_tv([1, 2], [1, 2], "0.3", 0, sharp=True, dps=30), expected, mpmath.mpf("1e-29"))
+
+
+def test_corollary6_target_shell_within_rounding_of_half():
+    # D = 0.05, s = 0.01: b = 1/2 - (1/2)[Phi_c(127.5) + Phi_c(122.5)], within 1e-3000 of 1/2. The
+    # difference 1/2 - b formed from b is 0. The reference solves Phi_c(x) = 1/2 - b from the tails.
+    D, s = mpmath.mpf("0.05"), mpmath.mpf("0.01")
+    with mpmath.workdps(60):
+        rest = (mpmath.ncdf(-D * (2 * s + 1) / (4 * s * s)) + mpmath.ncdf(D * (2 * s - 1) / (4 * s * s))) / 2
+        x = mpmath.findroot(lambda t: mpmath.log(mpmath.ncdf(-t)) - mpmath.log(rest), 122)
+        expected = D / (4 * s * x)
+    _close(lipschitz_lower_bound_for_tv(0, D, s, 0, dps=30), expected, mpmath.mpf("1e-29"))
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -88,3 +88,27 @@ def test_smoothed_bounds_bad_input():
         smoothed_bounds(1.0, 2.0, [0.0, float("nan")], 0.1)
     with pytest.raises(ValueError, match="lip must be a positive finite number, got lip=-1"):
         smoothed_bounds(-1.0, 2.0, [0.0], 0.1)
+
+
+def test_smoothed_bounds_rejects_multivariate_samples():
+    # Two coordinates were flattened into 2n univariate samples without notice.
+    samples = np.zeros((10, 2))
+    with pytest.raises(ValueError, match=r"samples must be univariate, of shape \(n,\) or \(n, 1\), got shape \(10, 2\)"):
+        smoothed_bounds(1.0, 2.0, samples, 0.1)
+    with pytest.raises(ValueError, match="got 1 samples with the value inf"):
+        smoothed_bounds(1.0, 2.0, [float("inf")], 0.1)
+
+
+def test_smoothed_bounds_column_samples_match_flat_samples():
+    samples = _quantile_samples(0.5, n=2000)
+    flat = smoothed_bounds(0.5, 2.0, samples, 0.3)
+    column = smoothed_bounds(0.5, 2.0, samples[:, None], 0.3)
+    assert flat == column
+
+
+@pytest.mark.parametrize("h", [1e-6, 0.05, 5.0, 100.0])
+def test_smoothed_bounds_valid_for_extreme_bandwidths(h):
+    # Narrow and wide kernels: the bounds stay below the smoothed distances of the quadrature.
+    m, a = 3.0, 0.5
+    bounds = smoothed_bounds(a, m, _quantile_samples(a), h)
+    assert bounds.tv <= _smoothed_tv(a, m, h) + 1e-4
