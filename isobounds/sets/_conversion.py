@@ -2,43 +2,53 @@
 
 import mpmath
 
-from ._base import EmptySet, Set, SetUnion, WholeSpace, _construction_precision
+from ._base import EmptySet, Set, SetUnion, WholeSpace, _add_exact, _construction_precision, _sub_exact
 from .euclidean import Annulus, Ball, BallComplement, HalfSpace, Slab
 from .intervals import Interval, IntervalUnion
 
 __all__ = ["as_intervals"]
 
 
+# The endpoints below are computed without rounding, as the extensions and shells of
+# the sets are. Rounded to the working precision, ``c - radius`` turns a ball of
+# radius 1e-40 around 1 into the point 1 and a thin annulus into the empty set.
+
+
+def _negated(x):
+    """Return ``-x`` exactly (unary minus rounds to the working precision)."""
+    return mpmath.fneg(x, exact=True)
+
+
 def _half_space_intervals(s):
     if s.normal[0] > 0:
         return [Interval(-mpmath.inf, s.offset)]
-    return [Interval(-s.offset, mpmath.inf)]
+    return [Interval(_negated(s.offset), mpmath.inf)]
 
 
 def _slab_intervals(s):
     if s.normal[0] > 0:
         return [Interval(s.lower, s.upper, left_closed=False)]
-    return [Interval(-s.upper, -s.lower, right_closed=False)]
+    return [Interval(_negated(s.upper), _negated(s.lower), right_closed=False)]
 
 
 def _ball_intervals(s):
     c = s.center[0]
-    return [Interval(c - s.radius, c + s.radius)]
+    return [Interval(_sub_exact(c, s.radius), _add_exact(c, s.radius))]
 
 
 def _annulus_intervals(s):
     c = s.center[0]
     return [
-        Interval(c - s.outer, c - s.inner, right_closed=False),
-        Interval(c + s.inner, c + s.outer, left_closed=False),
+        Interval(_sub_exact(c, s.outer), _sub_exact(c, s.inner), right_closed=False),
+        Interval(_add_exact(c, s.inner), _add_exact(c, s.outer), left_closed=False),
     ]
 
 
 def _ball_complement_intervals(s):
     c = s.center[0]
     return [
-        Interval(-mpmath.inf, c - s.radius, right_closed=False),
-        Interval(c + s.radius, mpmath.inf, left_closed=False),
+        Interval(-mpmath.inf, _sub_exact(c, s.radius), right_closed=False),
+        Interval(_add_exact(c, s.radius), mpmath.inf, left_closed=False),
     ]
 
 

@@ -6,7 +6,9 @@ a ball complement ``{|x - c| > radius}``, so that the shell of a half-space
 is a slab and the shell of a ball an annulus, exactly.
 
 NOTE: outside one dimension the boundaries are not tracked any further:
-the extension and shell of a ball complement, and the complement of a
+the extension and shell of a ball complement, of a slab and of an annulus
+(whose closed r-extensions would need a closed lower level), the outer rim
+of the shell of a slab or annulus complement, and the complement of a
 half-space or a slab, differ from the exact set by a hyperplane or a sphere.
 That changes no mass of a measure with a density, but an
 :class:`~isobounds.measures.EmpiricalMeasure` counts a sample lying exactly
@@ -70,7 +72,20 @@ def _projection(points, u):
 
 
 def _distance(points, center):
-    return np.linalg.norm(points - np.array([float(c) for c in center]), axis=1)
+    """Euclidean distances from the rows of ``points`` to ``center``, in float64.
+
+    The differences are scaled by their largest magnitude before squaring, so
+    that a distance near the float64 limit (``1e308``) does not overflow to inf
+    through its square.
+
+    NOTE: a difference that itself exceeds the float64 range is inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        difference = points - np.array([float(c) for c in center])
+        scale = np.max(np.abs(difference), axis=1)
+        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+        distance = safe * np.sqrt(np.sum((difference / safe[:, None]) ** 2, axis=1))
+    return np.where(np.isfinite(scale), distance, np.inf)
 
 
 class HalfSpace(Set):
@@ -194,15 +209,18 @@ class Slab(Set):
         return ((t > float(self.lower)) & (t <= float(self.upper))).reshape(shape)
 
     def extension(self, r):
-        """Return ``Slab(u, lower - r, upper + r)``."""
+        """Return ``Slab(u, lower - r, upper + r)``, or the empty set when the slab is empty."""
         r = _check_radius_r(r)
+        if self.lower == self.upper:
+            # The empty set has no point within distance r.
+            return EmptySet(self.dim)
         with _construction_precision():
             return Slab._from_unit(self.normal, lower=_sub_exact(self.lower, r), upper=_add_exact(self.upper, r))
 
     def shell(self, r):
-        """Return the two slabs of width r on either side, as a :class:`SetUnion`."""
+        """Return the two slabs of width r on either side, as a :class:`SetUnion` (empty for an empty slab)."""
         r = _check_radius_r(r)
-        if r == 0:
+        if r == 0 or self.lower == self.upper:
             return EmptySet(self.dim)
         with _construction_precision():
             below = Slab._from_unit(self.normal, lower=_sub_exact(self.lower, r), upper=self.lower)
@@ -322,22 +340,31 @@ class Annulus(Set):
         return ((distance > float(self.inner)) & (distance <= float(self.outer))).reshape(shape)
 
     def extension(self, r):
-        """Return ``Annulus(c, inner - r, outer + r)``, or ``Ball(c, outer + r)`` once ``r >= inner``."""
+        """Return ``Annulus(c, inner - r, outer + r)``, or ``Ball(c, outer + r)`` once ``r >= inner``.
+
+        An empty annulus (``inner == outer``) has the empty set as extension.
+        """
         r = _check_radius_r(r)
+        if self.inner == self.outer:
+            return EmptySet(self.dim)
         with _construction_precision():
             if r >= self.inner:
                 return Ball(self.center, _add_exact(self.outer, r))
             return Annulus(self.center, _sub_exact(self.inner, r), _add_exact(self.outer, r))
 
     def shell(self, r):
-        """Return the inner and outer rims of width r, as a :class:`SetUnion`."""
+        """Return the inner and outer rims of width r, as a :class:`SetUnion`.
+
+        The inner rim is ``Annulus(c, inner - r, inner)``, or ``Ball(c, inner)``
+        once ``r >= inner`` (the centre point when ``inner = 0``).
+        """
         r = _check_radius_r(r)
         if r == 0 or self.inner == self.outer:
             return EmptySet(self.dim)
         with _construction_precision():
             outside = Annulus(self.center, self.outer, _add_exact(self.outer, r))
-            if self.inner == 0:
-                return outside
+            # With inner = 0 the centre is at distance 0 from the annulus but not in it, so the
+            # inner rim is the point Ball(c, 0), as for the shell of BallComplement(c, 0).
             if r >= self.inner:
                 inside = Ball(self.center, self.inner)
             else:
@@ -428,6 +455,16 @@ class _BandComplement(SetUnion):
     def _levels(self):
         raise NotImplementedError
 
+    @staticmethod
+    def _rims_meet(r, low, high):
+        """Tell whether ``2 r >= high - low``, in exact arithmetic.
+
+        The rounded width ``high - low`` of a band whose levels carry more
+        bits than the working precision (a thin slab built from decimal
+        strings) can equal ``2 r`` when the exact width exceeds it.
+        """
+        return mpmath.fmul(2, r, exact=True) >= mpmath.fsub(high, low, exact=True)
+
     def _band_between(self, low, high):
         raise NotImplementedError
 
@@ -435,7 +472,7 @@ class _BandComplement(SetUnion):
         """Return the complement of the band narrowed by ``r`` on each side, or the whole space once they meet."""
         r = _check_radius_r(r)
         low, high = self._levels()
-        if 2 * r >= high - low:
+        if self._rims_meet(r, low, high):
             return WholeSpace(self.dim)
         with _construction_precision():
             narrowed = self._band_between(_add_exact(low, r), _sub_exact(high, r))
@@ -447,7 +484,7 @@ class _BandComplement(SetUnion):
         low, high = self._levels()
         if r == 0:
             return EmptySet(self.dim)
-        if 2 * r >= high - low:
+        if self._rims_meet(r, low, high):
             return self._band
         with _construction_precision():
             low_rim = self._band_between(low, _add_exact(low, r))
@@ -597,6 +634,12 @@ def _ball_meets_flat(ball, piece):
     With ``p = <u, c>`` for the stored normal ``u`` (unit up to rounding),
     the ball's projection is the open interval ``p +- R |u|``. The test
     compares squares, so a ball that only touches the boundary never counts.
+
+    NOTE: the test is exact for the stored unit normal, which is rounded. A
+    ball tangent to a slab with normal (3, 4) can then overlap the stored slab
+    by a rounding error (about 1e-41 at the default precision) and raise in
+    :class:`SetUnion`. A normal whose unit vector is exact in binary, such as
+    (1, 0), avoids that.
     """
     interval = _open_interval_along(piece, piece.normal)
     if interval is None or not isinstance(ball, Ball):

@@ -51,6 +51,10 @@ class Interval(Set):
             raise ValueError(f"a must not exceed b, got a={_fmt(a)} and b={_fmt(b)}")
         if a == mpmath.inf or b == -mpmath.inf:
             raise ValueError(f"an interval needs a < inf and b > -inf, got a={_fmt(a)} and b={_fmt(b)}")
+        for name, flag in (("left_closed", left_closed), ("right_closed", right_closed)):
+            # Only genuine booleans are accepted, because bool("no") is True.
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {name}={flag!r}")
         self._init(
             a=a,
             b=b,
@@ -80,7 +84,10 @@ class Interval(Set):
         return (above & below).reshape(shape)
 
     def extension(self, r):
+        """Return ``[a - r, b + r]``, or an empty :class:`IntervalUnion` for an empty interval."""
         r = _check_radius_r(r)
+        if self.is_empty():
+            return IntervalUnion()
         with _construction_precision():
             return Interval(_sub_exact(self.a, r), _add_exact(self.b, r))
 
@@ -157,7 +164,12 @@ class IntervalUnion(Set):
     __slots__ = ("intervals",)
 
     def __init__(self, intervals=()):
-        intervals = tuple(intervals)
+        if isinstance(intervals, Interval):
+            raise TypeError(f"intervals must be an iterable of Interval, got the single interval {intervals!r}; wrap it in a list")
+        try:
+            intervals = tuple(intervals)
+        except TypeError:
+            raise TypeError(f"intervals must be an iterable of Interval, got intervals={intervals!r}") from None
         for i, piece in enumerate(intervals):
             if not isinstance(piece, Interval):
                 raise TypeError(f"intervals[{i}] must be an Interval, got {piece!r}")
@@ -195,6 +207,8 @@ class IntervalUnion(Set):
 
     def intersection(self, other):
         """Return the intersection with another Interval or IntervalUnion, as an IntervalUnion."""
+        if not isinstance(other, (Interval, IntervalUnion)):
+            raise TypeError(f"other must be an Interval or an IntervalUnion, got other={other!r}")
         others = other.intervals if isinstance(other, IntervalUnion) else (other,)
         pieces = (_intersect(p, q) for p in self.intervals for q in others)
         return IntervalUnion(p for p in pieces if p is not None)
