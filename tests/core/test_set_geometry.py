@@ -1,4 +1,4 @@
-"""Review tests of the geometry of sets: extensions, shells, complements and 1D conversion.
+"""The geometry of sets: extensions, shells, complements and 1D conversion.
 
 Memberships are checked against distances computed here in closed form,
 masses against mpmath at high precision or Monte Carlo with its error bar.
