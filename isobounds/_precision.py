@@ -160,9 +160,41 @@ def _fraction_to_mpf(q):
     denominator, such as ``1 - q`` near 1 or ``1/2 - q`` near 1/2, is
     correct to the working precision: ``Fraction(1, 2) + Fraction(1, 10**60)``
     does not become 1/2.
+
+    An integer-valued fraction is converted exactly, and any other one
+    gets ``2 log2 |q|`` more bits when ``|q| > 1``, as a huge decimal string
+    does: a Gaussian tail at ``x`` has relative condition number about
+    ``x^2``, so ``Phi(-(10**40 + 1))`` needs every bit of the argument.
     """
-    with workprec(mpmath.mp.prec + q.denominator.bit_length() + 20):
+    if q.denominator == 1:
+        return _int_to_mpf(q.numerator)
+    magnitude_bits = max(0, q.numerator.bit_length() - q.denominator.bit_length() + 1)
+    with workprec(mpmath.mp.prec + q.denominator.bit_length() + 2 * magnitude_bits + 20):
         return mpmath.mpf(q.numerator) / q.denominator
+
+
+def _int_to_mpf(n):
+    """Convert an integer exactly, with as many bits as it has when that exceeds the working precision.
+
+    Rounding ``10**40 + 1`` to 40 digits drops the final 1, which
+    multiplies ``Phi(-x)`` by about ``exp(1e40)``. A decimal string keeps
+    all its digits (see :func:`_parse_decimal`), and so does an integer.
+    """
+    with workprec(max(mpmath.mp.prec, n.bit_length())):
+        return mpmath.mpf(n)
+
+
+def _binary_float_to_mpf(x):
+    """Convert a numpy floating scalar exactly, a long double included.
+
+    ``float(x)`` would round an 80-bit ``numpy.longdouble`` to 53 bits.
+    """
+    if not np.isfinite(x):
+        return mpmath.mpf(float(x))
+    numerator, denominator = x.as_integer_ratio()
+    # The denominator is a power of 2, so the quotient is exact at the numerator's bit length.
+    with workprec(max(mpmath.mp.prec, numerator.bit_length())):
+        return mpmath.ldexp(mpmath.mpf(numerator), 1 - denominator.bit_length())
 
 
 def _parse_decimal(text):
@@ -213,7 +245,7 @@ def to_mpf(x, name, requirement=None):
     """
     if isinstance(x, np.ndarray) and x.ndim == 0:
         x = x.item()
-    if isinstance(x, bool):
+    if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got the boolean {name}={x!r}")
     if isinstance(x, decimal.Decimal):
         # A Decimal is an exact decimal number, so it keeps its digits like a decimal string.
@@ -223,14 +255,20 @@ def to_mpf(x, name, requirement=None):
     if isinstance(x, mpmath.mpf):
         value = x
     elif isinstance(x, numbers.Integral):
-        value = mpmath.mpf(int(x))
+        value = _int_to_mpf(int(x))
     elif isinstance(x, fractions.Fraction):
         value = _fraction_to_mpf(x)
+    elif isinstance(x, np.floating):
+        value = _binary_float_to_mpf(x)
     elif isinstance(x, float) or (isinstance(x, numbers.Real) and type(x).__module__ == "numpy"):
         value = mpmath.mpf(float(x))
     elif isinstance(x, str):
+        text = x.strip()
+        if text.lower().lstrip("+-") == "infinity":
+            # Python's float() and Decimal accept "Infinity", but mpmath 1.3 accepts only "inf".
+            text = text[:-len("infinity")] + "inf"
         try:
-            value = _parse_decimal(x.strip())
+            value = _parse_decimal(text)
         except ZeroDivisionError:
             raise ValueError(f"{name} must be a decimal number, got the string {name}={x!r}, a fraction with denominator 0") from None
         except (ValueError, TypeError):
