@@ -201,7 +201,7 @@ def lipschitz_lower_bound_two_gaussians(m1, m2, sigma, weight=0.5, sharp=False, 
 # ---------------------------------------------------------------------------
 
 def lipschitz_lower_bound_for_tv(m1, m2, sigma, tv, *, sharp=False, dps=None):
-    r"""Lipschitz constant needed to come within total variation ``tv`` of a balanced two-Gaussian mixture.
+    r"""Return the Lipschitz constant needed to come within total variation ``tv`` of two balanced Gaussians.
 
     For :math:`\nu = \tfrac12 [N(m_1, s^2 I) + N(m_2, s^2 I)]` and
     :math:`D = \|m_2 - m_1\|`, any :math:`g` with
