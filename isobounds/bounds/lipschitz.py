@@ -27,7 +27,7 @@ from .._validation import check_positive, check_probability
 from ..gaussian import _gaussian_mass, _half_erf_inv, _isoperimetric_profile, _Phi, _phi, _Phi_c, _Phi_c_inv, _Phi_inv
 from ._common import check_flag, evaluate, golden_section, separation
 from .optimize import _final_radius, _maximize_over_radius
-from .tv import _corollary6_input_bits, _corollary6_target_shell
+from .tv import _corollary6_input_bits, _corollary6_shell_bits, _corollary6_target_shell
 from ..measures.gaussian_mixture import _component_crossings
 from ._mixture import centered_mixture, is_gaussian_mixture, mixture_from_target, shift_back
 
@@ -308,10 +308,8 @@ def _corollary6_lipschitz_for_tv(D, s, eps):
     """Return ``D / (4 s Phi_inv(1/2 + eps + b))`` (0 when the quantile is infinite)."""
     # D > 0, so b > 0 (mpmath does not underflow) and the quantile is positive.
     # 1/2 - b = (1/2)[Phi_c(D(2s+1)/(4s^2)) + Phi(D(2s-1)/(4s^2))], with the arguments formed
-    # at extra precision as in _corollary6_target_shell.
-    center = D / (2 * s)
-    extra = 4 * GUARD_DIGITS + max(0, mpmath.mag(s)) + 2 * max(0, mpmath.mag(center))
-    with mpmath.extraprec(extra):
+    # at the extra precision of _corollary6_target_shell.
+    with mpmath.extraprec(_corollary6_shell_bits(D, s)):
         remainder = (_Phi_c(D * (2 * s + 1) / (4 * s * s)) + _Phi(D * (2 * s - 1) / (4 * s * s))) / 2
     x = _quantile_above_half(eps, _corollary6_target_shell(D, s), +remainder)
     if x is None:

@@ -595,13 +595,18 @@ def _corollary6_target_shell(D, s):
     rounding its endpoints at the working precision would keep only
     ``dps - log10(s)`` digits of the width (none once ``s > 10^dps``). A
     rounding of ``c`` is also amplified by up to ``c^2`` in the tail mass.
-    The endpoints are therefore formed with ``log2(s) + 2 log2(c)`` more bits.
+    The endpoints are therefore formed with ``log2(s) + 2 log2(c)`` more bits
+    (:func:`_corollary6_shell_bits`).
     """
-    center = D / (2 * s)
-    extra = 4 * GUARD_DIGITS + max(0, mpmath.mag(s)) + 2 * max(0, mpmath.mag(center))
-    with mpmath.extraprec(extra):
+    with mpmath.extraprec(_corollary6_shell_bits(D, s)):
         mass = _gaussian_mass(D * (2 * s - 1) / (4 * s * s), D * (2 * s + 1) / (4 * s * s))
     return mass / 2
+
+
+def _corollary6_shell_bits(D, s):
+    """Return the extra bits with which the ends ``D(2s +- 1)/(4s^2)`` of the target shell are formed."""
+    center = D / (2 * s)
+    return 4 * GUARD_DIGITS + max(0, mpmath.mag(s)) + 2 * max(0, mpmath.mag(center))
 
 
 def tv_lower_bound_two_gaussians(m1, m2, sigma, lip, *, clip=True, dps=None):
