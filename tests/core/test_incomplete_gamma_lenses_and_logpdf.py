@@ -147,7 +147,7 @@ def test_thin_lens_between_nearly_tangent_discs(overlap):
     assert _relative_error(value, reference) < 1e-38
 
 
-def test_lens_fractions_in_three_dimensions_against_the_lens_volume():
+def test_lens_fractions_3d_lens_volume():
     rng = np.random.default_rng(7)
     for _ in range(20):
         r, big_r = (mpmath.mpf(v) for v in rng.uniform(0.1, 3, size=2))
@@ -191,7 +191,7 @@ def test_array_logpdf_with_extreme_standard_deviations(weights, means, sigmas):
         assert abs(value - float(reference)) <= 1e-13 * max(1.0, abs(float(reference)))
 
 
-def test_array_logpdf_in_two_dimensions_with_a_tiny_standard_deviation():
+def test_array_logpdf_2d_tiny_sigma():
     nu = GaussianMixture([0.5, 0.5], [[0, 0], [1, 1]], ["1e-200", 1])
     values = nu.logpdf(np.array([[0.0, 0.0], [1.0, 1.0]]))
     # At the first mean the first component dominates: log(0.5) - 2 log(1e-200) - log(2 pi).

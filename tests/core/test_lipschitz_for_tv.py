@@ -130,7 +130,7 @@ def test_far_modes_and_tiny_tv():
 @pytest.mark.parametrize("sharp", [False, True])
 def test_large_tv_needs_no_constant(sharp):
     # A generator that fits one mode exactly (L = sigma) is within total variation 1/2 of the
-    # mixture, so tv >= 1/2 asks for no constant. Equal means give a single Gaussian.
+    # mixture, so tv >= 1/2 needs no constant. Equal means give a single Gaussian.
     assert lipschitz_lower_bound_for_tv(-3, 3, 1, "0.5", sharp=sharp) == 0
     assert lipschitz_lower_bound_for_tv(-3, 3, 1, 1, sharp=sharp) == 0
     if not sharp:
@@ -143,7 +143,7 @@ def test_large_tv_needs_no_constant(sharp):
     # there returns 0.
     (6, 1, "0.4999999", (1e-6, 1e-4), 50),
     # Tiny tv: the maximum lies at r ~ 2e-8, where the ends 3 -+ r rounded to 20 digits keep only
-    # 12 digits of S(r); a search on such values returns 88.83 instead of 90.0171...
+    # 12 digits of S(r). So a search on such values returns 88.83 instead of 90.0171...
     (6, 1, "1e-25", (1e-9, 1e-6), 60),
     # Nearly equal modes: near r_high, 1/2 - S(r) formed from S(r) has no correct digit, and a
     # search on it settles there with 0.18702 instead of 0.187046.

@@ -71,7 +71,7 @@ def test_theorem1_bad_input(kwargs, name):
         vectorized.shell_mass_lower_bound(**kwargs)
 
 
-def test_extension_mass_is_p_at_radius_zero_and_never_below_p():
+def test_extension_mass_at_radius_zero():
     # rho(A_0) = rho(A): at r = 0 the bound must return p itself, and for r > 0 it must not fall
     # below p. Phi(ndtri(p)) rounded to 9.999999999998976e-301 at p = 1e-300, and in the
     # other direction it could have claimed more mass than the set has.
