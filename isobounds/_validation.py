@@ -134,7 +134,7 @@ def _default_weight_tolerance(weights):
     return 10 * mpmath.eps
 
 
-def check_weights(name, weights, atol=None):
+def check_weights(name, weights, atol=None, normalize=True):
     """Check mixture weights matched to components by position; return them as mpf rescaled to sum 1.
 
     Each weight must lie in [0, 1] and their sum must be 1 to within
@@ -180,6 +180,8 @@ def check_weights(name, weights, atol=None):
 
     # Float weights such as (0.1, 0.2, 0.7) miss 1 by a rounding error;
     # dividing by their sum keeps every mass computed from them within [0, 1].
+    if not normalize:
+        return values
     return [value / total for value in values]
 
 

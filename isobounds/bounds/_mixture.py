@@ -124,6 +124,9 @@ def centered_mixture(target):
     shifted = [[mpmath.fsub(m, c, exact=True) for m, c in zip(row, center)] for row in rows]
     # The copy takes the target's parameters as mixture_from_target does, without the checks of
     # GaussianMixture, which could reject float32 weights that the target itself accepted.
+    if isinstance(target, GaussianMixture):
+        # Keep the weights undivided, so that the copy divides them at the precision of each use.
+        weights = target._weight_values
     return GaussianMixture._from_parameters(weights, shifted, sigmas), center
 
 

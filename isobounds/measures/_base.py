@@ -9,7 +9,7 @@ import numpy as np
 from .._precision import GUARD_DIGITS, get_dps, resolve_dps, workdps, workprec
 from ..sets import EmptySet, Set, SetUnion, WholeSpace
 
-__all__ = ["Measure"]
+__all__ = ["Measure", "MixtureWeights"]
 
 # Bits that a difference of two nearly equal values may lose before it is
 # recomputed with more precision: GUARD_DIGITS bits, about a third of the guard digits.
@@ -19,6 +19,56 @@ _ALLOWED_LOSS_BITS = GUARD_DIGITS
 def _construction_precision():
     """Context in which measure parameters are converted to mpf."""
     return workdps(get_dps() + GUARD_DIGITS)
+
+
+class MixtureWeights:
+    """Mixture weights kept as converted and divided by their sum at the precision of each use.
+
+    Float weights such as 0.3 and 0.7 are exact binary fractions whose sum
+    is not exactly 1. Dividing them by their sum once, at the precision of
+    construction, would fix the weights to that many digits, so a mass asked
+    at ``dps=60`` of a mixture built at the default precision would be off
+    by about 1e-42 relative. Here each call of :meth:`current` sums and
+    divides at the precision in force (the sum with 64 extra bits), caching
+    one tuple per precision. Weights whose sum is 1 at that precision are
+    returned as they are.
+
+    Parameters
+    ----------
+    values : sequence of mpf
+        The checked weights, not yet divided by their sum.
+    divide : bool, default True
+        When False, the weights are used as given, for parameters of a
+        target that was accepted without a check of its sum.
+    """
+
+    def __init__(self, values, divide=True):
+        self._values = tuple(values)
+        self._divide = divide
+        self._by_precision = {}
+
+    def __len__(self):
+        return len(self._values)
+
+    def current(self):
+        """Return the weights divided by their sum at the current precision, a tuple of mpf."""
+        if not self._divide:
+            return self._values
+        prec = mpmath.mp.prec
+        weights = self._by_precision.get(prec)
+        if weights is None:
+            weights = self._by_precision[prec] = self._divided()
+        return weights
+
+    def _divided(self):
+        # NOTE: an exact sum would need as many bits as the exponents of the
+        # weights span (3e8 for a weight of 1e-100000000), so the sum is
+        # rounded with 64 bits more than the working precision instead.
+        with mpmath.workprec(mpmath.mp.prec + 64):
+            total = mpmath.fsum(self._values)
+        if total == 1:
+            return self._values
+        return tuple(mpmath.fdiv(value, total) for value in self._values)
 
 
 def _is_scalar(x):

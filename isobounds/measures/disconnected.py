@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validation import check_weights
 from ..sets import Annulus, Ball, BallComplement, HalfSpace, Interval, Slab, as_intervals
-from ._base import Measure, _check_sample_size, _construction_precision, _generator, _is_scalar, stable_difference
+from ._base import Measure, MixtureWeights, _check_sample_size, _construction_precision, _generator, _is_scalar, stable_difference
 
 __all__ = ["DisconnectedSupport"]
 
@@ -136,12 +136,12 @@ class DisconnectedSupport(Measure):
         if len(dims) > 1:
             raise ValueError(f"pieces must share one dimension, got dimensions {sorted(dims)}")
         with _construction_precision():
-            weights = check_weights("weights", weights)
+            weights = MixtureWeights(check_weights("weights", weights, normalize=False))
         if len(weights) != len(pieces):
             raise ValueError(f"weights has {len(weights)} entries but there are {len(pieces)} pieces")
 
         self._pieces = pieces
-        self._weights = tuple(weights)
+        self._weight_values = weights
         self._dim = pieces[0].dim
         self._intervals = tuple(as_intervals(p).intervals[0] for p in pieces) if self._dim == 1 else None
         self._check_disjoint()
@@ -173,8 +173,12 @@ class DisconnectedSupport(Measure):
 
     @property
     def weights(self):
-        """Mass of each piece, a tuple of mpf."""
-        return self._weights
+        """Mass of each piece, a tuple of mpf summing to 1 at the current precision."""
+        return self._weight_values.current()
+
+    @property
+    def _weights(self):
+        return self._weight_values.current()
 
     def __repr__(self):
         weights = ", ".join(mpmath.nstr(w, 12) for w in self._weights)

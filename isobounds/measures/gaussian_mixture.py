@@ -43,6 +43,7 @@ from ..sets import (
 )
 from ._base import (
     Measure,
+    MixtureWeights,
     _check_sample_size,
     _construction_precision,
     _generator,
@@ -107,9 +108,10 @@ class GaussianMixture(Measure):
     Parameters
     ----------
     weights : sequence of k reals in [0, 1] summing to 1
-        Mixture weights (floats may miss 1 by 1e-12). They are stored
-        divided by their sum, so float weights such as 0.3 and 0.7 become
-        fractions of a total that is 1 at the working precision.
+        Mixture weights (floats may miss 1 by 1e-12). :attr:`weights`
+        divides them by their sum at the precision in force, so float
+        weights such as 0.3 and 0.7 give masses correct to the digits
+        requested, however many.
     means : list of k finite scalars (d = 1) or a (k, d) array of finite reals
         Component means.
     sigma : positive finite real, or a sequence of k of them
@@ -129,6 +131,7 @@ class GaussianMixture(Measure):
     Attributes
     ----------
     weights : tuple of mpf
+        The weights divided by their sum at the current precision.
     means : tuple of k tuples of d mpf
         The component means at the working precision (plus guard digits) of
         construction; ``means_array`` is the same as a float64 (k, d) array.
@@ -157,18 +160,19 @@ class GaussianMixture(Measure):
         with _construction_precision():
             means = _parse_means(means)
             k = len(means)
-            weights = check_weights("weights", weights)
+            weights = MixtureWeights(check_weights("weights", weights, normalize=False))
             if len(weights) != k:
                 raise ValueError(f"weights has {len(weights)} entries but means has {k} components")
             sigmas = _parse_sigmas(sigma, k)
 
-        self._weights = tuple(weights)
+        self._weight_values = weights
         self._means = means
         self._sigmas = sigmas
         self._dim = len(means[0])
         self.means_array = np.array([[float(c) for c in m] for m in means])
         self.sigmas_array = np.array([float(s) for s in sigmas])
-        self.weights_array = np.array([float(w) for w in weights])
+        with workprec(53):
+            self.weights_array = np.array([float(w) for w in weights.current()])
 
     @classmethod
     def _from_parameters(cls, weights, means, sigmas):
@@ -178,9 +182,13 @@ class GaussianMixture(Measure):
         such as a translated copy: checking its weights again would apply
         the 1e-12 tolerance of mpf weights to weights that arrived as float32.
         ``means`` is a sequence of k sequences of d mpf, ``sigmas`` k mpf.
+        ``weights`` is a :class:`MixtureWeights` or a sequence of k mpf;
+        both are kept as they are.
         """
         mixture = cls.__new__(cls)
-        mixture._weights = tuple(weights)
+        if not isinstance(weights, MixtureWeights):
+            weights = MixtureWeights(weights, divide=False)
+        mixture._weight_values = weights
         mixture._means = tuple(tuple(row) for row in means)
         mixture._sigmas = tuple(sigmas)
         mixture._dim = len(mixture._means[0])
@@ -218,8 +226,12 @@ class GaussianMixture(Measure):
 
     @property
     def weights(self):
-        """Mixture weights, a tuple of mpf."""
-        return self._weights
+        """Mixture weights, a tuple of mpf summing to 1 at the current precision."""
+        return self._weight_values.current()
+
+    @property
+    def _weights(self):
+        return self._weight_values.current()
 
     @property
     def means(self):
