@@ -258,6 +258,32 @@ def test_resume_equals_uninterrupted(model, tmp_path):
         assert np.array_equal(values, resumed.history[name]), name
 
 
+@pytest.mark.parametrize(
+    "model, overrides",
+    [
+        ("gan", {"generator_spectral_norm": True, "gradient_penalty_lip": 3.0, "gan_loss": "hinge"}),
+        ("gan", {"generator_hidden": (8, 8, 8), "generator_skip": "densenet", "gradient_penalty_lip": 2.0,
+                 "gradient_penalty_form": "squared"}),
+        ("vae", {"generator_spectral_norm": True, "generator_hidden": (8, 8), "generator_skip": "resnet"}),
+    ],
+)
+def test_resume_of_variants_equals_uninterrupted(model, overrides, tmp_path):
+    config = TrainingConfig.profile("quick", epochs=3, n_samples=30, batch_size=12, checkpoint_every=1,
+                                    device="cpu", **overrides)
+    arguments = {"ms": [1.0, 3.0], "seeds": [0], "config": config, "progress": False}
+    uninterrupted = train(model, **arguments)
+    with pytest.raises(_Interrupt):
+        train(model, checkpoint_dir=tmp_path, callback=_interrupt_at(2), **arguments)
+    assert load_checkpoint(tmp_path)["epoch"] == 1
+    resumed = train(model, checkpoint_dir=tmp_path, resume=True, **arguments)
+
+    # The spectral-normalisation vectors u, v are buffers, so they are compared too.
+    for name, value in _state(uninterrupted).items():
+        assert torch.equal(value, _state(resumed)[name]), name
+    for name, values in uninterrupted.history.items():
+        assert np.array_equal(values, resumed.history[name]), name
+
+
 def test_resume_without_checkpoint_starts_fresh(tmp_path):
     fresh = train("sgm", ms=[1.0], seeds=[0], config=_tiny(epochs=1), checkpoint_dir=tmp_path, resume=True,
                   progress=False)

@@ -7,7 +7,6 @@ torch = pytest.importorskip("torch")
 
 from isobounds_models import training  # noqa: E402
 from isobounds_models.batched import BatchedLinear, select_runs  # noqa: E402
-from isobounds_models.checkpoint import load_checkpoint  # noqa: E402
 from isobounds_models.data import as_generator, make_dataset  # noqa: E402
 from isobounds_models.networks import (  # noqa: E402
     BatchedMLP,
@@ -210,52 +209,6 @@ def test_parameter_count_per_run_needs_a_divisor():
     assert count_parameters(mlp, runs=2) == 13
     with pytest.raises(ValueError, match="runs must divide the 26 trainable parameters"):
         count_parameters(mlp, runs=3)
-
-
-# Resume of variants that the plain resume tests do not train.
-
-
-class _Interrupt(Exception):
-    pass
-
-
-def _interrupt_at(epoch):
-    def callback(done, trained):
-        if done == epoch:
-            raise _Interrupt
-
-    return callback
-
-
-def _state(trained):
-    return {f"{name}.{key}": value for name, network in trained.networks.items()
-            for key, value in network.state_dict().items()}
-
-
-@pytest.mark.parametrize(
-    "model, overrides",
-    [
-        ("gan", {"generator_spectral_norm": True, "gradient_penalty_lip": 3.0, "gan_loss": "hinge"}),
-        ("gan", {"generator_hidden": (8, 8, 8), "generator_skip": "densenet", "gradient_penalty_lip": 2.0,
-                 "gradient_penalty_form": "squared"}),
-        ("vae", {"generator_spectral_norm": True, "generator_hidden": (8, 8), "generator_skip": "resnet"}),
-    ],
-)
-def test_resume_of_variants_equals_uninterrupted(model, overrides, tmp_path):
-    config = TrainingConfig.profile("quick", epochs=3, n_samples=30, batch_size=12, checkpoint_every=1,
-                                    device="cpu", **overrides)
-    arguments = {"ms": [1.0, 3.0], "seeds": [0], "config": config, "progress": False}
-    uninterrupted = train(model, **arguments)
-    with pytest.raises(_Interrupt):
-        train(model, checkpoint_dir=tmp_path, callback=_interrupt_at(2), **arguments)
-    assert load_checkpoint(tmp_path)["epoch"] == 1
-    resumed = train(model, checkpoint_dir=tmp_path, resume=True, **arguments)
-
-    # The spectral-normalisation vectors u, v are buffers, so they are compared too.
-    for name, value in _state(uninterrupted).items():
-        assert torch.equal(value, _state(resumed)[name]), name
-    for name, values in uninterrupted.history.items():
-        assert np.array_equal(values, resumed.history[name]), name
 
 
 def test_epoch_loss_is_a_mean_over_samples(monkeypatch):
