@@ -55,7 +55,11 @@ class PiecewiseLinearMap:
         boolean) or knots and values that are not real arrays.
     ValueError
         For NaN or infinite entries, knots that are not strictly increasing,
-        or values of another shape than the knots.
+        values of another shape than the knots, or values that give a piece
+        between two knots a slope beyond the float64 range: above about
+        1.8e308 in magnitude, or nonzero and below the smallest normal
+        float64 number, 2.2e-308 (its float64 value would be rounded to 0 or
+        lose most of its digits, so that :attr:`slopes` would call it flat).
 
     Notes
     -----
@@ -74,13 +78,14 @@ class PiecewiseLinearMap:
     """
 
     def __init__(self, knots, values, left_slope, right_slope):
-        knots = check_array("knots", knots)
-        values = check_array("values", values)
+        knots = check_array("knots", _as_real_array("knots", knots))
+        values = check_array("values", _as_real_array("values", values))
         if knots.ndim != 1 or knots.size == 0:
             raise ValueError(f"knots must be a nonempty one-dimensional array, got shape {knots.shape}")
         if values.shape != knots.shape:
             raise ValueError(f"values must have the shape of knots {knots.shape}, got values of shape {values.shape}")
-        gaps = np.diff(knots)
+        with np.errstate(over="ignore"):
+            gaps = np.diff(knots)  # inf for knots of both signs near 1e308, which is still > 0
         if (gaps <= 0).any():
             i = int(np.argmax(gaps <= 0))
             raise ValueError(f"knots must be strictly increasing, got knots[{i}]={knots[i]} >= knots[{i + 1}]={knots[i + 1]}")
@@ -89,10 +94,7 @@ class PiecewiseLinearMap:
         self._values = values.copy()
         self._left_slope = _check_scalar("left_slope", left_slope)
         self._right_slope = _check_scalar("right_slope", right_slope)
-        with np.errstate(over="ignore"):
-            inner = np.diff(values) / gaps
-        if not np.isfinite(inner).all():
-            raise ValueError("values must give finite slopes between consecutive knots, got an overflow in (v_k - v_{k-1}) / (t_k - t_{k-1})")
+        inner = _inner_slopes(knots, values)
         self._slopes = np.concatenate([[self._left_slope], inner, [self._right_slope]])
         for array in (self._knots, self._values, self._slopes):
             array.setflags(write=False)
@@ -161,6 +163,8 @@ class PiecewiseLinearMap:
 
     def __call__(self, x):
         """Evaluate ``g`` elementwise in float64; a scalar in returns a float."""
+        if _is_tensor(x):
+            x = _tensor_to_numpy(x)
         array = check_array("x", x, allow_inf=True)
         piece = np.searchsorted(self._knots, array, side="right")
         t, v = self.anchors()
@@ -355,13 +359,61 @@ class PiecewiseLinearMap:
         # to rounding because the network is continuous.
         with np.errstate(over="ignore"):
             values = np.where(flat[:-1], left, np.where(flat[1:], right, 0.5 * (left + right)))
-            finite_slopes = np.isfinite(np.diff(values) / np.diff(breaks)).all()
-        if not (np.isfinite(values).all() and finite_slopes):
+        if not np.isfinite(values).all():
             raise ValueError(
                 "weights and biases must keep the network's values and slopes finite in float64, "
                 f"but the output overflows at the knots (largest |knot| {np.abs(breaks).max():.6g}); rescale the weights"
             )
-        return cls(breaks, values, gain[0], gain[-1])
+        try:
+            return cls(breaks, values, gain[0], gain[-1])
+        except ValueError as error:
+            raise ValueError(
+                "weights and biases must keep the network's slopes finite and, unless zero, normal in float64; "
+                f"the network's pieces give: {error}"
+            ) from None
+
+
+# Smallest positive normal float64 number. A nonzero slope below it in
+# magnitude is subnormal in float64: rounded to 0 (a flat piece for every
+# float64 computation) or to a few significant bits.
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _inner_slopes(knots, values):
+    """Return the float64 slopes ``(v_k - v_{k-1}) / (t_k - t_{k-1})`` between consecutive knots.
+
+    The float64 quotient of the float64 differences is within a few
+    roundings of the exact slope, unless a difference overflows (knots or
+    values of opposite signs near 1e308) or the quotient leaves the normal
+    range. Those slopes are recomputed from the exact rationals with mpmath.
+    An exact slope beyond the float64 range, or nonzero below the smallest
+    normal number, raises ``ValueError``.
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        inner = np.diff(values) / np.diff(knots)
+    suspect = np.flatnonzero(~np.isfinite(inner) | (np.abs(inner) < _TINY))
+    if suspect.size == 0:
+        return inner
+    inner = inner.copy()
+    with workdps(30):
+        for k in suspect:
+            exact = (mpmath.mpf(float(values[k + 1])) - mpmath.mpf(float(values[k]))) / (
+                mpmath.mpf(float(knots[k + 1])) - mpmath.mpf(float(knots[k]))
+            )
+            where = f"between knots[{k}]={float(knots[k])!r} and knots[{k + 1}]={float(knots[k + 1])!r}"
+            if abs(exact) > np.finfo(np.float64).max:
+                raise ValueError(
+                    f"values must give finite float64 slopes between consecutive knots, got the slope {mpmath.nstr(exact, 6)} {where} "
+                    f"(values[{k}]={float(values[k])!r}, values[{k + 1}]={float(values[k + 1])!r})"
+                )
+            if exact != 0 and abs(exact) < _TINY:
+                raise ValueError(
+                    f"values must give slopes of magnitude 0 or at least {_TINY!r} (the smallest normal float64) between "
+                    f"consecutive knots, got the slope {mpmath.nstr(exact, 6)} {where} "
+                    f"(values[{k}]={float(values[k])!r}, values[{k + 1}]={float(values[k + 1])!r}); make the piece flat or steeper"
+                )
+            inner[k] = float(exact)
+    return inner
 
 
 def _list_repr(array):
@@ -381,8 +433,15 @@ def _check_scalar(name, x):
     expected = f"{name} must be a finite real number (a scalar)"
     if x is None or isinstance(x, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}")
+    if _is_tensor(x):
+        x = _tensor_to_numpy(x)
+        if x.dtype == np.bool_:
+            raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}")
     try:
         array = np.asarray(x, dtype=np.float64)
+    except OverflowError:
+        # A Python integer beyond the float64 range.
+        raise ValueError(f"{expected}, got {name}={x!r}, beyond the float64 range") from None
     except (TypeError, ValueError):
         raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}") from None
     if array.ndim != 0:
@@ -462,15 +521,37 @@ def _as_real_array(name, x):
     """
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be an array of real numbers, got the string {name}={x!r}")
-    if callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None)):
-        x = x.detach().cpu().numpy()
+    if _is_tensor(x):
+        x = _tensor_to_numpy(x)
     try:
         array = np.asarray(x)
     except ValueError as error:
         raise ValueError(f"{name} must be a rectangular array of real numbers, got a ragged nested sequence ({error})") from None
+    except OverflowError:
+        raise ValueError(f"{name} must contain finite real numbers, got an integer beyond the float64 range in {name}") from None
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be an array of real numbers, got complex entries of dtype {array.dtype}")
     return array
+
+
+def _is_tensor(x):
+    """Return whether ``x`` looks like a torch tensor (it has ``detach`` and ``cpu`` methods)."""
+    return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
+
+
+def _tensor_to_numpy(x):
+    """Return a torch tensor as a numpy array: detached, on the CPU, bfloat16 widened to float64 exactly.
+
+    numpy has no bfloat16, so ``tensor.numpy()`` raises TypeError for it. Every
+    bfloat16 number is a float64 number.
+    """
+    x = x.detach().cpu()
+    try:
+        return x.numpy()
+    except TypeError:
+        if callable(getattr(x, "is_floating_point", None)) and x.is_floating_point():
+            return x.double().numpy()
+        raise
 
 
 def _check_wiring(layers, inputs, adds):
@@ -626,7 +707,11 @@ def _representative_points(breaks):
     """
     if breaks.size == 0:
         return np.zeros(1)
-    middle = 0.5 * (breaks[:-1] + breaks[1:])
+    with np.errstate(over="ignore"):
+        middle = 0.5 * (breaks[:-1] + breaks[1:])
+    # Two breakpoints beyond 9e307 of one sign overflow their sum. Halving
+    # each first is exact there, because only subnormals lose a bit when halved.
+    middle = np.where(np.isfinite(middle), middle, 0.5 * breaks[:-1] + 0.5 * breaks[1:])
     largest = np.finfo(np.float64).max
     with np.errstate(over="ignore"):
         left = max(breaks[0] - max(1.0, abs(breaks[0])), -largest)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array
-from .piecewise import PiecewiseLinearMap
+from .piecewise import PiecewiseLinearMap, _as_real_array, _is_tensor, _tensor_to_numpy
 
 __all__ = ["RidgeMap"]
 
@@ -41,7 +41,7 @@ class RidgeMap:
     """
 
     def __init__(self, direction, profile):
-        direction = check_array("direction", direction)
+        direction = check_array("direction", _as_real_array("direction", direction))
         if direction.ndim != 1 or direction.size == 0:
             raise ValueError(f"direction must be a nonempty one-dimensional array, got shape {direction.shape}")
         if not np.any(direction):
@@ -69,6 +69,8 @@ class RidgeMap:
 
     def __call__(self, z):
         """Evaluate ``g`` on points ``z`` of shape ``(..., p)``."""
+        if _is_tensor(z):
+            z = _tensor_to_numpy(z)
         z = check_array("z", z)
         if z.shape[-1:] != (self.dim,):
             raise ValueError(f"z must have last dimension {self.dim}, got shape {z.shape}")
@@ -91,11 +93,23 @@ class RidgeMap:
             return +value
 
     def pushforward(self):
-        r"""Return :math:`g \# N(0, I_p) = h \# N(0, |w|^2)` as a :class:`PushforwardMeasure`."""
+        r"""Return :math:`g \# N(0, I_p) = h \# N(0, |w|^2)` as a :class:`PushforwardMeasure`.
+
+        Raises
+        ------
+        ValueError
+            When ``|w|`` exceeds the float64 range (about 1.8e308): the
+            measure's float64 paths need the latent scale as a float.
+        """
         from .measure import PushforwardMeasure
 
         with workdps(resolve_dps(None) + GUARD_DIGITS):
             norm = self.direction_norm(resolve_dps(None) + GUARD_DIGITS)
+        if norm > np.finfo(np.float64).max:
+            raise ValueError(
+                f"direction must have a norm |w| representable in float64 (at most {np.finfo(np.float64).max!r}) "
+                f"for the push-forward h#N(0, |w|^2), got |w|={mpmath.nstr(norm, 17)}; rescale w and the knots of h"
+            )
         return PushforwardMeasure(self._profile, scale=norm)
 
     def tv_distance(self, target, **options):

@@ -89,8 +89,20 @@ def lipschitz_constants(*, min_value=1e-3, max_value=1e300):
 
 
 def radii(*, max_value=20.0, min_positive=0.0):
-    """Nonnegative radii ``r`` of extensions: 0, or in ``[min_positive, max_value]`` (tiny ones included by default)."""
+    """Nonnegative radii ``r`` of extensions: 0, or in ``[min_positive, max_value]`` (tiny ones included by default).
+
+    Parameters
+    ----------
+    max_value : finite float >= 0
+        Largest radius; with ``max_value = 0`` only 0 is drawn.
+    min_positive : finite float in ``[0, max_value]``
+        Smallest positive radius.
+    """
     _check_range("min_positive", min_positive, "max_value", max_value)
+    if min_positive < 0:
+        raise ValueError(f"min_positive must be nonnegative (radii are at least 0), got min_positive={min_positive}")
+    if max_value == 0:
+        return st.just(0.0)
     small = [r for r in (1e-300, 1e-12, 1e-6) if min_positive <= r <= max_value]
     positive = st.floats(min_value=min_positive, max_value=max_value, exclude_min=min_positive == 0.0)
     return st.one_of(st.just(0.0), positive, *([st.sampled_from(small)] if small else []))
@@ -114,6 +126,13 @@ def _check_dim(dim):
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ValueError(f"dim must be a positive integer, got dim={dim!r}")
     return int(dim)
+
+
+def _check_count(name, value, least):
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer of at least ``least``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {name}={value!r}")
+    return int(value)
 
 
 @st.composite
@@ -140,7 +159,12 @@ def gaussian_mixtures(draw, dim=1, *, max_components=3, max_mean=10.0, min_sigma
     from isobounds.measures import GaussianMixture
 
     dim = _check_dim(dim)
+    max_components = _check_count("max_components", max_components, least=1)
     _check_range("min_sigma", min_sigma, "max_sigma", max_sigma)
+    if min_sigma <= 0:
+        raise ValueError(f"min_sigma must be positive (standard deviations are positive), got min_sigma={min_sigma}")
+    if not (max_mean >= 0 and math.isfinite(max_mean)):
+        raise ValueError(f"max_mean must be a finite number >= 0, got max_mean={max_mean}")
     if not 0 < min_weight <= 1 / max_components:
         raise ValueError(
             f"min_weight must lie in (0, 1 / max_components] = (0, {1 / max_components:g}], "
@@ -237,8 +261,7 @@ _SMALLEST_SUBNORMAL = 2.0**-1074
 
 
 def _check_map_arguments(max_pieces, max_lip, min_gap, max_knot):
-    if max_pieces < 2:
-        raise ValueError(f"max_pieces must be at least 2, got max_pieces={max_pieces}")
+    _check_count("max_pieces", max_pieces, least=2)
     if not (_MIN_MAX_LIP <= max_lip and math.isfinite(max_lip)):
         raise ValueError(f"max_lip must be finite and at least {_MIN_MAX_LIP:g}, got max_lip={max_lip}")
     if not (min_gap > 0 and math.isfinite(min_gap)):
@@ -507,5 +530,7 @@ def half_spaces(dim, *, max_offset=10.0):
     """Closed half-spaces :class:`isobounds.sets.HalfSpace` ``{x : <u, x> <= c}`` of R^dim with unit normal ``u``."""
     from isobounds.sets import HalfSpace
 
+    if not (max_offset >= 0 and math.isfinite(max_offset)):
+        raise ValueError(f"max_offset must be a finite number >= 0, got max_offset={max_offset}")
     offsets = st.floats(min_value=-max_offset, max_value=max_offset)
     return st.builds(HalfSpace, unit_vectors(dim), offsets)
