@@ -23,6 +23,8 @@ __all__ = [
     "reject_unordered",
     "check_array",
     "check_probability_array",
+    "is_tensor",
+    "tensor_to_numpy",
 ]
 
 
@@ -185,8 +187,34 @@ def check_weights(name, weights, atol=None, normalize=True):
     return [value / total for value in values]
 
 
+def is_tensor(x):
+    """Return whether ``x`` looks like a torch tensor (it has ``detach`` and ``cpu`` methods)."""
+    return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
+
+
+def tensor_to_numpy(x):
+    """Return a torch tensor as a numpy array: detached, on the CPU, bfloat16 widened to float64 exactly.
+
+    numpy has no bfloat16, so ``tensor.numpy()`` raises TypeError for it. Every
+    bfloat16 number is a float64 number.
+    """
+    x = x.detach().cpu()
+    try:
+        return x.numpy()
+    except TypeError:
+        if callable(getattr(x, "is_floating_point", None)) and x.is_floating_point():
+            return x.double().numpy()
+        raise
+
+
 def check_array(name, x, allow_inf=False):
-    """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed)."""
+    """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed).
+
+    Torch tensors are detached and moved to the CPU first. Python integers
+    beyond the float64 range raise ``ValueError``.
+    """
+    if is_tensor(x):
+        x = tensor_to_numpy(x)
     try:
         raw = np.asarray(x)
     except ValueError:
@@ -196,6 +224,11 @@ def check_array(name, x, allow_inf=False):
         raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
     try:
         array = np.asarray(x, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(
+            f"{name} must contain real numbers within the float64 range (about 1.8e308), "
+            f"got an integer beyond it in {name}; pass such a scalar to the mpmath functions instead"
+        ) from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of real numbers, got {name}={x!r}") from None
     bad = np.isnan(array) if allow_inf else ~np.isfinite(array)

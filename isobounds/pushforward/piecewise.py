@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
-from .._validation import check_array
+from .._validation import check_array, is_tensor, tensor_to_numpy
 
 __all__ = ["PiecewiseLinearMap", "SKIP_KINDS", "skip_wiring"]
 
@@ -163,8 +163,6 @@ class PiecewiseLinearMap:
 
     def __call__(self, x):
         """Evaluate ``g`` elementwise in float64; a scalar in returns a float."""
-        if _is_tensor(x):
-            x = _tensor_to_numpy(x)
         array = check_array("x", x, allow_inf=True)
         piece = np.searchsorted(self._knots, array, side="right")
         t, v = self.anchors()
@@ -433,8 +431,8 @@ def _check_scalar(name, x):
     expected = f"{name} must be a finite real number (a scalar)"
     if x is None or isinstance(x, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}")
-    if _is_tensor(x):
-        x = _tensor_to_numpy(x)
+    if is_tensor(x):
+        x = tensor_to_numpy(x)
         if x.dtype == np.bool_:
             raise TypeError(f"{expected}, got {name}={x!r} of type {type(x).__name__}")
     try:
@@ -521,8 +519,8 @@ def _as_real_array(name, x):
     """
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be an array of real numbers, got the string {name}={x!r}")
-    if _is_tensor(x):
-        x = _tensor_to_numpy(x)
+    if is_tensor(x):
+        x = tensor_to_numpy(x)
     try:
         array = np.asarray(x)
     except ValueError as error:
@@ -532,26 +530,6 @@ def _as_real_array(name, x):
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be an array of real numbers, got complex entries of dtype {array.dtype}")
     return array
-
-
-def _is_tensor(x):
-    """Return whether ``x`` looks like a torch tensor (it has ``detach`` and ``cpu`` methods)."""
-    return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
-
-
-def _tensor_to_numpy(x):
-    """Return a torch tensor as a numpy array: detached, on the CPU, bfloat16 widened to float64 exactly.
-
-    numpy has no bfloat16, so ``tensor.numpy()`` raises TypeError for it. Every
-    bfloat16 number is a float64 number.
-    """
-    x = x.detach().cpu()
-    try:
-        return x.numpy()
-    except TypeError:
-        if callable(getattr(x, "is_floating_point", None)) and x.is_floating_point():
-            return x.double().numpy()
-        raise
 
 
 def _check_wiring(layers, inputs, adds):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
 from .._validation import check_array
-from .piecewise import PiecewiseLinearMap, _as_real_array, _is_tensor, _tensor_to_numpy
+from .piecewise import PiecewiseLinearMap, _as_real_array
 
 __all__ = ["RidgeMap"]
 
@@ -69,8 +69,6 @@ class RidgeMap:
 
     def __call__(self, z):
         """Evaluate ``g`` on points ``z`` of shape ``(..., p)``."""
-        if _is_tensor(z):
-            z = _tensor_to_numpy(z)
         z = check_array("z", z)
         if z.shape[-1:] != (self.dim,):
             raise ValueError(f"z must have last dimension {self.dim}, got shape {z.shape}")

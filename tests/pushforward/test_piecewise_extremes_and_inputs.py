@@ -174,9 +174,14 @@ def test_lipschitz_constant_is_sup_of_grid_quotients(g):
     upper = g.knots[-1] + 3.0
     x = np.unique(np.concatenate([np.linspace(lower, upper, 20001), g.knots]))
     y = g(x)
-    quotients = np.abs(np.diff(y) / np.diff(x))
+    steps = np.diff(x)
+    quotients = np.abs(np.diff(y)) / steps
     constant = float(g.lipschitz_constant())
-    assert quotients.max() <= constant * (1 + 1e-9)
+
+    # A grid point within 1e-16 of a knot gives a step that the rounding of y
+    # (a few ulps of |y|) can dominate, so each quotient gets that allowance.
+    rounding = 4 * np.finfo(np.float64).eps * np.abs(y).max() / steps
+    assert (quotients <= constant * (1 + 1e-9) + rounding).all()
     assert quotients.max() >= constant * (1 - 1e-6)
 
 

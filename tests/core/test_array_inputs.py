@@ -1,0 +1,40 @@
+"""Array arguments given as torch tensors or as integers beyond float64.
+
+A tensor that requires grad made numpy's conversion raise torch's
+RuntimeError, and an integer such as 10**400 raised OverflowError without
+naming the argument. References are mpmath's normal CDF.
+"""
+
+import mpmath
+import numpy as np
+import pytest
+
+from isobounds import EmpiricalMeasure, Interval
+from isobounds import vectorized as vz
+
+torch = pytest.importorskip("torch")
+
+
+def test_tensor_requiring_grad_is_accepted():
+    x = torch.tensor([-1.0, 0.5, 3.0], dtype=torch.float64, requires_grad=True)
+    got = vz.Phi(x)
+    for value, point in zip(got, [-1.0, 0.5, 3.0]):
+        assert value == pytest.approx(float(mpmath.ncdf(point)), rel=1e-15)
+
+
+def test_bfloat16_tensor_is_widened_exactly():
+    # 0.5078125 = 65/128 is a bfloat16 number, so the widened value is exact.
+    got = vz.Phi(torch.tensor([0.5078125], dtype=torch.bfloat16))
+    assert got[0] == pytest.approx(float(mpmath.ncdf(mpmath.mpf(65) / 128)), rel=1e-15)
+
+
+def test_empirical_measure_from_grad_tensor():
+    samples = torch.tensor([-2.0, -0.5, 0.25, 1.0], requires_grad=True)
+    measure = EmpiricalMeasure(samples)
+    assert measure.mass(Interval(-1.0, 1.0)) == mpmath.mpf(3) / 4
+
+
+@pytest.mark.parametrize("x", [10**400, [0.0, -(10**400)], np.array([10**400], dtype=object)])
+def test_integer_beyond_float64_raises_value_error(x):
+    with pytest.raises(ValueError, match=r"x must contain real numbers within the float64 range"):
+        vz.Phi(x)
