@@ -98,9 +98,20 @@ def bench_symbolic_extreme():
     return built - start, time.perf_counter() - built
 
 
+def positive_int(text):
+    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=7, help="timed repetitions per case (default 7)")
+    parser.add_argument("--repeat", type=positive_int, default=7, help="timed repetitions per case (default 7)")
     args = parser.parse_args()
 
     rows = []

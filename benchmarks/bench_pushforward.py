@@ -75,10 +75,21 @@ def blas_limit(threads):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
+def positive_int(text):
+    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20, help="timed calls per row (default 20)")
-    parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads during the run (default 1)")
+    parser.add_argument("--repeat", type=positive_int, default=20, help="timed calls per row (default 20)")
+    parser.add_argument("--blas-threads", type=positive_int, default=1, help="BLAS threads during the run (default 1)")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)

@@ -166,20 +166,59 @@ def _synchronize():
         torch.cuda.synchronize()
 
 
+def positive_int(text):
+    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def model_list(text):
+    """Parse ``--models``: a comma-separated, nonempty list of names from :data:`MODELS`."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in MODELS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names from {', '.join(MODELS)}, got {text!r}")
+    return names
+
+
+def benchmark_ms(runs):
+    """Return ``runs`` distinct values of ``m``: 0, 1, ..., 10 for up to 11 runs, else evenly spaced on [0, 10].
+
+    Salmona et al. (2022) train on the integers 0 to 10, and a batched
+    model needs distinct ``(m, seed)`` pairs. The seed is fixed to 0 here.
+    """
+    if runs <= 11:
+        return tuple(float(m) for m in range(runs))
+    return tuple(10.0 * i / (runs - 1) for i in range(runs))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
-    parser.add_argument("--runs", type=int, default=10, help="runs trained as one batched model (default 10)")
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs after one warm-up epoch (default 2)")
+    parser.add_argument("--runs", type=positive_int, default=10,
+                        help="runs trained as one batched model (default 10)")
+    parser.add_argument("--epochs", type=positive_int, default=2,
+                        help="timed epochs after one warm-up epoch (default 2)")
     parser.add_argument("--quick", action="store_true",
                         help="time 10-step epochs and 100 Langevin steps and scale to the full sizes")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall time, or CPU time of this process: with --threads 1 the CPU time is "
                              "the compute time even when other programs load the machine (default wall)")
     parser.add_argument("--skip-training", action="store_true", help="time Langevin sampling only")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models to time (default all)")
+    parser.add_argument("--models", type=model_list, default=list(MODELS),
+                        help="comma-separated models to time (default all)")
     args = parser.parse_args()
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(f"argument --device: {error}")
 
     global clock
     clock = CLOCKS[args.clock]
@@ -187,7 +226,6 @@ def main():
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     memory_kept = keep_freed_memory()
-    device = resolve_device(args.device)
     batch = 1000
     n_samples = 10_000 if args.quick else 50_000
     steps = n_samples // batch
@@ -203,11 +241,11 @@ def main():
               f"{'seq. s':>9}{'speedup':>9}{'reference s':>13}")
     print(header)
     print("-" * len(header))
-    for model in () if args.skip_training else args.models.split(","):
+    for model in () if args.skip_training else args.models:
         one_run = None
         for runs in (1, args.runs):
             config = TrainingConfig.profile("paper", epochs=args.epochs + 1, n_samples=n_samples,
-                                            device=str(device), ms=tuple(float(m % 11) for m in range(runs)),
+                                            device=str(device), ms=benchmark_ms(runs),
                                             seeds=(0,))
             seconds = _epoch_seconds(model, config) * scale
             floor, flops = gemm_floor(model, runs, batch, steps, device, repeats)

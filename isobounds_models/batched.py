@@ -40,6 +40,8 @@ class BatchedLinear(nn.Module):
     in_features, out_features : int
         Layer shape; ``weight`` has shape ``(R, out_features, in_features)``
         (the ``torch.nn.Linear`` layout per run) and ``bias`` ``(R, out_features)``.
+        Both hold NaN until :meth:`reset_parameters` (or ``load_state_dict``)
+        sets them.
     spectral_norm : bool
         Divide each run's weight by an estimate of its largest singular value
         (Miyato et al., 2018). The estimate comes from one power iteration per
@@ -52,12 +54,19 @@ class BatchedLinear(nn.Module):
         self.runs = check_size("runs", runs)
         self.in_features = check_size("in_features", in_features)
         self.out_features = check_size("out_features", out_features)
-        self.spectral_norm = spectral_norm
-        self.weight = nn.Parameter(torch.empty(runs, out_features, in_features))
-        self.bias = nn.Parameter(torch.empty(runs, out_features))
-        if spectral_norm:
-            self.register_buffer("sn_u", torch.empty(runs, out_features))
-            self.register_buffer("sn_v", torch.empty(runs, in_features))
+        if not isinstance(spectral_norm, (bool, np.bool_)):
+            # A string such as "false" would otherwise switch the normalisation on.
+            raise TypeError(f"spectral_norm must be a bool, got spectral_norm={spectral_norm!r} of type "
+                            f"{type(spectral_norm).__name__}")
+        self.spectral_norm = bool(spectral_norm)
+        # NaN until reset_parameters or load_state_dict fills them, so that a network used
+        # before either gives NaN outputs instead of whatever memory torch.empty returned.
+        nan = math.nan
+        self.weight = nn.Parameter(torch.full((self.runs, self.out_features, self.in_features), nan))
+        self.bias = nn.Parameter(torch.full((self.runs, self.out_features), nan))
+        if self.spectral_norm:
+            self.register_buffer("sn_u", torch.full((self.runs, self.out_features), nan))
+            self.register_buffer("sn_v", torch.full((self.runs, self.in_features), nan))
 
     def reset_parameters(self, generators):
         """Initialise run ``r`` from ``generators[r]`` (CPU ``torch.Generator``), one generator per run."""

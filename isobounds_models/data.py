@@ -57,7 +57,9 @@ class MixtureSpec:
     sigma: float
 
     def __post_init__(self):
-        weights = [float(w) for w in check_weights("weights", list(self.weights))]
+        # check_weights gets the weights unconverted and rejects a dict or a set, which
+        # list() would turn into the dict's keys or into an arbitrary order.
+        weights = [float(w) for w in check_weights("weights", self.weights)]
         means = check_array("means", self.means)
         if means.ndim == 1:
             means = means[:, None]
@@ -66,7 +68,18 @@ class MixtureSpec:
                 "means must have one row per weight, got means of shape "
                 f"{np.shape(self.means)} for {len(weights)} weights"
             )
+        if means.shape[1] == 0:
+            raise ValueError(f"means must have at least one coordinate per row, got means of shape {means.shape}")
         sigma = float(check_positive("sigma", self.sigma))
+        if sigma == 0.0:
+            raise ValueError(f"sigma must be a positive float64 number, got sigma={self.sigma!r}, which rounds to 0")
+        reach = float(np.abs(means).max()) + _FLOAT32_SIGMAS * sigma
+        if not reach <= _FLOAT32_MAX:
+            raise ValueError(
+                f"means and sigma must keep the float32 samples finite: max |means| + {_FLOAT32_SIGMAS:g} sigma "
+                f"must be at most {_FLOAT32_MAX:.4g}, got max |means| = {float(np.abs(means).max()):g} and "
+                f"sigma={sigma:g}"
+            )
         object.__setattr__(self, "weights", tuple(weights))
         object.__setattr__(self, "means", tuple(tuple(float(v) for v in row) for row in means))
         object.__setattr__(self, "sigma", sigma)
@@ -78,7 +91,7 @@ class MixtureSpec:
 
     def sample(self, n, generator=None):
         """Draw ``n`` samples as a float32 tensor of shape ``(n, d)``; see :func:`sample_gaussian_mixture`."""
-        return sample_gaussian_mixture(self.weights, self.means, self.sigma, n, generator)
+        return sample_gaussian_mixture(self, None, None, n, generator)
 
 
 def two_mode_mixture(m, dim=1, sigma=1.0):
@@ -111,12 +124,15 @@ def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
 
     Parameters
     ----------
-    weights : sequence of float
-        Mixture weights in [0, 1], summing to 1.
+    weights : sequence of float or MixtureSpec
+        Mixture weights in [0, 1], summing to 1 (a dict or a set raises
+        TypeError). A :class:`MixtureSpec` gives the whole mixture, and
+        ``means`` and ``sigma`` must then be None.
     means : array_like, shape (k, d) or (k,)
         Component means.
     sigma : float
-        Common standard deviation, ``sigma > 0``.
+        Common standard deviation, ``sigma > 0``. The samples must stay
+        within float32 range: ``max |means| + 64 sigma <= 3.4e38``.
     n : int
         Number of samples, ``n >= 1``.
     generator : torch.Generator or int or None
@@ -130,7 +146,13 @@ def sample_gaussian_mixture(weights, means, sigma, n, generator=None):
         ``torch.multinomial`` and the Gaussian noise is drawn in float64
         before the cast, so the mixture is exact up to float32 rounding.
     """
-    mixture = weights if isinstance(weights, MixtureSpec) else MixtureSpec(tuple(weights), means, sigma)
+    if isinstance(weights, MixtureSpec):
+        if means is not None or sigma is not None:
+            raise ValueError("means and sigma must be None when weights is a MixtureSpec, which contains them, got "
+                             f"means={means!r}, sigma={sigma!r}")
+        mixture = weights
+    else:
+        mixture = MixtureSpec(weights, means, sigma)
     n = _check_count("n", n)
     generator = as_generator(generator)
 
@@ -151,8 +173,9 @@ def make_dataset(m, n=PAPER_N_SAMPLES, seed=0, dim=1):
         Half distance between the modes, ``m >= 0``.
     n : int
         Number of samples (the paper uses 50,000).
-    seed : int or torch.Generator
-        Seed of the draw, an int in ``[0, 2**64 - 1]``.
+    seed : int or torch.Generator or None
+        Seed of the draw, an int in ``[0, 2**64 - 1]``; ``None`` draws from
+        torch's global generator.
     dim : int
         Dimension of the data (1 in the paper).
 
@@ -182,6 +205,11 @@ def as_generator(generator):
     result.manual_seed(int(generator))
     return result
 
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_SIGMAS = 64.0
+"""Multiple of ``sigma`` kept below the float32 maximum. A standard normal draw lies
+beyond 40 with probability below 1e-300, so 64 leaves a wide margin."""
 
 _MAX_SEED = 2**64 - 1
 """Largest seed that ``torch.Generator.manual_seed`` accepts."""

@@ -147,8 +147,11 @@ SKIP_REQUIREMENTS = {
 def skip_is_placeable(hidden, skip):
     """Return whether skip kind ``skip`` places at least one skip connection between hidden layers ``hidden``.
 
-    ``"plain"`` places none and is always valid, so it returns True.
+    ``"plain"`` places none and is always valid, so it returns True. Raises
+    ``ValueError`` for a skip kind outside :data:`SKIP_KINDS`.
     """
+    if skip not in SKIP_KINDS:
+        raise ValueError(f"skip must be one of {SKIP_KINDS}, got skip={skip!r}")
     if skip == "resnet":
         return any(a == b for a, b in zip(hidden[:-1], hidden[1:]))
     if skip == "densenet":
@@ -195,7 +198,7 @@ class BatchedMLP(nn.Module):
                 raise ValueError(f"sizes must be positive integer widths, got sizes={sizes} (width {width!r})")
         self.sizes = tuple(int(width) for width in sizes)
         self.skip = skip
-        self.negative_slope = negative_slope
+        self.negative_slope = check_negative_slope(negative_slope)
         self.inputs, self.adds, in_widths = skip_wiring(self.sizes, skip)
         self.layers = nn.ModuleList(
             BatchedLinear(runs, width, out, spectral_norm) for width, out in zip(in_widths, self.sizes[1:])
@@ -230,7 +233,9 @@ class BatchedVAE(nn.Module):
     def __init__(self, runs, dim, latent_dim, decoder_hidden=GENERATOR_HIDDEN, skip="plain",
                  spectral_norm=False, negative_slope=NEGATIVE_SLOPE):
         super().__init__()
-        self.latent_dim = latent_dim
+        check_size("runs", runs)
+        check_size("dim", dim)
+        self.latent_dim = check_size("latent_dim", latent_dim)
         self.encoder = BatchedMLP(runs, (dim, *ENCODER_HIDDEN, 2 * latent_dim), negative_slope=negative_slope)
         self.decoder = BatchedMLP(runs, (latent_dim, *decoder_hidden, dim), skip, spectral_norm, negative_slope)
 
@@ -251,7 +256,11 @@ def sinusoidal_embedding(position, n_features):
     ``position`` of any shape gives ``(..., n_features)`` features
     ``[sin(t w_0), ..., sin(t w_{h-1}), cos(t w_0), ..., cos(t w_{h-1})]``
     with ``h = n_features / 2`` frequencies ``w_i = 10000^(-i/h)``.
+    ``position`` must be a floating-point tensor; the features have its dtype.
     """
+    if not isinstance(position, torch.Tensor) or not position.is_floating_point():
+        what = f"a {position.dtype} tensor" if isinstance(position, torch.Tensor) else type(position).__name__
+        raise TypeError(f"position must be a floating-point torch.Tensor, got {what}")
     if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 2 \
             or n_features % 2:
         # An odd count would silently give one feature fewer than requested.
@@ -303,7 +312,7 @@ class BatchedScoreNet(nn.Module):
         self.sigma_max = float(sigma_max)
         self.sigma_min = float(sigma_min)
         self.n_levels = int(n_levels)
-        self.negative_slope = negative_slope
+        self.negative_slope = check_negative_slope(negative_slope)
         embed_in, embed_mid, embed_out = SCORE_EMBEDDING_SIZES
         hidden_1, hidden_2 = SCORE_HIDDEN
         self.embed_1 = BatchedLinear(runs, embed_in, embed_mid)
@@ -498,6 +507,17 @@ def mlp_weights(module):
     if description["skip"] != "plain":
         raise ValueError("module has skip connections, so it is not a plain MLP; use describe_mlp(module) instead")
     return description["layers"], description["negative_slope"]
+
+
+def check_negative_slope(negative_slope):
+    """Return ``negative_slope`` as a float; raise TypeError unless a real number, ValueError unless finite."""
+    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (int, float, np.integer,
+                                                                                        np.floating)):
+        raise TypeError(f"negative_slope must be a finite real number, got negative_slope={negative_slope!r} of "
+                        f"type {type(negative_slope).__name__}")
+    if not math.isfinite(negative_slope):
+        raise ValueError(f"negative_slope must be a finite real number, got negative_slope={negative_slope!r}")
+    return float(negative_slope)
 
 
 def count_parameters(module, runs=None):
