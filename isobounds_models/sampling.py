@@ -113,8 +113,12 @@ def langevin_noise(shape, n_steps, generator=None, device="cpu", dtype=torch.flo
     """Draw ``(x0, noise)`` for :func:`annealed_langevin`, of shapes ``shape`` and ``(n_steps, *shape)``.
 
     The draw is made on the CPU from ``generator`` (a ``torch.Generator``, an
-    int seed or ``None``), so it does not depend on ``device``.
+    int seed or ``None``), so it does not depend on ``device``. ``n_steps`` is
+    a positive integer. The noise is drawn in one call, so it differs from
+    the noise that :func:`annealed_langevin` draws one step at a time from
+    the same generator.
     """
+    n_steps = _check_count("n_steps", n_steps)
     generator = as_generator(generator)
     x0 = torch.randn(shape, generator=generator, dtype=dtype)
     noise = torch.randn((n_steps, *shape), generator=generator, dtype=dtype)
@@ -155,7 +159,17 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
     -------
     torch.Tensor
         ``x_N``, with the shape of ``x0``.
+
+    Raises
+    ------
+    TypeError
+        When ``x0`` is not a floating-point tensor.
+    ValueError
+        For invalid ``sigmas``, ``steps_per_level`` or ``eps``, or ``noise`` of the wrong shape.
     """
+    if not (isinstance(x0, torch.Tensor) and x0.is_floating_point()):
+        raise TypeError(f"x0 must be a floating-point torch.Tensor, got x0 of type {type(x0).__name__}"
+                        f"{' and dtype ' + str(x0.dtype) if isinstance(x0, torch.Tensor) else ''}")
     sigmas = geometric_sigmas() if sigmas is None else check_sigmas(sigmas)
     steps_per_level = _check_count("steps_per_level", steps_per_level)
     step_sizes = langevin_step_sizes(sigmas, eps)
@@ -180,13 +194,20 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
 
 
 def sample_pushforward(generator_module, n, latent_dim=1, seed=None, device="cpu"):
-    """Return ``g(z)`` for ``n`` latent draws ``z ~ N(0, I_p)`` as a float32 tensor of shape ``(n, d)``.
+    """Return ``g(z)`` for ``n`` latent draws ``z ~ N(0, I_p)`` as a tensor of shape ``(n, d)``.
 
     ``generator_module`` is a plain ``torch.nn.Module`` mapping ``(n, p)`` to
-    ``(n, d)``; ``seed`` is an int, a ``torch.Generator`` or ``None``.
+    ``(n, d)``; ``seed`` is an int, a ``torch.Generator`` or ``None``;
+    ``n`` and ``latent_dim`` (``p``) are positive integers. ``z`` is drawn in
+    float32 on the CPU, then converted to the dtype of the module's first
+    parameter (float32 for a module without parameters) and moved to
+    ``device``, so the draw is the same for float32 and float64 modules.
     """
     n = _check_count("n", n)
-    z = torch.randn(n, latent_dim, generator=as_generator(seed)).to(device)
+    latent_dim = _check_count("latent_dim", latent_dim)
+    parameter = next(generator_module.parameters(), None)
+    dtype = torch.float32 if parameter is None or not parameter.is_floating_point() else parameter.dtype
+    z = torch.randn(n, latent_dim, generator=as_generator(seed)).to(device=device, dtype=dtype)
     with torch.no_grad():
         return generator_module(z)
 

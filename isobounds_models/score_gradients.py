@@ -68,7 +68,7 @@ def score_matching_gradients(network, x, levels, noise, sigmas, features):
     noise : torch.Tensor, shape (R, B, d)
         Standard normal ``z``. The network's input is ``x + sigmas[levels] z``.
     sigmas : torch.Tensor, shape (L,)
-        The ladder, in the dtype of ``x``.
+        The ladder, in the dtype of ``x``, which is the network's.
     features : torch.Tensor, shape (R, L, 16)
         :func:`level_features` of ``sigmas``.
 
@@ -81,11 +81,13 @@ def score_matching_gradients(network, x, levels, noise, sigmas, features):
     Raises
     ------
     TypeError
-        When ``network`` is not a :class:`BatchedScoreNet` or ``levels`` is
-        not an integer tensor.
+        When ``network`` is not a :class:`BatchedScoreNet`, an input is not
+        a tensor, ``levels`` is not an integer tensor, or ``x``, ``noise``,
+        ``sigmas`` or ``features`` does not have the network's dtype.
     ValueError
         When a shape does not match the network or the others, the batch
-        is empty, or a level lies outside ``[0, L)``.
+        is empty, a level lies outside ``[0, L)``, or an input is not on
+        the network's device.
     """
     _check_inputs(network, x, levels, noise, sigmas, features)
     # Indexing reads a uint8 tensor as a mask and rejects int16, so the levels are made int64
@@ -157,6 +159,15 @@ def _check_inputs(network, x, levels, noise, sigmas, features):
     if not isinstance(network, BatchedScoreNet):
         raise TypeError(f"network must be a BatchedScoreNet, got network of type {type(network).__name__}")
     runs, dim = network.layer_1.runs, network.dim
+    dtype, device = network.layer_1.weight.dtype, network.layer_1.weight.device
+    for name, value in (("x", x), ("levels", levels), ("noise", noise), ("sigmas", sigmas), ("features", features)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {name} of type {type(value).__name__}")
+        if value.device != device:
+            raise ValueError(f"{name} must be on the network's device {device}, got {name}.device={value.device}")
+    for name, value in (("x", x), ("noise", noise), ("sigmas", sigmas), ("features", features)):
+        if value.dtype != dtype:
+            raise TypeError(f"{name} must have the network's dtype {dtype}, got {name}.dtype={value.dtype}")
     if x.dim() != 3 or x.shape[0] != runs or x.shape[2] != dim or x.shape[1] == 0:
         raise ValueError(f"x must have shape (runs={runs}, batch >= 1, dim={dim}), got x.shape={tuple(x.shape)}")
     if noise.shape != x.shape:
