@@ -234,6 +234,11 @@ class TrainingConfig:
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {name}={value}")
+        if not isinstance(self.generator_spectral_norm, (bool, np.bool_)):
+            # A string such as "false" is truthy, so it would switch the normalisation on.
+            raise TypeError(f"generator_spectral_norm must be a bool, got "
+                            f"generator_spectral_norm={self.generator_spectral_norm!r}")
+        object.__setattr__(self, "generator_spectral_norm", bool(self.generator_spectral_norm))
         _check_choice("generator_skip", self.generator_skip, SKIP_KINDS)
         _check_choice("gan_loss", self.gan_loss, GAN_LOSSES)
         _check_choice("gradient_penalty_form", self.gradient_penalty_form, PENALTY_FORMS)

@@ -365,3 +365,14 @@ def test_from_dict_reports_empty_widths_without_skip_warning():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="generator_hidden must be a nonempty sequence"):
             TrainingConfig.from_dict({"generator_skip": "densenet", "generator_hidden": []})
+
+
+@pytest.mark.parametrize("value", ["false", 0, None])
+def test_spectral_norm_setting_must_be_bool(value):
+    with pytest.raises(TypeError, match="generator_spectral_norm must be a bool"):
+        TrainingConfig(generator_spectral_norm=value)
+
+
+def test_spectral_norm_numpy_bool_is_stored_as_bool():
+    config = TrainingConfig(generator_spectral_norm=np.bool_(True))
+    assert config.generator_spectral_norm is True
