@@ -21,7 +21,7 @@ import textwrap
 
 import mpmath
 
-from ._precision import DEFAULT_DPS, MAX_DPS, precision
+from ._precision import DEFAULT_DPS, precision
 
 __all__ = ["main", "build_parser", "parse_sweep"]
 
@@ -36,22 +36,126 @@ def _point(text):
     if not parts or any(not part for part in parts):
         raise argparse.ArgumentTypeError(f"invalid mean {text!r}: expected a number or comma-separated numbers such as 0,3.5")
     for part in parts:
-        try:
-            mpmath.mpf(part)
-        except (ValueError, TypeError):
-            raise argparse.ArgumentTypeError(f"invalid number {part!r} in {text!r}") from None
+        _parse_mpf(part, text)
     return parts[0] if len(parts) == 1 else parts
 
 
 def _number(text):
-    try:
-        mpmath.mpf(text)
-    except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    _parse_mpf(text, text)
     return text
 
 
-MAX_SWEEP_POINTS = 10_000
+# ---------------------------------------------------------------------------
+# Limits of the command line
+# ---------------------------------------------------------------------------
+#
+# The library functions accept any finite number and up to 100000 digits,
+# and their cost grows with both: `lipschitz --m1 0 --m2 1e3000`
+# needs about 6000 extra digits and ran for minutes. The command line bounds
+# its inputs so that every request it accepts returns within a few seconds,
+# or about 12 s for the longest sweep of searches.
+# The limits were measured with `isobounds` on a 2-core x86-64 machine: the
+# slowest accepted requests took 2 to 5 seconds each, not counting the 2
+# seconds that starting Python and importing isobounds take.
+# NOTE: the limits are sized from those timings, so on a slower machine the
+# slowest accepted requests take proportionally longer.
+
+CLI_MAX_DPS = 1000
+"""Largest --dps (and --digits) of the command line; a closed-form row takes up to about 0.25 s at 1000 digits."""
+
+SEARCH_MAX_DPS = 100
+"""Largest working precision of the searches, ``tv --optimize`` and ``lipschitz --tv``.
+
+They maximise over a radius or solve for L, and their cost grows faster than
+the square of the precision: ``tv --m1 -100 --m2 100 --lip 1 --optimize``
+took 0.9 s at 100 digits, 16 s at 500 and more than 90 s at 1000.
+"""
+
+MAX_SWEEP_POINTS = 2000
+
+MAX_ROWS = {"lipschitz": 500, "tv": 2000, "kl": 500, "disconnected": 2000, "isoperimetry": 1000, "table": 2000}
+"""Maximum number of rows per command (sweep points, times --m-max + 1 for table) at --dps 100 or below.
+
+Each limit is about 4 s of computing for the slowest inputs in range: a row
+took up to 6 ms for lipschitz and kl, 3 ms for isoperimetry and 2 ms for the
+others. Above --dps 100 a row costs about the square of the precision, so
+the limit is ``MAX_ROWS[command] * (100 / dps)**2`` rows there: at --dps
+1000 a row took 50 to 250 ms.
+"""
+
+SEARCH_DIGIT_BUDGET = 1500
+"""Maximum of sweep points times the working precision for the searches: 50 points at --dps 30, 15 at 100.
+
+A point took up to 0.25 s at 30 digits and 0.75 s at 100, so the longest
+accepted search sweep takes about 12 s.
+"""
+
+LENGTH_EXPONENT = 30
+"""Means, --sigma, --lip, --distance, --r and --tv are 0 or of absolute value in [1e-30, 1e30]."""
+
+PROBABILITY_MIN_EXPONENT = -100
+"""--weight, --model-weight and --mass are 0 or at least 1e-100; the library rejects values above 1."""
+
+_PROBABILITY_OPTIONS = ("weight", "model_weight", "mass")
+
+_LENGTH_HELP = f"0 or of absolute value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]"
+_PROBABILITY_HELP = f"0 or at least 1e{PROBABILITY_MIN_EXPONENT}"
+
+MAX_NUMBER_CHARS = 1100
+"""Maximum length of a number, in characters: room for the 1000 digits of --dps 1000 and an exponent."""
+
+
+def _parse_mpf(part, text):
+    """Return ``part`` as an mpf, or raise ArgumentTypeError naming it (``text`` is the whole value given)."""
+    if len(part) > MAX_NUMBER_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"invalid number {part[:20]}...{part[-10:]} of {len(part)} characters: the command line accepts at most "
+            f"{MAX_NUMBER_CHARS} characters per number")
+    try:
+        return mpmath.mpf(part)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"invalid number {part!r}" + (f" in {text!r}" if part != text else "")) from None
+
+
+def _range_text(option):
+    """Return the values that the command line accepts for ``option`` (a destination name such as ``"lip"``)."""
+    if option in _PROBABILITY_OPTIONS:
+        return f"0 or a value in [1e{PROBABILITY_MIN_EXPONENT}, 1]"
+    return f"0 or an absolute value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]"
+
+
+def _out_of_range(option, value):
+    """Return whether the finite nonzero ``value`` of ``option`` lies outside the command line's range.
+
+    NaN, infinities, negative probabilities and probabilities above 1 are
+    left to the library, which rejects them at once with its own message.
+    """
+    if not mpmath.isfinite(value) or value == 0:
+        return False
+    if option in _PROBABILITY_OPTIONS:
+        return 0 < value < mpmath.mpf(10) ** PROBABILITY_MIN_EXPONENT
+    magnitude = abs(value)
+    bound = mpmath.mpf(10) ** LENGTH_EXPONENT
+    return magnitude > bound or magnitude < 1 / bound
+
+
+def _bounded(option, parse):
+    """Return an argparse type for ``option`` that parses with ``parse`` and rejects values out of range."""
+
+    def parse_bounded(text):
+        value = parse(text)
+        for part in value if isinstance(value, list) else [value]:
+            if _out_of_range(option, mpmath.mpf(part)):
+                where = f" in {text!r}" if part != text else ""
+                raise argparse.ArgumentTypeError(
+                    f"{part}{where} is out of range: the command line accepts {_range_text(option)} "
+                    f"(the library functions accept any value)")
+        return value
+
+    # argparse names the type in its "invalid ... value" message, but these raise their own messages.
+    parse_bounded.__name__ = parse.__name__
+    return parse_bounded
+
 
 # Parameters that --sweep may vary: the numeric options of the subcommands.
 SWEEPABLE = ("m1", "m2", "sigma", "lip", "weight", "model_weight", "distance", "mass", "r", "tv")
@@ -61,7 +165,7 @@ def parse_sweep(text):
     """Parse ``NAME=START:STOP:SPEC`` into ``(name, start, stop, count, log)``.
 
     ``SPEC`` is ``logN`` (N points evenly spaced in log10, START and STOP > 0)
-    or ``linN`` or ``N`` (N points evenly spaced), with 1 <= N <= 10000.
+    or ``linN`` or ``N`` (N points evenly spaced), with 1 <= N <= MAX_SWEEP_POINTS (2000).
 
     >>> parse_sweep("lip=1:100:log3")
     ('lip', '1', '100', 3, True)
@@ -77,7 +181,7 @@ def parse_sweep(text):
         raise argparse.ArgumentTypeError(f"invalid sweep {text!r}: NAME must be an option name such as lip")
     log = spec.startswith("log")
     count_text = spec[3:] if spec[:3] in ("log", "lin") else spec
-    if not count_text.isdigit() or not 1 <= int(count_text) <= MAX_SWEEP_POINTS:
+    if not (count_text.isascii() and count_text.isdigit()) or not 1 <= int(count_text) <= MAX_SWEEP_POINTS:
         raise argparse.ArgumentTypeError(f"invalid number of sweep points {count_text!r} in {text!r}: expected an integer in [1, {MAX_SWEEP_POINTS}]")
     _number(start)
     _number(stop)
@@ -99,8 +203,13 @@ def sweep_values(start, stop, count, log):
     if count == 1:
         return [start]
     if log:
-        return [mpmath.power(10, mpmath.log10(start) + i * (mpmath.log10(stop) - mpmath.log10(start)) / (count - 1)) for i in range(count)]
-    return [start + i * (stop - start) / (count - 1) for i in range(count)]
+        values = [mpmath.power(10, mpmath.log10(start) + i * (mpmath.log10(stop) - mpmath.log10(start)) / (count - 1)) for i in range(count)]
+    else:
+        values = [start + i * (stop - start) / (count - 1) for i in range(count)]
+    # The ends are START and STOP exactly, not rounded through log10 and power: a sweep
+    # of a probability up to 1 must not end at 1 + 1e-30, which the library rejects.
+    values[0], values[-1] = start, stop
+    return values
 
 
 class _SweepOnce(argparse.Action):
@@ -113,13 +222,15 @@ class _SweepOnce(argparse.Action):
 
 
 def _digit_count(text):
-    """Parse ``--dps`` or ``--digits``: an integer in [1, MAX_DPS], the range that :func:`precision` accepts."""
+    """Parse ``--dps`` or ``--digits``: an integer in [1, CLI_MAX_DPS]."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
-    if not 1 <= value <= MAX_DPS:
-        raise argparse.ArgumentTypeError(f"expected an integer in [1, {MAX_DPS}], got {value}")
+    if not 1 <= value <= CLI_MAX_DPS:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [1, {CLI_MAX_DPS}], got {value}; at most {SEARCH_MAX_DPS} with "
+            f"tv --optimize or lipschitz --tv (the library functions accept more digits)")
     return value
 
 
@@ -213,12 +324,14 @@ def _join_negative_values(argv, value_options):
 # ---------------------------------------------------------------------------
 
 def _two_gaussian_args(parser, lip=True):
-    parser.add_argument("--m1", type=_point, required=True,
-                        help="first mean: a number or comma-separated coordinates, such as -3,1")
-    parser.add_argument("--m2", type=_point, required=True, help="second mean, same dimension as --m1")
-    parser.add_argument("--sigma", type=_number, default="1", help="common standard deviation of both components (default 1)")
+    parser.add_argument("--m1", type=_bounded("m1", _point), required=True,
+                        help=f"first mean: a number or comma-separated coordinates, such as -3,1, each {_LENGTH_HELP}")
+    parser.add_argument("--m2", type=_bounded("m2", _point), required=True, help="second mean, same dimension and range as --m1")
+    parser.add_argument("--sigma", type=_bounded("sigma", _number), default="1",
+                        help=f"common standard deviation of both components, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}] (default 1)")
     if lip:
-        parser.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
+        parser.add_argument("--lip", type=_bounded("lip", _number), required=True,
+                            help=f"Lipschitz constant L of the generator, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]")
 
 
 def _run_lipschitz(args):
@@ -302,11 +415,21 @@ def _package_version():
         return __version__
 
 
-def _add_common_options(parser, sweep_example):
+def _add_common_options(parser, command, sweep_example):
     """Add the precision, output and ``--sweep`` options to ``parser``, with ``sweep_example`` in the ``--sweep`` help."""
+    rows = MAX_ROWS[command]
+    table_rows = ", where each point has --m-max + 1 rows" if command == "table" else ""
+    search_rows = ""
+    if command in ("tv", "lipschitz"):
+        search = "--optimize" if command == "tv" else "--tv"
+        search_rows = (f" With {search} the command allows N times --dps (counted as at least 30) up to "
+                       f"{SEARCH_DIGIT_BUDGET}: {SEARCH_DIGIT_BUDGET // 30} points at --dps 30, "
+                       f"{SEARCH_DIGIT_BUDGET // SEARCH_MAX_DPS} at --dps {SEARCH_MAX_DPS}.")
     parser.add_argument("--dps", type=_digit_count, default=DEFAULT_DPS,
-                        help="working precision in significant digits (default 30; raised to --digits if lower)")
-    parser.add_argument("--digits", type=_digit_count, default=10, help="significant digits printed in the table (default 10)")
+                        help=f"working precision in significant digits, in [1, {CLI_MAX_DPS}] (default 30; raised to "
+                        f"--digits if lower). tv --optimize and lipschitz --tv allow at most {SEARCH_MAX_DPS}")
+    parser.add_argument("--digits", type=_digit_count, default=10,
+                        help=f"significant digits printed in the table, in [1, {CLI_MAX_DPS}] (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON (numbers as strings with --dps digits)")
     parser.add_argument(
         "--sweep",
@@ -315,8 +438,10 @@ def _add_common_options(parser, sweep_example):
         metavar="NAME=START:STOP:SPEC",
         help=f"evaluate over a grid of one numeric option of this command, such as {sweep_example}. "
         f"SPEC is logN (N points evenly spaced in log10, START > 0 and STOP > 0), or linN or N "
-        f"(N evenly spaced points), with N in [1, {MAX_SWEEP_POINTS}]. A required option must still "
-        f"be given when it is swept, and the sweep replaces its value.",
+        f"(N evenly spaced points), with N in [1, {MAX_SWEEP_POINTS}]. START and STOP must lie in the range "
+        f"of the swept option. A required option must still be given when it is swept, and the sweep "
+        f"replaces its value. The command line computes at most {rows} rows up to --dps 100 and "
+        f"{rows}*(100/dps)^2 rows above{table_rows}.{search_rows}",
     )
 
 
@@ -338,9 +463,22 @@ def build_parser():
     """Build the argument parser of the ``isobounds`` command."""
     parser = argparse.ArgumentParser(
         prog="isobounds",
-        description="Lower bounds on the Lipschitz constant, total variation and KL divergence of push-forward "
-        "generative models fitting Gaussian mixtures (Salmona et al., 2022).",
-        epilog="Run 'isobounds COMMAND --help' for what a command computes, its options and examples.",
+        description=textwrap.fill(
+            "Lower bounds on the Lipschitz constant, total variation and KL divergence of push-forward "
+            "generative models fitting Gaussian mixtures (Salmona et al., 2022).",
+            width=79,
+        ),
+        epilog="Run 'isobounds COMMAND --help' for what a command computes, its options and examples.\n\n"
+        + textwrap.fill(
+            f"Limits: so that every request returns within seconds, the command line accepts numbers "
+            f"that are 0 or of absolute value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}] (weights and masses: "
+            f"0 or at least 1e{PROBABILITY_MIN_EXPONENT}), --dps and --digits up to {CLI_MAX_DPS} "
+            f"({SEARCH_MAX_DPS} for tv --optimize and lipschitz --tv) and {min(MAX_ROWS.values())} to {max(MAX_ROWS.values())} rows. Each "
+            f"command's --help gives the details. The functions of the Python library have none of these "
+            f"limits.",
+            width=79,
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -364,11 +502,12 @@ def build_parser():
         ],
     )
     _two_gaussian_args(lipschitz, lip=False)
-    lipschitz.add_argument("--weight", type=_number, default="0.5", help="weight w of the component at --m1, in (0, 1) (default 0.5)")
-    lipschitz.add_argument("--tv", type=_number, default=None,
-                           help="total variation in [0, 1] that the generator reaches (balanced mixture only); "
-                           "default: an exact fit")
-    _add_common_options(lipschitz, "sigma=0.5:2:lin7")
+    lipschitz.add_argument("--weight", type=_bounded("weight", _number), default="0.5", help=f"weight w of the component at --m1, in (0, 1) and {_PROBABILITY_HELP} (default 0.5)")
+    lipschitz.add_argument("--tv", type=_bounded("tv", _number), default=None,
+                           help=f"total variation that the generator reaches (balanced mixture only), 0 or in "
+                           f"[1e-{LENGTH_EXPONENT}, 1]; default: an exact fit. It makes the command a search, which allows "
+                           f"--dps up to {SEARCH_MAX_DPS} and fewer sweep points (see --sweep)")
+    _add_common_options(lipschitz, "lipschitz", "sigma=0.5:2:lin7")
     lipschitz.set_defaults(run=_run_lipschitz)
 
     tv = _add_command(
@@ -396,7 +535,7 @@ def build_parser():
         help="also print tv_bound_best_r, Theorem 4 on the bisecting half-space maximised over the radius r "
         "(never below Corollary 6), and the maximising radius best_r",
     )
-    _add_common_options(tv, "lip=1:1e6:log25")
+    _add_common_options(tv, "tv", "lip=1:1e6:log25")
     tv.set_defaults(run=_run_tv)
 
     kl = _add_command(
@@ -414,8 +553,8 @@ def build_parser():
         ],
     )
     _two_gaussian_args(kl)
-    kl.add_argument("--model-weight", type=_number, default="0.5", help="model mass rho(H1) of the half-space on the m1 side, in [0, 1] (default 0.5)")
-    _add_common_options(kl, "model-weight=0.01:0.5:lin50")
+    kl.add_argument("--model-weight", type=_bounded("model_weight", _number), default="0.5", help=f"model mass rho(H1) of the half-space on the m1 side, in [0, 1] and {_PROBABILITY_HELP} (default 0.5)")
+    _add_common_options(kl, "kl", "model-weight=0.01:0.5:lin50")
     kl.set_defaults(run=_run_kl)
 
     disconnected = _add_command(
@@ -431,10 +570,11 @@ def build_parser():
             "isobounds disconnected --weight 0.3 --distance 10 --lip 1 --sweep distance=1:100:log9",
         ],
     )
-    disconnected.add_argument("--weight", type=_number, required=True, help="mass w of one piece, in [0, 1] (0 and 1 give the trivial bound 0)")
-    disconnected.add_argument("--distance", type=_number, required=True, help="distance D between the pieces, > 0")
-    disconnected.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
-    _add_common_options(disconnected, "distance=1:100:log9")
+    disconnected.add_argument("--weight", type=_bounded("weight", _number), required=True, help=f"mass w of one piece, in [0, 1] and {_PROBABILITY_HELP} (0 and 1 give the trivial bound 0)")
+    disconnected.add_argument("--distance", type=_bounded("distance", _number), required=True, help=f"distance D between the pieces, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]")
+    disconnected.add_argument("--lip", type=_bounded("lip", _number), required=True,
+                              help=f"Lipschitz constant L of the generator, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]")
+    _add_common_options(disconnected, "disconnected", "distance=1:100:log9")
     disconnected.set_defaults(run=_run_disconnected)
 
     iso = _add_command(
@@ -450,10 +590,11 @@ def build_parser():
             "isobounds isoperimetry --mass 1e-6 --r 1 --lip 2 --sweep r=0:5:lin11",
         ],
     )
-    iso.add_argument("--mass", type=_number, required=True, help="model mass rho(A), in [0, 1]")
-    iso.add_argument("--r", type=_number, required=True, help="extension radius r >= 0")
-    iso.add_argument("--lip", type=_number, required=True, help="Lipschitz constant L of the generator")
-    _add_common_options(iso, "r=0:5:lin11")
+    iso.add_argument("--mass", type=_bounded("mass", _number), required=True, help=f"model mass rho(A), in [0, 1] and {_PROBABILITY_HELP}")
+    iso.add_argument("--r", type=_bounded("r", _number), required=True, help=f"extension radius r, 0 or in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]")
+    iso.add_argument("--lip", type=_bounded("lip", _number), required=True,
+                     help=f"Lipschitz constant L of the generator, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]")
+    _add_common_options(iso, "isoperimetry", "r=0:5:lin11")
     iso.set_defaults(run=_run_isoperimetry)
 
     table = _add_command(
@@ -473,9 +614,9 @@ def build_parser():
             "isobounds table --m-max 5 --sweep lip=1:1e6:log7",
         ],
     )
-    table.add_argument("--lip", type=_number, default="10", help="Lipschitz constant L for the TV and KL columns (default 10)")
-    table.add_argument("--m-max", type=_nonnegative_int, default=10, help="largest m, an integer >= 0 (default 10)")
-    _add_common_options(table, "lip=1:1e6:log7")
+    table.add_argument("--lip", type=_bounded("lip", _number), default="10", help=f"Lipschitz constant L for the TV and KL columns, in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}] (default 10)")
+    table.add_argument("--m-max", type=_nonnegative_int, default=10, help="largest m, an integer >= 0 (default 10); the table has --m-max + 1 rows, and --sweep limits their number")
+    _add_common_options(table, "table", "lip=1:1e6:log7")
     table.set_defaults(run=_run_table)
     return parser
 
@@ -559,12 +700,62 @@ def _name_options(message, args):
     return message
 
 
+def _is_search(args):
+    """Return whether ``args`` requests a search: ``tv --optimize`` or ``lipschitz --tv``."""
+    if args.command == "lipschitz":
+        return args.tv is not None or (args.sweep is not None and args.sweep[0] == "tv")
+    return bool(getattr(args, "optimize", False))
+
+
+def _limit_error(args):
+    """Return why ``args`` exceeds the limits of the command line, or None when it is within them.
+
+    ``args.dps`` must already be the working precision, the larger of
+    ``--dps`` and ``--digits``.
+    """
+    precision_options = f"--dps {args.dps}" if args.dps != args.digits else f"--digits {args.digits}"
+    search = "tv --optimize" if args.command == "tv" else "lipschitz --tv"
+    if _is_search(args) and args.dps > SEARCH_MAX_DPS:
+        return (f"{search} needs a working precision of at most {SEARCH_MAX_DPS} digits, got {precision_options} "
+                f"(the larger of --dps and --digits is used)")
+
+    sweep_text = ""
+    points = 1
+    if args.sweep is not None:
+        name, start, stop, points, log = args.sweep
+        sweep_text = f"--sweep {name.replace('_', '-')}={start}:{stop}:{'log' if log else 'lin'}{points}"
+        for end, value in (("START", start), ("STOP", stop)):
+            if name in SWEEPABLE and hasattr(args, name) and _out_of_range(name, mpmath.mpf(value)):
+                option = "--" + name.replace("_", "-")
+                return (f"{sweep_text}: {end}={value} is out of range: the command line accepts {_range_text(name)} "
+                        f"for {option}")
+
+    if _is_search(args):
+        if points * max(args.dps, DEFAULT_DPS) > SEARCH_DIGIT_BUDGET:
+            return (f"{sweep_text} with {search} at {args.dps} digits requests {points} points, but the command "
+                    f"line allows points times --dps (30 or more) up to {SEARCH_DIGIT_BUDGET}: at most "
+                    f"{SEARCH_DIGIT_BUDGET // max(args.dps, DEFAULT_DPS)} points at --dps {args.dps}")
+        return None
+
+    rows = points * (args.m_max + 1) if args.command == "table" else points
+    limit = MAX_ROWS[args.command]
+    allowed = limit if args.dps <= 100 else max(1, limit * 100**2 // args.dps**2)
+    if rows > allowed:
+        request = " with ".join(part for part in (sweep_text, f"--m-max {args.m_max}" if args.command == "table" else "") if part)
+        return (f"{request} requests {rows} rows, but the command line computes at most {allowed} rows at "
+                f"{args.dps} digits ({limit} up to --dps 100, {limit} * (100/dps)^2 above)")
+    return None
+
+
 def main(argv=None):
     """Entry point of the ``isobounds`` console script; returns the exit status."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_join_negative_values(argv, _value_options(parser)))
     args.dps = max(args.dps, args.digits)
+    limit_error = _limit_error(args)
+    if limit_error is not None:
+        parser.exit(2, f"isobounds {args.command}: error: {limit_error}\n")
     try:
         with precision(args.dps):
             rows = _evaluate(args)

@@ -455,7 +455,7 @@ def test_errors_name_options(capsys, argv, message):
 @pytest.mark.parametrize("option", ["--dps", "--digits"])
 def test_digit_count_above_max_names_option(capsys, option):
     err = expect_exit(capsys, ["tv", "--m1", "0", "--m2", "3", "--lip", "1", option, "100001"]).err
-    assert f"argument {option}: expected an integer in [1, 100000], got 100001" in err
+    assert f"argument {option}: expected an integer in [1, 1000], got 100001" in err
 
 
 def test_disconnected_matches_api(capsys):
