@@ -575,6 +575,9 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
     start = 0
     if resume:
         start = _restore(checkpoint_dir, model, runs, config, task, train_generators, history)
+    # Without a progress bar (standard error not a terminal), log lines show that the run advances.
+    logger.info("training %s: %d run(s) on %s, %d of %d epochs to go", model, len(runs), device,
+                config.epochs - start, config.epochs)
     for epoch in tqdm(range(start, config.epochs), desc=f"train {model}", disable=not progress,
                       initial=start, total=config.epochs):
         epoch_losses = _train_epoch(task, data, train_generators, config)
@@ -587,8 +590,11 @@ def train(model, ms=None, seeds=None, config=None, checkpoint_dir=None, resume=F
         # checkpoint, whenever the process is killed.
         if callback is not None:
             callback(epoch + 1, trained)
-        if checkpoint_dir is not None and (epoch + 1 == config.epochs or (epoch + 1) % config.checkpoint_every == 0):
-            _checkpoint.save_checkpoint(checkpoint_dir, _training_state(trained, task.optimizers, train_generators))
+        if epoch + 1 == config.epochs or (epoch + 1) % config.checkpoint_every == 0:
+            if checkpoint_dir is not None:
+                _checkpoint.save_checkpoint(checkpoint_dir, _training_state(trained, task.optimizers, train_generators))
+            if not progress:
+                logger.info("trained %s: epoch %d of %d", model, epoch + 1, config.epochs)
 
     trained.epochs_completed = config.epochs
     trained.history = _history_arrays(history, len(runs))

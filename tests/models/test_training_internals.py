@@ -240,3 +240,16 @@ def test_spectral_norm_generator_stays_near_one_lipschitz():
     with torch.no_grad():
         g = generator.double()(torch.from_numpy(z)[:, None]).numpy()[:, 0]
     assert np.abs(np.diff(g) / np.diff(z)).max() <= np.prod(norms) * (1 + 1e-9)
+
+
+def test_training_without_progress_bar_logs_epochs(caplog):
+    # Without tqdm (standard error not a terminal) the log shows the start and each checkpoint epoch.
+    config = TrainingConfig.profile("quick", epochs=4, n_samples=40, batch_size=20, checkpoint_every=2, device="cpu")
+    with caplog.at_level("INFO", logger="isobounds_models.training"):
+        train("gan", ms=[1.0], seeds=[0], config=config, progress=False)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "training gan: 1 run(s) on cpu, 4 of 4 epochs to go",
+        "trained gan: epoch 2 of 4",
+        "trained gan: epoch 4 of 4",
+    ]
