@@ -250,6 +250,7 @@ axes[0].set_title(r"$I(p) = \varphi(\Phi^{-1}(p))$")
 
 asymptote = tails * np.sqrt(2 * np.log(1 / tails))
 axes[1].semilogx(tails, isoperimetric_profile(tails) / asymptote)
+axes[1].set_xlim(tails[0], tails[-1])  # without this, the log axis margin runs past p = 1
 axes[1].set_xlabel("$p$")
 axes[1].set_ylabel("ratio")
 axes[1].set_title(r"$I(p) \,/\, p\sqrt{2\log(1/p)}$ tends to 1, slowly")
