@@ -41,6 +41,12 @@ def _check_range(name_low, low, name_high, high):
         raise ValueError(f"{name_low} and {name_high} must be finite with {name_low} <= {name_high}, got {low} and {high}")
 
 
+def _check_flag(name, value):
+    """Raise ``TypeError`` unless ``value`` is a bool (a string such as "no" would count as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {name}={value!r}")
+
+
 def probabilities(*, allow_zero=False, allow_one=False):
     """Masses in (0, 1), with the extreme tails of :data:`EXTREME_PROBABILITIES` drawn often.
 
@@ -53,6 +59,8 @@ def probabilities(*, allow_zero=False, allow_one=False):
     -------
     hypothesis strategy of float
     """
+    _check_flag("allow_zero", allow_zero)
+    _check_flag("allow_one", allow_one)
     extremes = [p for p in EXTREME_PROBABILITIES if p < 1.0]
     if allow_zero:
         extremes.append(0.0)
@@ -232,6 +240,7 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
     from isobounds.pushforward import PiecewiseLinearMap
 
     _check_map_arguments(max_pieces, max_lip, min_gap, max_knot)
+    _check_flag("allow_flat", allow_flat)
     value_bound = 5.0 * min(1.0, max_lip) + 2.0 * max_knot * max_lip
     quantum = max(2.0 * _EPS * value_bound, _SMALLEST_SUBNORMAL)
 
@@ -362,6 +371,7 @@ def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
 
     if not (max_abs > 0 and math.isfinite(max_abs)):
         raise ValueError(f"max_abs must be a positive finite number, got max_abs={max_abs}")
+    _check_flag("allow_infinite", allow_infinite)
     if not 0 <= min_length <= 2 * max_abs:
         raise ValueError(f"min_length must lie in [0, 2 max_abs] = [0, {2 * max_abs}], got min_length={min_length}")
 

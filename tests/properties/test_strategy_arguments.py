@@ -4,7 +4,7 @@ import pytest
 from hypothesis import find, settings
 from hypothesis.errors import NoSuchExample
 
-from isobounds.testing import gaussian_mixtures, half_spaces, piecewise_linear_maps, radii
+from isobounds.testing import gaussian_mixtures, half_spaces, intervals, piecewise_linear_maps, probabilities, radii
 
 SEARCH = settings(max_examples=300, database=None)
 
@@ -45,3 +45,15 @@ def test_maps_check_max_pieces_type(max_pieces):
     # 2.5 failed inside hypothesis (InvalidArgument), "3" with a TypeError on '<'.
     with pytest.raises(ValueError, match="max_pieces must be an integer >= 2"):
         find(piecewise_linear_maps(max_pieces=max_pieces), lambda g: True, settings=SEARCH)
+
+
+@pytest.mark.parametrize("strategy, name", [
+    (lambda: probabilities(allow_zero="x"), "allow_zero"),
+    (lambda: probabilities(allow_one=1), "allow_one"),
+    (lambda: piecewise_linear_maps(allow_flat="no"), "allow_flat"),
+    (lambda: intervals(allow_infinite=None), "allow_infinite"),
+])
+def test_flags_must_be_bool(strategy, name):
+    # A string such as "no" is truthy, so it used to switch the option on.
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        find(strategy(), lambda value: True, settings=SEARCH)
