@@ -130,6 +130,12 @@ class DisconnectedSupport(Measure):
         pieces = tuple(pieces)
         if not pieces:
             raise ValueError("pieces must contain at least one Interval or Ball, got an empty sequence")
+        if not isinstance(pieces[0], (Interval, Ball)) and _looks_like_pieces(weights):
+            # GaussianMixture and tv_lower_bound_disconnected take the weights first; this class does not.
+            raise TypeError(
+                f"pieces must be Interval or Ball objects, got pieces={pieces!r}: the arguments look swapped, "
+                "call DisconnectedSupport(pieces, weights)"
+            )
         for i, piece in enumerate(pieces):
             _check_piece(i, piece)
         dims = {piece.dim for piece in pieces}
@@ -271,6 +277,14 @@ class DisconnectedSupport(Measure):
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
         lengths = radii[labels] * rng.random(n) ** (1.0 / self._dim)
         return centers[labels] + lengths[:, None] * directions
+
+
+def _looks_like_pieces(weights):
+    """Return whether ``weights`` is a sequence of pieces, as when the two arguments are given swapped."""
+    try:
+        return len(weights) > 0 and all(isinstance(w, (Interval, Ball)) for w in weights)
+    except TypeError:
+        return False
 
 
 def _check_piece(i, piece):

@@ -175,3 +175,10 @@ def test_float16_weights_far_from_one_rejected(weights):
     # The float16 tolerance 4 k eps would exceed 1 for 256 weights; it stops at 1e-3.
     with pytest.raises(ValueError, match=r"allowed deviation: 0\.001\)"):
         GaussianMixture(weights, list(range(len(weights))), 1)
+
+
+def test_disconnected_support_swapped_arguments_named():
+    from isobounds import DisconnectedSupport, Interval
+
+    with pytest.raises(TypeError, match=r"the arguments look swapped, call DisconnectedSupport\(pieces, weights\)"):
+        DisconnectedSupport([0.5, 0.5], [Interval(0, 1), Interval(3, 4)])
