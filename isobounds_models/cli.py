@@ -108,8 +108,10 @@ def build_parser():
 
 def _add_model_options(parser):
     parser.add_argument("--model", required=True, help=f"model kind: {', '.join(_MODELS)}")
-    parser.add_argument("--m", type=float, nargs="+", default=None, metavar="M",
-                        help="half distances m >= 0 between the modes (default: the profile's values)")
+    # "extend", so that a repeated --m adds its values instead of silently replacing the earlier ones.
+    parser.add_argument("--m", type=float, nargs="+", action="extend", default=None, metavar="M",
+                        help="half distances m >= 0 between the modes, for example --m 2 5 (default: the "
+                             "profile's values)")
 
 
 def _add_output_options(parser, profile_help, out_help="output folder, created if missing (default: results)"):
@@ -232,6 +234,11 @@ def _validate(args):
 
         if not torch.cuda.is_available():
             return "--device cuda was requested but torch finds no CUDA device; use --device cpu or auto"
+    if args.command in ("reproduce", "evaluate"):
+        # matplotlib goes first, because the check of --out imports the experiments, which import it.
+        problem = _matplotlib_problem() or _other_results_problem(args)
+        if problem is not None:
+            return problem
     if args.command in ("reproduce", "train") and not args.resume:
         checkpoints = Path(args.out) / "checkpoints"
         if args.command == "train":
@@ -239,14 +246,28 @@ def _validate(args):
         if _has_files(checkpoints):
             return (f"{str(checkpoints)!r} already holds checkpoints of an earlier run; pass --resume to "
                     "continue them, or choose another folder with --out")
-    if args.command in ("reproduce", "evaluate"):
-        problem = _matplotlib_problem()
-        if problem is not None:
-            return problem
     if args.command == "evaluate" and not Path(args.out).exists():
         # evaluate reads OUT, so it must not create it: the command then reports that no trained models exist.
         return None
     return _check_writable(args.out)
+
+
+def _other_results_problem(args):
+    """Return a message when ``--out`` contains results that ``reproduce`` or ``evaluate`` would overwrite, or ``None``.
+
+    See :func:`isobounds_models.experiments.other_results`: ``--resume``
+    cannot continue another experiment, and a plain run would replace its
+    report.
+    """
+    from .experiments import other_results
+
+    experiment = args.experiment if args.command == "reproduce" else None
+    other = other_results(args.out, experiment)
+    if other is None:
+        return None
+    command = f"reproduce {experiment}" if experiment is not None else f"evaluate --model {args.model}"
+    return (f"--out {str(args.out)!r} already contains {other}, which {command} would overwrite or mix with "
+            "its own results; choose another folder with --out")
 
 
 def _matplotlib_problem():

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .checkpoint import atomic_write_json, load_checkpoint
+from .checkpoint import atomic_write_json, is_temporary_file, load_checkpoint
 from .checks import bound_curves, compute_bounds, lipschitz_implied_by_masses, run_checks, smoothed_bounds
 from .measure import (
     exact_distances,
@@ -67,6 +67,7 @@ __all__ = [
     "evaluate_run",
     "evaluate_trained",
     "reproduce",
+    "other_results",
 ]
 
 logger = logging.getLogger(__name__)
@@ -372,6 +373,10 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
         raise ValueError(f"experiment must be one of {EXPERIMENTS}, got experiment={experiment!r}")
     settings = experiment_settings(profile, device, seed)
     out = Path(out)
+    other = other_results(out, experiment)
+    if other is not None:
+        raise ValueError(f"out={str(out)!r} already contains {other}, which reproduce {experiment!r} would "
+                         "overwrite or mix with its own results; choose another output folder (out)")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
@@ -391,6 +396,46 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     write_report(result.rows, out, title=f"reproduce {experiment} --profile {profile}", metadata=metadata)
     figures.draw_after_report(result.draw_figures, out)
     return result.rows
+
+
+RUN_INFO_NAME = "run_info.json"
+"""File of the output folder that records the experiment, profile and settings of ``reproduce``."""
+
+
+def other_results(out, experiment):
+    """Describe the results in ``out`` that belong to something else than ``reproduce experiment``, or return ``None``.
+
+    Every experiment writes ``report.json``, ``report.md`` and ``run_info.json``
+    into ``out`` and its checkpoints into ``out/checkpoints/EXPERIMENT-...``
+    (``train`` uses ``out/checkpoints/MODEL``). A second experiment, or
+    ``evaluate``, in the same folder would replace the first one's report, and
+    ``resume`` cannot continue checkpoints of another experiment. So this
+    returns a description of ``out/run_info.json`` when it records another
+    experiment, or of the first checkpoint folder whose name does not start
+    with ``EXPERIMENT-``. With ``experiment=None`` (``evaluate``) any
+    ``run_info.json`` that records an experiment is described. Folders that
+    contain only temporary files of a killed write count as empty.
+    """
+    out = Path(out)
+    info_path = out / RUN_INFO_NAME
+    if info_path.is_file():
+        try:
+            recorded = json.loads(info_path.read_text()).get("experiment")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            recorded = None
+        if isinstance(recorded, str) and recorded != experiment:
+            return f"the results of reproduce {recorded!r} ({str(info_path)!r})"
+    if experiment is None:
+        return None
+    checkpoints = out / "checkpoints"
+    if not checkpoints.is_dir():
+        return None
+    for folder in sorted(checkpoints.iterdir()):
+        if folder.name.startswith(f"{experiment}-"):
+            continue
+        if folder.is_file() or any(path.is_file() and not is_temporary_file(path) for path in folder.rglob("*")):
+            return f"checkpoints of another run ({str(folder)!r})"
+    return None
 
 
 @dataclass
