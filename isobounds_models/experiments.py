@@ -36,6 +36,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -385,6 +386,7 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
 
     elapsed = time.perf_counter() - started
     metadata = {"experiment": experiment, "profile": profile, "wall_time_s": round(elapsed, 1), "resumed": resume,
+                "machine": _machine_metadata(device),
                 "training": _training_metadata(result.trainings),
                 "evaluation": dataclasses.asdict(settings.evaluation)}
     if experiment == "bounds":
@@ -396,6 +398,27 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     write_report(result.rows, out, title=f"reproduce {experiment} --profile {profile}", metadata=metadata)
     figures.draw_after_report(result.draw_figures, out)
     return result.rows
+
+
+def _machine_metadata(device):
+    """Return what the wall time of a run depends on: the device used, torch's CPU threads and versions.
+
+    ``device`` is the requested one (``"auto"`` included); the entry records
+    the device it resolved to, so that a CPU run and a GPU run differ in
+    ``run_info.json``.
+    """
+    import platform
+
+    import torch
+
+    from .training import resolve_device
+
+    resolved = resolve_device(device)
+    machine = {"device": str(resolved), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+               "python": platform.python_version(), "cpu_count": os.cpu_count()}
+    if resolved.type == "cuda":
+        machine["cuda_device"] = torch.cuda.get_device_name(resolved)
+    return machine
 
 
 RUN_INFO_NAME = "run_info.json"

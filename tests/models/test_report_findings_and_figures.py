@@ -231,3 +231,13 @@ def test_markdown_counts_vacuous_checks():
                      CheckRow("theorem7_kl", 0.1, 0.4, 0.0).to_dict()]
     text = markdown_report([row])
     assert "Checks: 2 passed (1 of them with a bound of 0, which every model meets), 1 failed." in text
+
+
+def test_run_info_records_the_device_used(tmp_path):
+    # "auto" resolves to the CPU without CUDA; the entry records that and torch's thread count.
+    torch.set_num_threads(1)
+    reproduce("bounds", profile="micro", out=tmp_path, device="auto")
+    machine = json.loads((tmp_path / "run_info.json").read_text())["machine"]
+    assert machine["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert machine["torch_threads"] == 1
+    assert machine["torch"] == torch.__version__
