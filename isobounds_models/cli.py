@@ -106,6 +106,13 @@ def build_parser():
     return parser
 
 
+def _folder(text):
+    """Parse ``--out``: an empty name would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a folder name, got {text!r}; use --out . for the current folder")
+    return text
+
+
 def _add_model_options(parser):
     parser.add_argument("--model", required=True, help=f"model kind: {', '.join(_MODELS)}")
     # "extend", so that a repeated --m adds its values instead of silently replacing the earlier ones.
@@ -117,7 +124,7 @@ def _add_model_options(parser):
 def _add_output_options(parser, profile_help, out_help="output folder, created if missing (default: results)"):
     """Add the options of every command: ``--profile``, ``--out``, ``--device`` and ``--threads``."""
     parser.add_argument("--profile", default="quick", help=profile_help)
-    parser.add_argument("--out", default="results", help=out_help)
+    parser.add_argument("--out", type=_folder, default="results", help=out_help)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads of torch (default: torch's default, one per core). On a machine "

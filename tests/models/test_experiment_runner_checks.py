@@ -182,3 +182,12 @@ def test_gan_row_matches_independent_recomputation(tmp_path):
     corollary6 = norm.cdf(2 * m / (4 * lip)) - 0.5 - 0.5 * (norm.cdf(3 * 2 * m / 4) - norm.cdf(2 * m / 4))
     assert row["tv_bound"] == pytest.approx(max(best, corollary6, 0.0), abs=1e-5)
     assert row["tv"] >= row["tv_bound"]
+
+
+@pytest.mark.parametrize("out", ["", "   "])
+def test_empty_out_folder_rejected(out, capsys):
+    # Path("") is the current folder, so an empty --out would write there silently.
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(["reproduce", "bounds", "--out", out])
+    assert stop.value.code == 2
+    assert "argument --out: expected a folder name" in capsys.readouterr().err
