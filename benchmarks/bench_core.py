@@ -15,6 +15,8 @@ import scipy.special as sc
 import isobounds
 from isobounds import vectorized
 
+from _arguments import positive_int
+
 
 def median_seconds(func, repeat, number=1):
     """Median over ``repeat`` runs of the time of ``number`` calls, per call."""
@@ -96,17 +98,6 @@ def bench_symbolic_extreme():
     built = time.perf_counter()
     expression.evalf(30)
     return built - start, time.perf_counter() - built
-
-
-def positive_int(text):
-    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def main():

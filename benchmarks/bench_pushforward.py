@@ -42,6 +42,8 @@ import numpy as np  # noqa: E402
 from isobounds.measures import GaussianMixture  # noqa: E402
 from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance  # noqa: E402
 
+from _arguments import positive_int  # noqa: E402
+
 SIZES = (1, 128, 256, 1)
 NEGATIVE_SLOPE = 0.2
 
@@ -73,17 +75,6 @@ def blas_limit(threads):
     except ImportError:
         return contextlib.nullcontext()
     return threadpool_limits(limits=threads, user_api="blas")
-
-
-def positive_int(text):
-    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def main():

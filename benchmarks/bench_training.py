@@ -55,6 +55,8 @@ from isobounds_models.networks import (
 from isobounds_models.sampling import N_LEVELS, SCORE_CHUNK, ScoreFunction, annealed_langevin, geometric_sigmas
 from isobounds_models.training import TrainingConfig, resolve_device, train
 
+from _arguments import positive_int
+
 MODELS = ("vae", "gan", "sgm")
 # Quoted, not measured: epoch and sampling times of a straightforward implementation
 # (a DataLoader fed one sample tensor at a time, with a Lipschitz estimate every epoch)
@@ -164,17 +166,6 @@ def _now():
 def _synchronize():
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         torch.cuda.synchronize()
-
-
-def positive_int(text):
-    """Parse a command-line count, rejecting zero and negative values (an argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def model_list(text):

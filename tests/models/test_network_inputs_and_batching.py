@@ -32,7 +32,10 @@ def _generators(seeds):
 
 
 def _load_script(name):
-    spec = importlib.util.spec_from_file_location(f"_review_{name}", BENCHMARKS / f"{name}.py")
+    # The scripts import their shared helpers from their own folder, as `python benchmarks/NAME.py` allows.
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
