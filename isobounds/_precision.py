@@ -219,12 +219,17 @@ def _parse_decimal(text):
     return value
 
 
+def _is_scalar_tensor(x):
+    """Return whether ``x`` looks like a 0-d torch tensor (``detach``, ``item`` and ``ndim == 0``)."""
+    return callable(getattr(x, "detach", None)) and callable(getattr(x, "item", None)) and getattr(x, "ndim", None) == 0
+
+
 def to_mpf(x, name, requirement=None):
     """Convert a real number to ``mpmath.mpf`` at the current mpmath precision.
 
     Parameters
     ----------
-    x : int, float, str, fractions.Fraction, decimal.Decimal, numpy scalar or 0-d array, sympy number or mpf
+    x : int, float, str, fractions.Fraction, decimal.Decimal, numpy scalar or 0-d array, 0-d torch tensor, sympy number or mpf
         The value. Strings are parsed by mpmath, so ``"1e-300"`` is exact to
         the working precision where the float ``1e-300`` is not. Decimal
         strings, fractions and sympy rationals keep all their digits (see
@@ -244,6 +249,9 @@ def to_mpf(x, name, requirement=None):
         For NaN and unparsable strings.
     """
     if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x.item()
+    if _is_scalar_tensor(x):
+        # item() returns a Python float (exact: every torch float dtype fits in float64), int or bool.
         x = x.item()
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got the boolean {name}={x!r}")

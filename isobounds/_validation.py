@@ -23,6 +23,7 @@ __all__ = [
     "reject_unordered",
     "check_array",
     "check_probability_array",
+    "is_array_input",
     "is_tensor",
     "tensor_to_numpy",
 ]
@@ -192,6 +193,11 @@ def is_tensor(x):
     return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
 
 
+def is_array_input(x):
+    """Return whether ``x`` takes the float64 array path: a numpy array, a list, a tuple or a torch tensor."""
+    return isinstance(x, (np.ndarray, list, tuple)) or is_tensor(x)
+
+
 def tensor_to_numpy(x):
     """Return a torch tensor as a numpy array: detached, on the CPU, bfloat16 widened to float64 exactly.
 
@@ -227,7 +233,7 @@ def check_array(name, x, allow_inf=False):
     except OverflowError:
         raise ValueError(
             f"{name} must contain real numbers within the float64 range (about 1.8e308), "
-            f"got an integer beyond it in {name}; pass such a scalar to the mpmath functions instead"
+            f"got a number beyond it in {name}; pass such a scalar to the mpmath functions instead"
         ) from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of real numbers, got {name}={x!r}") from None

@@ -22,7 +22,6 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
 import mpmath
-import numpy as np
 import scipy.special as sc
 
 try:  # python-flint (extra "certified"): arb ball arithmetic with erfcinv.
@@ -32,7 +31,7 @@ except ImportError:  # pragma: no cover - exercised when the extra is absent
 
 from . import vectorized
 from ._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
-from ._validation import check_probability, check_real
+from ._validation import check_probability, check_real, is_array_input
 
 __all__ = [
     "phi",
@@ -380,7 +379,7 @@ def _gaussian_mass_series(a, b):
 # ---------------------------------------------------------------------------
 
 def _is_array(x):
-    return isinstance(x, (np.ndarray, list, tuple))
+    return is_array_input(x)
 
 
 def _evaluate(kernel, args, dps):

@@ -435,7 +435,7 @@ def other_results(out, experiment):
     ``resume`` cannot continue checkpoints of another experiment. So this
     returns a description of ``out/run_info.json`` when it records another
     experiment, or of the first checkpoint folder whose name does not start
-    with ``EXPERIMENT-``. With ``experiment=None`` (``evaluate``) any
+    with ``EXPERIMENT-`` (files directly in ``out/checkpoints`` are ignored). With ``experiment=None`` (``evaluate``) any
     ``run_info.json`` that records an experiment is described. Folders that
     contain only temporary files of a killed write count as empty.
     """
@@ -454,9 +454,10 @@ def other_results(out, experiment):
     if not checkpoints.is_dir():
         return None
     for folder in sorted(checkpoints.iterdir()):
-        if folder.name.startswith(f"{experiment}-"):
+        # Each run checkpoints into a folder, so a loose file (.DS_Store, a temporary file) is no run's checkpoint.
+        if folder.name.startswith(f"{experiment}-") or not folder.is_dir():
             continue
-        if folder.is_file() or any(path.is_file() and not is_temporary_file(path) for path in folder.rglob("*")):
+        if any(path.is_file() and not is_temporary_file(path) for path in folder.rglob("*")):
             return f"checkpoints of another run ({str(folder)!r})"
     return None
 

@@ -49,7 +49,7 @@ import numpy as np
 import scipy.special as sc
 import torch
 
-from isobounds._validation import check_positive
+from isobounds._validation import check_positive, tensor_to_numpy
 from isobounds.measures import GaussianMixture
 from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
@@ -485,7 +485,8 @@ def _check_points(name, n_points):
 
 def _check_samples(samples):
     if isinstance(samples, torch.Tensor):
-        samples = samples.detach().cpu()
+        # Detached, on the CPU, and bfloat16 widened to float64, which numpy lacks.
+        samples = tensor_to_numpy(samples)
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
         raise ValueError(f"samples must have shape (n,) or (n, 1) (one-dimensional samples), got shape {x.shape}")

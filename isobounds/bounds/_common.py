@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps
-from .._validation import check_finite, check_probability
+from .._validation import check_finite, check_probability, is_array_input
 from ..sets import EmptySet, WholeSpace
 
 __all__ = [
@@ -83,8 +83,8 @@ def check_model_mass(region, model_mass):
 
 
 def is_array(x):
-    """Tell whether ``x`` takes the float64 vectorised path (numpy array, list or tuple)."""
-    return isinstance(x, (np.ndarray, list, tuple))
+    """Tell whether ``x`` takes the float64 vectorised path (numpy array, list, tuple or torch tensor)."""
+    return is_array_input(x)
 
 
 def evaluate(compute, dps):

@@ -7,6 +7,7 @@ import mpmath
 import numpy as np
 
 from .._precision import GUARD_DIGITS, get_dps, resolve_dps, workdps, workprec
+from .._validation import is_array_input
 from ..sets import EmptySet, Set, SetUnion, WholeSpace
 
 __all__ = ["Measure", "MixtureWeights"]
@@ -72,7 +73,7 @@ class MixtureWeights:
 
 
 def _is_scalar(x):
-    return not isinstance(x, (np.ndarray, list, tuple))
+    return not is_array_input(x)
 
 
 def _check_sample_size(n):

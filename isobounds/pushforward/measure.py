@@ -24,7 +24,7 @@ from scipy.special import logsumexp
 
 from .. import vectorized
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
-from .._validation import check_array, check_positive, check_real
+from .._validation import check_array, check_positive, check_real, is_array_input
 from ..gaussian import _gaussian_mass
 from ..measures._base import _check_sample_size, _generator
 
@@ -241,13 +241,13 @@ class PushforwardMeasure:
         values computed with the vectorised Gaussian masses (absolute
         error about 1e-16 per piece).
         """
-        if isinstance(y, (np.ndarray, list, tuple)):
+        if is_array_input(y):
             return self._cdf_array(check_array("y", y, allow_inf=True))
         return self.mass((-mpmath.inf, check_real("y", y)), dps=dps)
 
     def sf(self, y, dps=None):
         r"""Survival function :math:`\rho((y, \infty))`, computed from the upper tail (no ``1 - cdf``)."""
-        if isinstance(y, (np.ndarray, list, tuple)):
+        if is_array_input(y):
             return self._sf_array(check_array("y", y, allow_inf=True))
         dps = resolve_dps(dps)
         y = check_real("y", y)

@@ -389,7 +389,9 @@ def _inner_slopes(knots, values):
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         inner = np.diff(values) / np.diff(knots)
-    suspect = np.flatnonzero(~np.isfinite(inner) | (np.abs(inner) < _TINY))
+    # Equal values give an exact 0, so only a nonzero difference can leave a slope below the normal range.
+    differ = np.diff(values) != 0
+    suspect = np.flatnonzero(~np.isfinite(inner) | ((np.abs(inner) < _TINY) & differ))
     if suspect.size == 0:
         return inner
     inner = inner.copy()

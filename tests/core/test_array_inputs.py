@@ -9,6 +9,7 @@ import mpmath
 import numpy as np
 import pytest
 
+import isobounds
 from isobounds import EmpiricalMeasure, Interval
 from isobounds import vectorized as vz
 
@@ -38,3 +39,34 @@ def test_empirical_measure_from_grad_tensor():
 def test_integer_beyond_float64_raises_value_error(x):
     with pytest.raises(ValueError, match=r"x must contain real numbers within the float64 range"):
         vz.Phi(x)
+
+
+def test_fraction_beyond_float64_message_says_number():
+    from fractions import Fraction
+
+    with pytest.raises(ValueError, match="got a number beyond it in x"):
+        vz.Phi([Fraction(10**400, 3)])
+
+
+def test_public_functions_take_tensor_arrays():
+    x = torch.tensor([-1.5, 0.25, 2.0], dtype=torch.float64)
+    points = [-1.5, 0.25, 2.0]
+    phi_values = isobounds.Phi(x)
+    for value, point in zip(phi_values, points):
+        assert value == pytest.approx(float(mpmath.ncdf(point)), rel=1e-15)
+    quantiles = isobounds.Phi_inv(torch.tensor([0.1, 0.9], dtype=torch.float64))
+    assert quantiles[0] == pytest.approx(float(-mpmath.sqrt(2) * mpmath.erfinv(mpmath.mpf(0.8))), rel=1e-14)
+    target = isobounds.GaussianMixture([0.5, 0.5], [-1.0, 1.0], 1.0)
+    for value, point in zip(target.cdf(x), points):
+        reference = (mpmath.ncdf(point + 1) + mpmath.ncdf(point - 1)) / 2
+        assert value == pytest.approx(float(reference), rel=1e-14)
+
+
+def test_scalar_tensor_keeps_its_exact_value():
+    # float32 0.1 is 0.100000001490116..., and kl_bin sees exactly that number.
+    a, b = torch.tensor(0.1), torch.tensor(0.3)
+    got = isobounds.kl_bin(a, b, dps=30)
+    with mpmath.workdps(50):
+        x, y = mpmath.mpf(float(a)), mpmath.mpf(float(b))
+        reference = x * mpmath.log(x / y) + (1 - x) * mpmath.log((1 - x) / (1 - y))
+        assert abs(got / reference - 1) < mpmath.mpf(10) ** -28

@@ -80,6 +80,13 @@ def test_same_experiment_and_temporary_files_are_accepted(tmp_path):
     assert other_results(tmp_path / "missing", "depth") is None
 
 
+@pytest.mark.parametrize("name", [".DS_Store", ".checkpoint.pt.abc_123.tmp", "notes.txt"])
+def test_loose_file_in_checkpoints_is_no_run(tmp_path, name):
+    (tmp_path / "checkpoints" / "univariate-vae").mkdir(parents=True)
+    (tmp_path / "checkpoints" / name).write_bytes(b"")
+    assert other_results(tmp_path, "univariate") is None
+
+
 def test_evaluate_keeps_report_of_experiment(tmp_path, capsys):
     # The old code measured the trained GAN and replaced the univariate report with its one row.
     assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0

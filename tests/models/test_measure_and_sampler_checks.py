@@ -350,6 +350,14 @@ def test_sample_distances_accepts_a_tensor_that_requires_grad():
     assert from_tensor == from_array
 
 
+def test_sample_distances_accepts_bfloat16_tensor():
+    # numpy has no bfloat16: the samples are widened exactly to float64 first.
+    samples = torch.as_tensor(target_samples(200, 2.0, seed=1)).to(torch.bfloat16)
+    from_tensor = sample_distances(samples, 2.0, n_bootstrap=2)
+    from_array = sample_distances(samples.double().numpy(), 2.0, n_bootstrap=2)
+    assert from_tensor == from_array
+
+
 def test_score_lipschitz_per_level_of_score_network_matches_finite_differences():
     # Slopes of a float64 copy of the network between neighbours of a grid 10 times finer: the
     # network is piecewise linear in x, so both are the largest slope of its pieces on [-3, 3],

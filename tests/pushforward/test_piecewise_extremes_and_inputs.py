@@ -245,3 +245,16 @@ def test_ridge_norm_beyond_float64_raises_naming_direction():
     assert math.isinf(float(g.direction_norm()))  # about 2.1e308
     with pytest.raises(ValueError, match=r"direction must have a norm \|w\| representable in float64"):
         g.pushforward()
+
+
+def test_flat_pieces_skip_the_exact_slope_path(monkeypatch):
+    # Equal values give an exact zero slope; recomputing each in mpmath made 1e5 flat pieces take seconds.
+    from isobounds.pushforward import piecewise
+
+    def fail(*args, **kwargs):
+        raise AssertionError("an exact slope was recomputed for a flat piece")
+
+    monkeypatch.setattr(piecewise, "workdps", fail)
+    g = PiecewiseLinearMap(np.arange(1000.0), np.repeat([0.0, 1.0], 500), 0.0, 0.0)
+    assert np.count_nonzero(g.slopes) == 1
+    assert g.slopes[500] == 1.0
