@@ -403,8 +403,8 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
 def _machine_metadata(device):
     """Return what the wall time of a run depends on: the device used, torch's CPU threads and versions.
 
-    ``device`` is the requested one (``"auto"`` included); the entry records
-    the device it resolved to, so that a CPU run and a GPU run differ in
+    ``device`` is the requested device, ``"auto"`` included. The entry
+    records the device it resolved to, so a CPU run and a GPU run differ in
     ``run_info.json``.
     """
     import platform
