@@ -28,6 +28,7 @@ Exit status:
 """
 
 import argparse
+import json
 import logging
 import math
 import os
@@ -415,8 +416,11 @@ def _evaluate(args):
         raise _CommandError(str(error)) from error
     samples = {(row["model"], row["m"], row["seed"]): draw for row, draw in zip(rows, draws)}
     out = Path(args.out)
+    # Rows that evaluate wrote for the other models stay, so evaluating the GAN and then the VAE reports both.
+    kept = _evaluated_rows_of_other_models(out / "report.json", args.model)
+    models = sorted({row["model"] for row in kept} | {args.model})
     # The report goes first, so that a figure that fails cannot lose the measured rows.
-    write_report(rows, out, title=f"evaluate --model {args.model}")
+    write_report(kept + rows, out, title=f"evaluate --model {', '.join(models)}")
 
     def draw_figures():
         figure_samples(samples, out / f"samples_{args.model}")
@@ -427,6 +431,27 @@ def _evaluate(args):
     except FigureError as error:
         raise _CommandError(str(error), _EXIT_FIGURE) from error
     return _report_outcome(args, rows)
+
+
+def _evaluated_rows_of_other_models(path, model):
+    """Return the rows of ``path`` (a ``report.json``) that ``evaluate`` wrote for models other than ``model``.
+
+    A missing or unreadable file gives no rows. The strings ``"inf"``,
+    ``"-inf"`` and ``"nan"``, which the report writes for non-finite values,
+    are read back as floats.
+    """
+    try:
+        rows = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(rows, list):
+        return []
+    non_finite = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+    return [
+        {key: non_finite.get(value, value) if isinstance(value, str) else value for key, value in row.items()}
+        for row in rows
+        if isinstance(row, dict) and row.get("experiment") == "evaluate" and row.get("model") != model
+    ]
 
 
 _COMMANDS = {"reproduce": _reproduce, "train": _train, "evaluate": _evaluate}

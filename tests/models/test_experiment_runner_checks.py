@@ -198,3 +198,16 @@ def test_empty_out_folder_rejected(out, capsys):
         build_parser().parse_args(["reproduce", "bounds", "--out", out])
     assert stop.value.code == 2
     assert "argument --out: expected a folder name" in capsys.readouterr().err
+
+
+def test_evaluate_of_two_models_reports_both(tmp_path):
+    # Evaluating the VAE after the GAN used to replace the GAN's rows in report.json.
+    for model in ("gan", "vae"):
+        assert main(["train", "--model", model, "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0
+    for model in ("gan", "vae", "gan"):
+        assert main(["evaluate", "--model", model, "--profile", "micro", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "report.json").read_text())
+    assert sorted(row["model"] for row in rows) == ["gan", "vae"]
+    assert all(row["experiment"] == "evaluate" for row in rows)
+    report = (tmp_path / "report.md").read_text()
+    assert "evaluate --model gan, vae" in report
