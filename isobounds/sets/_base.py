@@ -97,6 +97,13 @@ def _points(x, dim):
     return array.reshape(-1, dim), array.shape[:-1]
 
 
+def _rebuild_set(cls, fields):
+    """Rebuild a pickled set of class ``cls`` from its slot values ``fields``."""
+    instance = cls.__new__(cls)
+    instance._init(**fields)
+    return instance
+
+
 class Set(abc.ABC):
     """Subset of R^dim with its closed r-extension, shell and complement.
 
@@ -109,6 +116,20 @@ class Set(abc.ABC):
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable; build a new set instead")
+
+    # An immutable set is its own copy. Pickling stores the slot values and restores
+    # them without the setter above, which the default protocol for slots would call.
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        names = [name for klass in type(self).__mro__ for name in getattr(klass, "__slots__", ())]
+        fields = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        return _rebuild_set, (type(self), fields)
 
     @classmethod
     def _from_unit(cls, normal, **fields):
