@@ -390,7 +390,7 @@ def _inner_slopes(knots, values):
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         inner = np.diff(values) / np.diff(knots)
     # Equal values give an exact 0, so only a nonzero difference can leave a slope below the normal range.
-    differ = np.diff(values) != 0
+    differ = values[1:] != values[:-1]
     suspect = np.flatnonzero(~np.isfinite(inner) | ((np.abs(inner) < _TINY) & differ))
     if suspect.size == 0:
         return inner
