@@ -22,7 +22,8 @@ import mpmath
 import numpy as np
 
 __all__ = [
-    "DEFAULT_DPS", "GUARD_DIGITS", "exact_one_minus", "get_dps", "precision", "resolve_dps", "to_mpf", "workdps", "workprec",
+    "DEFAULT_DPS", "GUARD_DIGITS", "exact_one_minus", "get_dps", "is_tensor", "precision", "resolve_dps", "to_mpf", "workdps",
+    "workprec",
 ]
 
 DEFAULT_DPS = 30
@@ -219,9 +220,12 @@ def _parse_decimal(text):
     return value
 
 
-def _is_scalar_tensor(x):
-    """Return whether ``x`` looks like a 0-d torch tensor (``detach``, ``item`` and ``ndim == 0``)."""
-    return callable(getattr(x, "detach", None)) and callable(getattr(x, "item", None)) and getattr(x, "ndim", None) == 0
+def is_tensor(x):
+    """Return whether ``x`` looks like a torch tensor (it has ``detach`` and ``cpu`` methods).
+
+    The test needs no torch import, so the core library does not depend on torch.
+    """
+    return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
 
 
 def to_mpf(x, name, requirement=None):
@@ -250,7 +254,7 @@ def to_mpf(x, name, requirement=None):
     """
     if isinstance(x, np.ndarray) and x.ndim == 0:
         x = x.item()
-    if _is_scalar_tensor(x):
+    if is_tensor(x) and x.ndim == 0:
         # item() returns a Python float (exact: every torch float dtype fits in float64), int or bool.
         x = x.item()
     if isinstance(x, (bool, np.bool_)):

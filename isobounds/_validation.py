@@ -11,7 +11,7 @@ import numbers
 import mpmath
 import numpy as np
 
-from ._precision import to_mpf
+from ._precision import is_tensor, to_mpf
 
 __all__ = [
     "check_finite",
@@ -186,11 +186,6 @@ def check_weights(name, weights, atol=None, normalize=True):
     if not normalize:
         return values
     return [value / total for value in values]
-
-
-def is_tensor(x):
-    """Return whether ``x`` looks like a torch tensor (it has ``detach`` and ``cpu`` methods)."""
-    return callable(getattr(x, "detach", None)) and callable(getattr(x, "cpu", None))
 
 
 def is_array_input(x):

@@ -37,7 +37,7 @@ import numpy as np
 from .checkpoint import atomic_write_json, atomic_write_text
 from .measure import mixture_mass
 
-__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "write_report", "markdown_report",
+__all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "read_report_row", "write_report", "markdown_report",
            "estimator_notes", "findings", "target_mass_near_mode"]
 
 REQUIRED_KEYS = (
@@ -76,6 +76,14 @@ def json_safe(value):
             return "inf" if value > 0 else "-inf"
         return value
     return value
+
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def read_report_row(row):
+    """Return a ``report.json`` row with the strings that :func:`json_safe` writes for non-finite floats as floats."""
+    return {key: _NON_FINITE.get(value, value) if isinstance(value, str) else value for key, value in row.items()}
 
 
 def write_report(rows, out, title="report", metadata=None):

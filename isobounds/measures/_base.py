@@ -51,6 +51,11 @@ class MixtureWeights:
     def __len__(self):
         return len(self._values)
 
+    def as_float64(self):
+        """Return a new float64 array of the weights, each the correctly rounded quotient."""
+        with workprec(53):
+            return np.array([float(w) for w in self.current()])
+
     def current(self):
         """Return the weights divided by their sum at the current precision, a tuple of mpf."""
         if not self._divide:

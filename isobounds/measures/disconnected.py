@@ -182,12 +182,8 @@ class DisconnectedSupport(Measure):
         """Mass of each piece, a tuple of mpf summing to 1 at the current precision."""
         return self._weight_values.current()
 
-    @property
-    def _weights(self):
-        return self._weight_values.current()
-
     def __repr__(self):
-        weights = ", ".join(mpmath.nstr(w, 12) for w in self._weights)
+        weights = ", ".join(mpmath.nstr(w, 12) for w in self.weights)
         return f"DisconnectedSupport([{', '.join(repr(p) for p in self._pieces)}], weights=[{weights}])"
 
     def pairwise_distances(self):
@@ -207,10 +203,10 @@ class DisconnectedSupport(Measure):
             union = as_intervals(subset)
             return mpmath.fsum(
                 w * mpmath.fsum(p.length for p in union.intersection(piece).intervals) / piece.length
-                for w, piece in zip(self._weights, self._intervals)
+                for w, piece in zip(self.weights, self._intervals)
             )
         fraction = self._fraction_function(subset)
-        return mpmath.fsum(w * fraction(ball) for w, ball in zip(self._weights, self._pieces) if w != 0)
+        return mpmath.fsum(w * fraction(ball) for w, ball in zip(self.weights, self._pieces) if w != 0)
 
     def _fraction_function(self, subset):
         """Return the function giving the fraction of a piece (a ball) inside ``subset``."""
@@ -241,7 +237,7 @@ class DisconnectedSupport(Measure):
     def pdf(self, x):
         """Density ``sum_i w_i 1{x in M_i} / vol(M_i)`` in float64 (points along the last axis)."""
         inside = np.stack([piece.contains(x) for piece in self._pieces], axis=-1)
-        weights = np.array([float(w) for w in self._weights])
+        weights = self._weight_values.as_float64()
         return (inside * (weights / self._volumes())).sum(axis=-1)
 
     def logpdf(self, x):
@@ -257,7 +253,7 @@ class DisconnectedSupport(Measure):
             return self.mass(Interval(-mpmath.inf, x))
         a = np.array([float(p.a) for p in self._intervals])
         b = np.array([float(p.b) for p in self._intervals])
-        weights = np.array([float(w) for w in self._weights])
+        weights = self._weight_values.as_float64()
         t = np.asarray(x, dtype=np.float64)[..., None]
         return (weights * np.clip((t - a) / (b - a), 0.0, 1.0)).sum(axis=-1)
 
@@ -265,7 +261,7 @@ class DisconnectedSupport(Measure):
         """Draw ``n`` samples (shape (n,) in one dimension, (n, dim) otherwise)."""
         n = _check_sample_size(n)
         rng = _generator(rng)
-        weights = np.array([float(w) for w in self._weights])
+        weights = self._weight_values.as_float64()
         labels = rng.choice(len(weights), size=n, p=weights / weights.sum())
         if self._dim == 1:
             a = np.array([float(p.a) for p in self._intervals])

@@ -171,8 +171,7 @@ class GaussianMixture(Measure):
         self._dim = len(means[0])
         self.means_array = np.array([[float(c) for c in m] for m in means])
         self.sigmas_array = np.array([float(s) for s in sigmas])
-        with workprec(53):
-            self.weights_array = np.array([float(w) for w in weights.current()])
+        self.weights_array = weights.as_float64()
 
     @classmethod
     def _from_parameters(cls, weights, means, sigmas):
@@ -194,7 +193,7 @@ class GaussianMixture(Measure):
         mixture._dim = len(mixture._means[0])
         mixture.means_array = np.array([[float(c) for c in m] for m in mixture._means])
         mixture.sigmas_array = np.array([float(s) for s in mixture._sigmas])
-        mixture.weights_array = np.array([float(w) for w in mixture._weights])
+        mixture.weights_array = weights.as_float64()
         return mixture
 
     @classmethod
@@ -230,10 +229,6 @@ class GaussianMixture(Measure):
         return self._weight_values.current()
 
     @property
-    def _weights(self):
-        return self._weight_values.current()
-
-    @property
     def means(self):
         """Component means, a tuple of k tuples of d mpf."""
         return self._means
@@ -246,10 +241,10 @@ class GaussianMixture(Measure):
     @property
     def n_components(self):
         """Number k of components."""
-        return len(self._weights)
+        return len(self._weight_values)
 
     def __repr__(self):
-        weights = ", ".join(mpmath.nstr(w, 12) for w in self._weights)
+        weights = ", ".join(mpmath.nstr(w, 12) for w in self.weights)
         if self._dim == 1:
             means = ", ".join(mpmath.nstr(m[0], 12) for m in self._means)
         else:
@@ -260,7 +255,7 @@ class GaussianMixture(Measure):
     # -- masses ---------------------------------------------------------------
 
     def _components(self):
-        return zip(self._weights, self._means, self._sigmas)
+        return zip(self.weights, self._means, self._sigmas)
 
     def _mass_of(self, subset):
         if self._dim == 1:
