@@ -417,10 +417,10 @@ def _evaluate(args):
     samples = {(row["model"], row["m"], row["seed"]): draw for row, draw in zip(rows, draws)}
     out = Path(args.out)
     # Rows that evaluate wrote for the other models stay, so evaluating the GAN and then the VAE reports both.
-    kept = _evaluated_rows_of_other_models(out / "report.json", args.model)
-    models = sorted({row["model"] for row in kept} | {args.model})
+    other_rows = _evaluated_rows_of_other_models(out / "report.json", args.model)
+    models = sorted({row["model"] for row in other_rows} | {args.model})
     # The report goes first, so that a figure that fails cannot lose the measured rows.
-    write_report(kept + rows, out, title=f"evaluate --model {', '.join(models)}")
+    write_report(other_rows + rows, out, title=f"evaluate --model {', '.join(models)}")
 
     def draw_figures():
         figure_samples(samples, out / f"samples_{args.model}")
@@ -446,9 +446,10 @@ def _evaluated_rows_of_other_models(path, model):
         return []
     if not isinstance(rows, list):
         return []
-    non_finite = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+    from .report import read_report_row
+
     return [
-        {key: non_finite.get(value, value) if isinstance(value, str) else value for key, value in row.items()}
+        read_report_row(row)
         for row in rows
         if isinstance(row, dict) and row.get("experiment") == "evaluate" and row.get("model") != model
     ]

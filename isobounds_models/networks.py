@@ -259,8 +259,8 @@ def sinusoidal_embedding(position, n_features):
     ``position`` must be a floating-point tensor; the features have its dtype.
     """
     if not isinstance(position, torch.Tensor) or not position.is_floating_point():
-        what = f"a {position.dtype} tensor" if isinstance(position, torch.Tensor) else type(position).__name__
-        raise TypeError(f"position must be a floating-point torch.Tensor, got {what}")
+        received = f"a {position.dtype} tensor" if isinstance(position, torch.Tensor) else type(position).__name__
+        raise TypeError(f"position must be a floating-point torch.Tensor, got {received}")
     if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 2 \
             or n_features % 2:
         # An odd count would silently give one feature fewer than requested.

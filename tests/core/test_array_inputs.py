@@ -63,7 +63,7 @@ def test_public_functions_take_tensor_arrays():
 
 
 def test_scalar_tensor_keeps_its_exact_value():
-    # float32 0.1 is 0.100000001490116..., and kl_bin sees exactly that number.
+    # float32 0.1 is 0.100000001490116..., and kl_bin receives exactly that number.
     a, b = torch.tensor(0.1), torch.tensor(0.3)
     got = isobounds.kl_bin(a, b, dps=30)
     with mpmath.workdps(50):

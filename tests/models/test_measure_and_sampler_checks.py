@@ -1,4 +1,4 @@
-"""Review tests of isobounds_models.measure, .sampling and .score_gradients against independent routes.
+"""Tests of isobounds_models.measure, .sampling and .score_gradients against independent routes.
 
 The kernel estimator is compared with scipy quadrature of the smoothed densities
 and its bootstrap error bars with repeated Monte Carlo; the sampler's Lipschitz
@@ -159,7 +159,7 @@ def test_score_lipschitz_per_level_of_constant_score_is_zero():
 
 def test_score_lipschitz_per_level_in_float64():
     # The slope of s(x) = sin(3 x) is 3 cos(3 x), maximal (3) at x = 0, a grid point of [-1, 1]
-    # with 2001 points. A float64 score sees the dtype it asks for.
+    # with 2001 points. The score receives x in the requested float64.
     def score(x, sigma):
         assert x.dtype == torch.float64
         return torch.sin(3 * x) * sigma
@@ -256,7 +256,8 @@ def test_paper_schedule():
     assert levels.shape == steps.shape == (1000,)
     expected = [0.01 ** (i / 9) for i in range(10)]
     np.testing.assert_allclose(levels[::100], expected, rtol=1e-14)
-    assert np.all(levels[:100] == 1.0) and np.all(levels[-100:] == levels[-1])
+    assert np.all(levels[:100] == 1.0)
+    assert np.all(levels[-100:] == levels[-1])
     np.testing.assert_allclose(steps[:100], 0.2, rtol=1e-12)
     np.testing.assert_allclose(steps[-100:], 2e-5, rtol=1e-12)
 
@@ -339,7 +340,8 @@ def test_grid_lipschitz_leaves_the_module_unchanged():
     weight = module[0].weight
     before = weight.detach().clone()
     grid_lipschitz(module, -1.0, 1.0, 11)
-    assert module[0].weight is weight and weight.dtype == torch.float32
+    assert module[0].weight is weight
+    assert weight.dtype == torch.float32
     assert torch.equal(weight.detach(), before)
 
 
