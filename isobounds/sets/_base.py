@@ -4,7 +4,10 @@ Every set is an immutable subset of R^dim. Its parameters are stored as
 ``mpmath.mpf`` numbers converted at the working precision plus guard digits
 at construction time, so build a set inside :func:`isobounds.precision` to
 keep more digits of a string such as ``"1e-300"``. Membership tests
-(``contains``) are evaluated in float64 on numpy arrays of points.
+(``contains``) take numpy arrays of float64 points. They compare each point
+with the exact parameters, so in one dimension a point on or next to an
+endpoint is placed correctly. In more dimensions the projection or the
+distance of a point is rounded to float64 before the comparison.
 """
 
 import abc
@@ -38,6 +41,42 @@ def _sub_exact(x, y):
     return x - y
 
 
+def _double_at_most(level):
+    """Return the largest float64 that does not exceed the mpf ``level`` (``-inf`` below the float64 range)."""
+    value = float(level)
+    if mpmath.mpf(value) > level:
+        value = float(np.nextafter(value, -np.inf))
+    return value
+
+
+def _double_at_least(level):
+    """Return the smallest float64 that is not below the mpf ``level`` (``inf`` above the float64 range)."""
+    value = float(level)
+    if mpmath.mpf(value) < level:
+        value = float(np.nextafter(value, np.inf))
+    return value
+
+
+def _at_least(t, level, closed):
+    """Tell, without rounding, which float64 values of ``t`` satisfy ``t >= level`` (``t > level`` if not ``closed``).
+
+    Rounding ``level`` to the nearest float64 would misplace a point lying
+    between ``level`` and its rounded value: ``1.0 > 1 - 1e-30`` is true,
+    but ``1.0 > float(1 - 1e-30)`` is false. Rounding ``level`` in the
+    direction that keeps every float64 on the same side compares exactly.
+    """
+    if closed:
+        return t >= _double_at_least(level)
+    return t > _double_at_most(level)
+
+
+def _at_most(t, level, closed):
+    """Tell, without rounding, which float64 values of ``t`` satisfy ``t <= level`` (``t < level`` if not ``closed``)."""
+    if closed:
+        return t <= _double_at_most(level)
+    return t < _double_at_least(level)
+
+
 def _check_dim(dim):
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"dim must be a positive integer, got dim={dim!r}")
@@ -54,8 +93,11 @@ def _check_radius_r(r):
 
 def _check_vector(name, values):
     """Convert a scalar or a 1D sequence of finite reals to a tuple of mpf."""
-    if isinstance(values, (str, bytes)):
+    if isinstance(values, bytes):
         raise TypeError(f"{name} must be a real number or a vector of real numbers, got {name}={values!r}")
+    if isinstance(values, str):
+        # A decimal string is a scalar, as it is for the radius or the offset: Ball("0.1", "0.2").
+        values = [values]
     array = np.asarray(values, dtype=object)
     if array.ndim == 0:
         array = array.reshape(1)
@@ -156,7 +198,8 @@ class Set(abc.ABC):
         """Return a boolean array telling which points of ``x`` lie in the set.
 
         ``x`` has shape (n,) (or any shape) in one dimension and (n, dim)
-        otherwise; the result has shape (n,). Evaluated in float64.
+        otherwise; the result has shape (n,). The points are float64 and are
+        compared with the exact parameters (see the module docstring).
         """
 
     @abc.abstractmethod

@@ -28,6 +28,8 @@ from ._base import (
     SetUnion,
     WholeSpace,
     _add_exact,
+    _at_least,
+    _at_most,
     _check_radius_r,
     _check_vector,
     _construction_precision,
@@ -45,6 +47,11 @@ def _unit_normal(normal):
     length = mpmath.sqrt(mpmath.fsum(c * c for c in normal))
     if length == 0:
         raise ValueError(f"normal must be a nonzero vector, got normal={_fmt_vector(normal)}")
+    if len(normal) == 1:
+        # In one dimension the unit normal is exactly +1 or -1, so that ``<u, x>`` is
+        # exact and the set agrees with its intervals (``as_intervals``).
+        (c,) = normal
+        return (mpmath.mpf(1 if c > 0 else -1),), (c if c > 0 else mpmath.fneg(c, exact=True))
     if abs(length - 1) <= 4 * mpmath.eps:
         return normal, mpmath.mpf(1)
     return tuple(c / length for c in normal), length
@@ -67,6 +74,26 @@ def _divide_keeping_bits(values, length):
         return tuple(value / length for value in values)
 
 
+def _within_1d(points, center, low, low_closed, high, high_closed):
+    """Tell which points of shape (n, 1) lie at a distance from ``center`` between ``low`` and ``high``, exactly.
+
+    The distance ``|t - c|`` rounded to float64 misplaces points next to
+    ``c +- low`` or ``c +- high``, so ``t`` is compared with the exact
+    endpoints instead. Each bound is included when its flag is set, and
+    ``high`` may be ``inf``, which no finite distance reaches.
+    """
+    t = points[:, 0]
+    (c,) = center
+    inside = np.zeros(t.shape, dtype=bool)
+    left = _at_least(t, _sub_exact(c, high), high_closed) & _at_most(t, _sub_exact(c, low), low_closed)
+    right = _at_least(t, _add_exact(c, low), low_closed) & _at_most(t, _add_exact(c, high), high_closed)
+    inside |= left | right
+    if high == mpmath.inf:
+        # An infinite point is at infinite distance, beyond every finite ``low``.
+        inside |= np.isinf(t)
+    return inside
+
+
 def _projection(points, u):
     return points @ np.array([float(c) for c in u])
 
@@ -78,7 +105,12 @@ def _distance(points, center):
     that a distance near the float64 limit (``1e308``) does not overflow to inf
     through its square.
 
-    NOTE: a difference that itself exceeds the float64 range is inf.
+    NOTE: a difference that itself exceeds the float64 range is inf, and a
+    distance in the subnormal range (below about 2.2e-308) keeps only the
+    few bits of a subnormal: the point (5e-324, 5e-324) is at the computed
+    distance 5e-324 from the origin, so ``Ball((0, 0), 5e-324)`` contains it.
+    One-dimensional balls, annuli and ball complements do not use this
+    function and compare exactly.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         difference = points - np.array([float(c) for c in center])
@@ -125,7 +157,7 @@ class HalfSpace(Set):
 
     def contains(self, x):
         points, shape = _points(x, self.dim)
-        return (_projection(points, self.normal) <= float(self.offset)).reshape(shape)
+        return _at_most(_projection(points, self.normal), self.offset, True).reshape(shape)
 
     def extension(self, r):
         """Return ``HalfSpace(u, offset + r)``."""
@@ -206,7 +238,7 @@ class Slab(Set):
     def contains(self, x):
         points, shape = _points(x, self.dim)
         t = _projection(points, self.normal)
-        return ((t > float(self.lower)) & (t <= float(self.upper))).reshape(shape)
+        return (_at_least(t, self.lower, False) & _at_most(t, self.upper, True)).reshape(shape)
 
     def extension(self, r):
         """Return ``Slab(u, lower - r, upper + r)``, or the empty set when the slab is empty."""
@@ -270,6 +302,8 @@ class Ball(Set):
 
     def contains(self, x):
         points, shape = _points(x, self.dim)
+        if self.dim == 1:
+            return _within_1d(points, self.center, mpmath.mpf(0), True, self.radius, True).reshape(shape)
         return (_distance(points, self.center) <= float(self.radius)).reshape(shape)
 
     def extension(self, r):
@@ -336,6 +370,8 @@ class Annulus(Set):
 
     def contains(self, x):
         points, shape = _points(x, self.dim)
+        if self.dim == 1:
+            return _within_1d(points, self.center, self.inner, False, self.outer, True).reshape(shape)
         distance = _distance(points, self.center)
         return ((distance > float(self.inner)) & (distance <= float(self.outer))).reshape(shape)
 
@@ -404,6 +440,8 @@ class BallComplement(Set):
 
     def contains(self, x):
         points, shape = _points(x, self.dim)
+        if self.dim == 1:
+            return _within_1d(points, self.center, self.radius, False, mpmath.inf, True).reshape(shape)
         return (_distance(points, self.center) > float(self.radius)).reshape(shape)
 
     def extension(self, r):
@@ -520,7 +558,9 @@ class SlabComplement(_BandComplement):
     __slots__ = ()
 
     def __init__(self, slab):
-        if not isinstance(slab, Slab) or not slab.lower < slab.upper:
+        if not isinstance(slab, Slab):
+            raise TypeError(f"slab must be a Slab with lower < upper, got slab={slab!r} of type {type(slab).__name__}")
+        if not slab.lower < slab.upper:
             raise ValueError(f"slab must be a Slab with lower < upper, got slab={slab!r}")
         with _construction_precision():
             below = HalfSpace._from_unit(slab.normal, offset=slab.lower)
@@ -559,7 +599,11 @@ class AnnulusComplement(_BandComplement):
     __slots__ = ()
 
     def __init__(self, annulus):
-        if not isinstance(annulus, Annulus) or not annulus.inner < annulus.outer:
+        if not isinstance(annulus, Annulus):
+            raise TypeError(
+                f"annulus must be an Annulus with inner < outer, got annulus={annulus!r} of type {type(annulus).__name__}"
+            )
+        if not annulus.inner < annulus.outer:
             raise ValueError(f"annulus must be an Annulus with inner < outer, got annulus={annulus!r}")
         super().__init__(annulus, [Ball(annulus.center, annulus.inner), BallComplement(annulus.center, annulus.outer)])
 

@@ -13,6 +13,8 @@ from .._validation import check_real
 from ._base import (
     Set,
     _add_exact,
+    _at_least,
+    _at_most,
     _check_radius_r,
     _construction_precision,
     _fmt,
@@ -78,9 +80,10 @@ class Interval(Set):
     def contains(self, x):
         points, shape = _points(x, 1)
         t = points[:, 0]
-        a, b = float(self.a), float(self.b)
-        above = t >= a if self.left_closed else t > a
-        below = t <= b if self.right_closed else t < b
+        # Exact comparisons: an endpoint such as 1 - 1e-30 rounds to the float64 1.0,
+        # which lies inside the open interval (1 - 1e-30, 2) but above float(1 - 1e-30).
+        above = _at_least(t, self.a, self.left_closed)
+        below = _at_most(t, self.b, self.right_closed)
         return (above & below).reshape(shape)
 
     def extension(self, r):
