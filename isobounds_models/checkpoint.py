@@ -127,8 +127,12 @@ def save_checkpoint(folder, state):
     that a killed process left behind (:func:`is_temporary_file`).
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"checkpoint folder must be a folder, got folder={str(folder)!r}, which is a file; "
+                         "choose another folder")
     folder.mkdir(parents=True, exist_ok=True)
     path = checkpoint_path(folder)
+    _check_regular_file(path)
     atomic_torch_save(path, state)
     _remove_stale_temporary_files(path)
 
@@ -150,6 +154,17 @@ class CheckpointError(ValueError):
     """A checkpoint file that exists but cannot be loaded: corrupt, truncated or not a training checkpoint."""
 
 
+def _check_regular_file(path):
+    """Raise :class:`CheckpointError` when ``path`` exists but is not a file (a folder, for instance).
+
+    Such a path can be neither loaded nor replaced by a new checkpoint, and
+    ``os.replace`` would fail only after the training of the first epochs.
+    """
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"checkpoint path {str(path)!r} exists but is not a file; remove it or use "
+                              "another checkpoint folder")
+
+
 _CHECKPOINT_KEYS = ("model", "runs", "config", "epoch", "networks", "history")
 """Keys that every state written by :func:`save_checkpoint` contains."""
 
@@ -166,6 +181,7 @@ def load_checkpoint(folder, mmap=False):
     is corrupt or truncated, or holds no training state.
     """
     path = checkpoint_path(folder)
+    _check_regular_file(path)
     if not path.is_file():
         return None
     try:

@@ -30,7 +30,8 @@ with mpmath at the arguments given. For Theorems 4 and 7 the radius is chosen
 first by the float64 formulas of ``isobounds.vectorized`` on a grid of ``r``
 (:func:`radius_grid`); the core function is then evaluated at that radius.
 
-A check passes when ``measured + tolerance >= bound``. For push-forward
+A check passes when ``measured + tolerance >= bound`` and the measured value
+is one that a TV, KL or mass can take (:class:`CheckRow`). For push-forward
 models the distances are exact and the tolerance is the quadrature error
 estimate, so a PASS verifies the bound for that model. For score models the
 distances are estimates from samples and the tolerance is three bootstrap
@@ -111,17 +112,47 @@ class BoundSet:
 
 @dataclass(frozen=True)
 class CheckRow:
-    """One comparison ``measured + tolerance >= bound``."""
+    """One comparison ``measured + tolerance >= bound``.
+
+    ``upper`` is the largest value the measured quantity can take: 1 for a
+    total variation or a mass, ``inf`` for a KL divergence. The default
+    ``None`` takes ``inf`` when ``name`` contains ``"kl"`` and 1 otherwise.
+    A measured value that no law can have is a measurement error, so its
+    check fails whatever the bound. Such values are NaN, values below
+    ``-tolerance`` or above ``upper + tolerance``, and infinite values unless
+    ``upper`` is infinite. (The KL divergence of a model whose law has an
+    atom is ``+inf``.) A NaN bound or tolerance fails too.
+    """
 
     name: str
     measured: float
     bound: float
     tolerance: float
+    upper: float = None
+
+    @property
+    def measured_range(self):
+        """``(0, upper)``: the values the measured quantity can take."""
+        upper = self.upper
+        if upper is None:
+            upper = math.inf if "kl" in self.name else 1.0
+        return 0.0, float(upper)
+
+    @property
+    def possible(self):
+        """Whether the measured value lies in :attr:`measured_range` (widened by the tolerance)."""
+        low, high = self.measured_range
+        measured, tolerance = float(self.measured), float(self.tolerance)
+        if math.isnan(measured) or math.isnan(tolerance):
+            return False
+        if math.isinf(measured):
+            return measured > 0 and math.isinf(high)
+        return low - tolerance <= measured <= high + tolerance
 
     @property
     def passed(self):
-        """Whether the measured distance is at least the bound, within the tolerance."""
-        return bool(self.measured + self.tolerance >= self.bound)
+        """Whether the measured value is possible and at least the bound, within the tolerance."""
+        return bool(self.possible and self.measured + self.tolerance >= self.bound)
 
     @property
     def vacuous(self):
@@ -134,9 +165,14 @@ class CheckRow:
         return "PASS" if self.passed else "FAIL"
 
     def to_dict(self):
-        """Return the row as a JSON-serialisable dictionary."""
+        """Return the row as a dictionary, non-finite floats included (:func:`isobounds_models.report.json_safe` encodes them).
+
+        ``possible`` is False where the measured value lies outside
+        ``measured_range``, a failure that the bound has no part in.
+        """
         return {"name": self.name, "measured": self.measured, "bound": self.bound,
-                "tolerance": self.tolerance, "status": self.status, "vacuous": self.vacuous}
+                "tolerance": self.tolerance, "status": self.status, "vacuous": self.vacuous,
+                "measured_range": list(self.measured_range), "possible": self.possible}
 
 
 def kl_bin(a, b):
@@ -176,6 +212,9 @@ def radius_grid(m, lip=None, n_points=4001, far_points=2000):
     float64 rounding of its limit for every mass ``p >= 1e-300``
     (``Phi^{-1}(1e-300) = -37.05``).
     """
+    # NOTE: the smallest radius is r_near / n_points (0.0025 by default) whatever lip. Where the best radius
+    # is smaller (lip far below it, or a model mass of 0 or 1), the bounds found stay valid but fall short
+    # of the supremum: at lip = 1e-6, m = 3 Theorem 7 gives 4.9 where r = 1e-5 gives 7.8.
     _check_m(m)
     if lip is not None and not (lip > 0 and math.isfinite(lip)):
         raise ValueError(f"lip must be a positive finite number or None, got lip={lip}")
@@ -406,12 +445,54 @@ def _theorem4(lip, m, sides, target, radii, sigma):
     return best, best_r
 
 
+def _log_gaussian_mass(x1, x2):
+    """``log(Phi(x2) - Phi(x1))`` for ``x1 < x2`` elementwise, without cancellation or underflow.
+
+    Intervals mostly in the upper tail are reflected to ``log(Phi(-x1) - Phi(-x2))``.
+    """
+    x1, x2 = np.broadcast_arrays(np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64))
+    upper = x1 + x2 > 0
+    low = np.where(upper, -x2, x1)
+    high = np.where(upper, -x1, x2)
+    log_high = sc.log_ndtr(high)
+    with np.errstate(divide="ignore"):
+        return log_high + np.log(-np.expm1(sc.log_ndtr(low) - log_high))
+
+
+def _log_shell_mass(radii, m, sigma):
+    """``log nu((0, r])`` for each radius, for ``nu = (1/2)[N(-m, sigma^2) + N(m, sigma^2)]``.
+
+    ``nu((0, r])`` itself underflows float64 for ``m / sigma`` above about 38
+    and small ``r``, where its logarithm (about ``-m^2 / (2 sigma^2)``) is finite.
+    """
+    near = _log_gaussian_mass(-m / sigma, (radii - m) / sigma)
+    far = _log_gaussian_mass(m / sigma, (radii + m) / sigma)
+    return np.log(0.5) + np.logaddexp(near, far)
+
+
+def _kl_bin_log(a, log_b):
+    """Binary KL divergence ``kl_bin(a || b)`` from ``a`` and ``log b``, with ``0 log 0 = 0``.
+
+    Finite where ``b`` underflows float64 but ``log b`` does not, so that the
+    grid search of Theorem 7 can rank radii whose target shell mass underflows.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.exp(log_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(a > 0, a * (np.log(a) - log_b), 0.0)
+        second = np.where(a < 1, (1.0 - a) * (np.log1p(-a) - np.log1p(-b)), 0.0)
+    return first + second
+
+
 def _theorem7(lip, m, sides, target, radii, sigma):
     shell = mixture_mass(0.0, radii, m, sigma)
+    # kl_bin(beta || shell) on float64 shells is infinite wherever the shell underflows to 0 (m above
+    # about 38), so argmax would pick the smallest such radius. The logarithm of the shell does not underflow.
+    log_shell = _log_shell_mass(radii, m, sigma)
     best, best_r = 0.0, float("nan")
     for region, p in sides:
         beta = vectorized.shell_mass_lower_bound(p, radii, lip)
-        grid = np.where(beta >= shell, kl_bin(beta, shell), 0.0)
+        grid = np.where(beta >= shell, _kl_bin_log(beta, log_shell), 0.0)
 
         def core(r, region=region, p=p):
             return isobounds.kl_lower_bound(region, r, lip, target=target, model_mass=p)
@@ -426,19 +507,21 @@ def run_checks(bounds, tv, kl, mass_between, tv_tolerance, kl_tolerance, mass_to
     """Compare measured distances with ``bounds``; return the list of :class:`CheckRow`.
 
     Tolerances are absolute and nonnegative; ``1e-9`` is added to each for
-    float rounding. An infinite KL passes every KL check, and a NaN
-    measurement fails its checks.
+    float rounding. An infinite KL passes every KL check. A NaN measurement
+    fails its checks, and so does a TV or mass outside [0, 1] (an infinite one
+    included) and a negative KL, beyond the tolerance (:class:`CheckRow`).
     """
     for name, value in (("tv_tolerance", tv_tolerance), ("kl_tolerance", kl_tolerance),
                         ("mass_tolerance", mass_tolerance)):
         if not value >= 0:
             raise ValueError(f"{name} must be a nonnegative number (inf allowed), got {name}={value}")
     rows = [
-        CheckRow("theorem4_tv", tv, bounds.tv_theorem4, tv_tolerance + _ABSOLUTE_TOLERANCE),
-        CheckRow("corollary6_tv", tv, bounds.tv_corollary6, tv_tolerance + _ABSOLUTE_TOLERANCE),
-        CheckRow("theorem7_kl", kl, bounds.kl_theorem7, kl_tolerance + _ABSOLUTE_TOLERANCE),
-        CheckRow("corollary8_kl", kl, bounds.kl_corollary8, kl_tolerance + _ABSOLUTE_TOLERANCE),
-        CheckRow("theorem1_mass_between", mass_between, bounds.mass_between, mass_tolerance + _ABSOLUTE_TOLERANCE),
+        CheckRow("theorem4_tv", tv, bounds.tv_theorem4, tv_tolerance + _ABSOLUTE_TOLERANCE, 1.0),
+        CheckRow("corollary6_tv", tv, bounds.tv_corollary6, tv_tolerance + _ABSOLUTE_TOLERANCE, 1.0),
+        CheckRow("theorem7_kl", kl, bounds.kl_theorem7, kl_tolerance + _ABSOLUTE_TOLERANCE, math.inf),
+        CheckRow("corollary8_kl", kl, bounds.kl_corollary8, kl_tolerance + _ABSOLUTE_TOLERANCE, math.inf),
+        CheckRow("theorem1_mass_between", mass_between, bounds.mass_between, mass_tolerance + _ABSOLUTE_TOLERANCE,
+                 1.0),
     ]
     return rows
 

@@ -307,14 +307,21 @@ def _errorbar(axis, xs, groups, color, label, linestyle="-"):
     draws no line. A run with an infinite value (the KL divergence of a
     generator with a flat piece, whose law has an atom) is left out of the
     mean and marked by a triangle at the top of the panel, labelled
-    "infinite", so that it does not vanish from the figure.
+    "infinite", so that it does not vanish from the figure. A NaN (or
+    ``-inf``) value, a failed measurement, is left out likewise and marked by
+    a downward triangle at the bottom of the panel, labelled "NaN, left out".
     """
     finite = [[v for v in group if v is not None and np.isfinite(v)] for group in groups]
     infinite = [xs[i] for i, group in enumerate(groups) if any(v is not None and v == np.inf for v in group)]
+    undefined = [xs[i] for i, group in enumerate(groups)
+                 if any(v is not None and not np.isfinite(v) and v != np.inf for v in group)]
+    # x in data coordinates, y in axes coordinates: the top or bottom of the panel on any scale.
     if infinite:
-        # x in data coordinates, y in axes coordinates: the top of the panel on any scale.
         axis.plot(infinite, [0.97] * len(infinite), linestyle="none", marker="^", color=color,
                   transform=axis.get_xaxis_transform(), label=f"{label}: infinite")
+    if undefined:
+        axis.plot(undefined, [0.03] * len(undefined), linestyle="none", marker="v", color=color,
+                  transform=axis.get_xaxis_transform(), label=f"{label}: NaN, left out")
     keep = [i for i, group in enumerate(finite) if group]
     if not keep:
         return

@@ -82,8 +82,26 @@ _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def read_report_row(row):
-    """Return a ``report.json`` row with the strings that :func:`json_safe` writes for non-finite floats as floats."""
-    return {key: _NON_FINITE.get(value, value) if isinstance(value, str) else value for key, value in row.items()}
+    """Return a ``report.json`` row with the strings that :func:`json_safe` writes for non-finite floats as floats.
+
+    Nested values (the ``checks`` list and its dictionaries, lists of numbers)
+    are converted too, so that reading back what :func:`write_report` wrote
+    gives the rows it was given, up to tuples and numpy types read back as
+    lists and Python numbers.
+    """
+    if not isinstance(row, dict):
+        raise TypeError(f"row must be a dictionary (one entry of report.json), got a {type(row).__name__}")
+    return _read_value(row)
+
+
+def _read_value(value):
+    if isinstance(value, dict):
+        return {key: _read_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_read_value(item) for item in value]
+    if isinstance(value, str):
+        return _NON_FINITE.get(value, value)
+    return value
 
 
 def write_report(rows, out, title="report", metadata=None):
@@ -139,7 +157,10 @@ def markdown_report(rows, title="report", metadata=None):
               "given the measured masses.",
               "TV bound: the larger of Theorem 4 (the half-lines at 0 with the model's masses, best radius on a "
               "grid) and Corollary 6. KL bound: the larger of the corrected Theorem 7 (same sets and radii) and "
-              "the corrected Corollary 8. KL values are in nats. IQR: interquartile range of the model's samples.",
+              "the corrected Corollary 8. A KL bound of 0 means that no set and radius met the validity condition "
+              "of the corrected theorems (shell bound beta at least the target's shell mass), so no positive KL "
+              "bound applies to that model. KL values are in nats. IQR: interquartile range of the model's "
+              "samples.",
               ""]
     lines += estimator_notes(rows)
 
@@ -151,10 +172,33 @@ def markdown_report(rows, title="report", metadata=None):
     lines.append(f"Checks: {len(checks) - len(failures)} passed ({vacuous} of them with a bound of 0, which every "
                  f"model meets), {len(failures)} failed.")
     for row, check in failures:
-        lines.append(f"- FAIL {row['model']} m={row['m']} seed={row['seed']} {check['name']}: "
-                     f"measured {_cell(check['measured'])} + tolerance {_cell(check['tolerance'])} "
-                     f"< bound {_cell(check['bound'])}")
+        lines.append(f"- FAIL {row['model']} m={row['m']} seed={row['seed']} {check['name']}: " + _failure_reason(check))
     return "\n".join(lines) + "\n"
+
+
+def _failure_reason(check):
+    """Return why ``check`` (a dictionary of :meth:`isobounds_models.checks.CheckRow.to_dict`) failed."""
+    measured, tolerance, bound = (_as_float(check.get(key)) for key in ("measured", "tolerance", "bound"))
+    if check.get("possible") is False or math.isnan(measured):
+        low, high = check.get("measured_range", (0.0, math.inf))
+        return (f"measured {_cell(measured)} is no possible value (range [{_cell(_as_float(low))}, "
+                f"{_cell(_as_float(high))}], tolerance {_cell(tolerance)}): a measurement error")
+    if math.isnan(bound):
+        return f"measured {_cell(measured)}, but the bound is NaN: a bound computation error"
+    return f"measured {_cell(measured)} + tolerance {_cell(tolerance)} < bound {_cell(bound)}"
+
+
+def _as_float(value):
+    """Return ``value`` as a float, reading the strings that :func:`json_safe` writes for non-finite numbers.
+
+    Values that are no number give NaN.
+    """
+    if isinstance(value, str):
+        return _NON_FINITE.get(value, math.nan)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def estimator_notes(rows):
