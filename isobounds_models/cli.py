@@ -410,14 +410,15 @@ def _evaluate(args):
         raise _CommandError(f"checkpoint {str(checkpoint_path(folder))!r} contains {trained.model!r} runs, not "
                             f"{args.model!r}; train {args.model!r} into another folder, or move the checkpoint "
                             f"to {str(Path(args.out) / 'checkpoints' / trained.model)!r}")
+    out = Path(args.out)
+    # Rows that evaluate wrote for the other models stay, so evaluating the GAN and then the VAE reports both.
+    # They are read before the measurement, so that a damaged report stops the command at once.
+    other_rows = _evaluated_rows_of_other_models(out / "report.json", args.model)
     try:
         rows, draws = evaluate_trained(trained, settings.evaluation, {"experiment": "evaluate"})
     except ValueError as error:
         raise _CommandError(str(error)) from error
     samples = {(row["model"], row["m"], row["seed"]): draw for row, draw in zip(rows, draws)}
-    out = Path(args.out)
-    # Rows that evaluate wrote for the other models stay, so evaluating the GAN and then the VAE reports both.
-    other_rows = _evaluated_rows_of_other_models(out / "report.json", args.model)
     models = sorted({row["model"] for row in other_rows} | {args.model})
     # The report goes first, so that a figure that fails cannot lose the measured rows.
     write_report(other_rows + rows, out, title=f"evaluate --model {', '.join(models)}")
@@ -436,16 +437,21 @@ def _evaluate(args):
 def _evaluated_rows_of_other_models(path, model):
     """Return the rows of ``path`` (a ``report.json``) that ``evaluate`` wrote for models other than ``model``.
 
-    A missing or unreadable file gives no rows. The strings ``"inf"``,
-    ``"-inf"`` and ``"nan"``, which the report writes for non-finite values,
-    are read back as floats.
+    A missing file gives no rows. A file that is not a JSON list raises
+    :class:`_CommandError`, instead of being replaced along with the rows it
+    may still hold. The strings ``"inf"``, ``"-inf"`` and ``"nan"``, which the
+    report writes for non-finite values, are read back as floats.
     """
+    path = Path(path)
+    if not path.exists():
+        return []
+    advice = "repair or remove it, or pass another --out"
     try:
-        rows = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return []
+        rows = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise _CommandError(f"cannot read the earlier report {str(path)!r} ({error}); {advice}") from error
     if not isinstance(rows, list):
-        return []
+        raise _CommandError(f"the earlier report {str(path)!r} holds a {type(rows).__name__}, not a list of rows; {advice}")
     from .report import read_report_row
 
     return [

@@ -211,3 +211,17 @@ def test_evaluate_of_two_models_reports_both(tmp_path):
     assert all(row["experiment"] == "evaluate" for row in rows)
     report = (tmp_path / "report.md").read_text()
     assert "evaluate --model gan, vae" in report
+
+
+@pytest.mark.parametrize("content", ["{", '{"model": "gan"}'])
+def test_evaluate_keeps_damaged_report(tmp_path, capsys, content):
+    # A report.json that is not a list of rows counted as no rows, so evaluate replaced it without a word.
+    assert main(["train", "--model", "gan", "--m", "1", "--profile", "micro", "--out", str(tmp_path)]) == 0
+    (tmp_path / "report.json").write_text(content)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", "gan", "--profile", "micro", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"the earlier report {str(tmp_path / 'report.json')!r}" in err
+    assert "repair or remove it" in err
+    assert (tmp_path / "report.json").read_text() == content
