@@ -10,8 +10,12 @@ A GAN generator or a VAE decoder mean ``g`` is sampled as ``g(z)``,
     a_k = eps sigma_k^2 / sigma_last^2,
 
 10 noise levels in geometric progression from 1 to 0.01, 100 steps per
-level, ``eps = 2e-5``. The chain is the push-forward of ``N(0, I)`` in
-dimension ``d (N + 1)`` by the map ``(z_0, ..., z_N) -> x_N``.
+level, ``eps = 2e-5``. The denominator is the last (smallest) level, as
+in Song and Ermon (2019), so the steps go from ``eps / 0.01^2 = 0.2`` down
+to ``eps``. The paper's Section S2.2 writes ``sigma_0^2`` there. With the
+largest level in the denominator, no step would exceed ``eps``, and the
+noise of all 1000 steps would add up to a standard deviation of 0.06. The chain is the push-forward of ``N(0, I)`` in dimension
+``d (N + 1)`` by the map ``(z_0, ..., z_N) -> x_N``.
 :func:`annealed_langevin` takes the injected noise as tensors and uses only
 out-of-place differentiable operations, so ``torch.func.jacrev`` or
 ``torch.func.jvp`` can differentiate the whole chain with respect to

@@ -55,6 +55,20 @@ def test_notebooks_match_build_script():
         assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run python docs/notebooks/_build.py"
 
 
+PAPER_TITLE = "Can Push-forward Generative Models Fit Multimodal Distributions?"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_has_exercise_and_reference(path):
+    notebook = nbformat.read(path, as_version=4)
+    markdown = " ".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    words = " ".join(markdown.split())  # a title may be wrapped over several lines
+    assert "## Exercise" in markdown, f"{path.name} has no exercise section"
+    assert "**Solution.**" in markdown, f"{path.name} has an exercise without a worked solution"
+    assert PAPER_TITLE in words, f"{path.name} does not cite the paper by its title"
+    assert "/work/" not in markdown, f"{path.name} cites a file on the development machine"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs(path, monkeypatch, tmp_path):
     # The kernel inherits this environment: matplotlib opens no window, and

@@ -206,6 +206,7 @@ ndtri_errors = relative_error_of_quantile(ndtri_quantiles)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.loglog(probabilities, erfinv_errors, label=r"$\sqrt{2}\,\mathrm{erfinv}(2p-1)$")
 ax.loglog(probabilities, ndtri_errors, label=r"ndtri$(p)$ (float64 path of Phi_inv)")
+ax.set_xticks(10.0 ** np.arange(-300, 1, 50))
 ax.set_xlabel("$p$")
 ax.set_ylabel(r"relative error of $\Phi(\hat x)$")
 ax.set_title("Float64 Gaussian quantiles far in the lower tail")
@@ -250,6 +251,7 @@ axes[0].set_title(r"$I(p) = \varphi(\Phi^{-1}(p))$")
 
 asymptote = tails * np.sqrt(2 * np.log(1 / tails))
 axes[1].semilogx(tails, isoperimetric_profile(tails) / asymptote)
+axes[1].set_xticks(10.0 ** np.arange(-300, 1, 50))
 axes[1].set_xlim(tails[0], tails[-1])  # without this, the log axis margin runs past p = 1
 axes[1].set_xlabel("$p$")
 axes[1].set_ylabel("ratio")
@@ -415,6 +417,59 @@ with mpmath.workdps(50):
 print("gaussian_mass(30, 31) =", mass)
 print("mpmath.quad           =", mpmath.nstr(reference, 30))
 assert relative_error(mass, reference) < 1e-28
+
+# %% [markdown]
+# ## Exercise: a latent space of dimension 2
+#
+# Theorem 1 does not depend on the latent dimension $p$. Take $p = 2$ and
+# the norm $g(z) = \|z\|$, which is 1-Lipschitz, so that $\rho = g\#N(0, I_2)$
+# is the Rayleigh distribution.
+#
+# 1. For $A = (-\infty, a]$ with $a > 0$, compute $\rho(A)$, $\rho(A_r)$ and
+#    the surface area $\rho^+(\partial A)$ in closed form.
+# 2. Check both inequalities of Theorem 1 (with $L = 1$) on a grid of $a$ and
+#    $r$, and check $\rho(A)$ by Monte Carlo with its standard error.
+# 3. The preimage $g^{-1}(A)$ is a disc of radius $a$. For which $a$ is the
+#    surface-area inequality nearly an equality, and why?
+#
+# **Solution.** 1. $\|z\|^2$ has the $\chi^2_2$ law, an exponential law of
+# mean 2, so $\rho(A) = P(\|z\| \le a) = 1 - e^{-a^2/2}$ and
+# $\rho(A_r) = 1 - e^{-(a + r)^2/2}$. The surface area is the Rayleigh
+# density at $a$: $\rho^+(\partial A) = a\, e^{-a^2/2}$.
+#
+# 2. The next cell checks both inequalities and the Monte Carlo estimates.
+#
+# 3. The ratio $a e^{-a^2/2} / I(1 - e^{-a^2/2})$ is large for small $a$ and
+# decreases towards 1 as $a$ grows. A small disc has a long boundary for its
+# Gaussian mass. A large disc leaves only a far tail outside. On the scale
+# where that tail's mass lives, the boundary circle of radius $a$ is almost
+# flat, so the disc behaves like a half-space, the extremal set. With
+# $q = e^{-a^2/2}$ the ratio is $a q / I(q)$, and
+# $I(q) \approx q \sqrt{2 \log(1/q)} = a q$ up to logarithmic corrections.
+
+# %%
+radii_a = np.linspace(0.05, 6.0, 120)
+extension_radii = np.linspace(0.0, 4.0, 41)
+a_grid, r_grid = np.meshgrid(radii_a, extension_radii, indexing="ij")
+
+mass_disc = 1 - np.exp(-a_grid**2 / 2)
+mass_extension = 1 - np.exp(-(a_grid + r_grid) ** 2 / 2)
+assert np.all(mass_extension >= extension_mass_lower_bound(mass_disc, r_grid, 1.0) - 1e-14)
+
+surface_area = radii_a * np.exp(-radii_a**2 / 2)
+ratio = surface_area / isoperimetric_profile(1 - np.exp(-radii_a**2 / 2))
+print(f"surface area / I(rho(A)): {ratio[0]:.2f} at a = {radii_a[0]}, {ratio[-1]:.3f} at a = {radii_a[-1]}")
+assert np.all(ratio >= 1)
+assert np.all(np.diff(ratio) < 0)
+
+latent_2d = np.random.default_rng(1).standard_normal((200_000, 2))
+norms = np.linalg.norm(latent_2d, axis=1)
+for a_value in [0.5, 1.5, 3.0]:
+    frequency = np.mean(norms <= a_value)
+    standard_error = np.sqrt(frequency * (1 - frequency) / norms.size)
+    exact = 1 - np.exp(-a_value**2 / 2)
+    print(f"rho((-inf, {a_value}]): Monte Carlo {frequency:.5f} +- {standard_error:.5f}, closed form {exact:.5f}")
+    assert abs(frequency - exact) < 5 * standard_error
 
 # %% [markdown]
 # ## What comes next

@@ -170,6 +170,8 @@ print("published formula kl(beta || v):", published, "  by hand:", mpmath.nstr(k
 print("corrected bound:                ", corrected)
 print("true divergence of the exact fit: 0")
 assert relative_error(published, kl_by_hand) < 1e-28
+assert round(float(beta_by_hand), 4) == 0.0066
+assert round(float(v_by_hand), 3) == 0.033
 assert published > 0
 assert corrected == 0
 
@@ -246,8 +248,22 @@ for name, samples, exact in [("KL", kl_samples, exact_kl.value), ("TV", tv_sampl
 # %% [markdown]
 # Now the bounds at this model's own $L$ and $\rho(A)$. The published
 # formula claims more than the model's true divergence; the corrected one
-# does not. Corollary 8, the same computation for the bisecting half-space
-# and $r = D/(4s)$, fails in the same way.
+# does not. Corollary 8 is the same computation for the balanced mixture
+# $\tfrac12[N(m_1, s^2 I) + N(m_2, s^2 I)]$ with $D = \|m_2 - m_1\|$. It
+# takes the half-space $H_1$ on the side of $m_1$ of the bisecting
+# hyperplane and the radius $r = D/(4s)$. With $\lambda = \rho(H_1) \le 1/2$
+# (otherwise exchange $m_1$ and $m_2$ and use $1 - \lambda$),
+#
+# $$
+# a = \Phi\!\left(\frac{D}{4sL} + \Phi^{-1}(\lambda)\right) - \lambda, \qquad
+# b = \tfrac12\left[\Phi\!\left(\frac{D(2s+1)}{4s^2}\right) - \Phi\!\left(\frac{D(2s-1)}{4s^2}\right)\right],
+# \qquad
+# d_{KL}(\rho \,\|\, \nu) \ge \begin{cases} \mathrm{kl}(a \,\|\, b) & \text{if } a \ge b, \\ 0 & \text{otherwise.} \end{cases}
+# $$
+#
+# Here $a = \beta(H_1, r)$ and $b = \nu(H_{1,r} \setminus H_1)$, so the
+# published version, $\mathrm{kl}(a \,\|\, b)$ without the case $a < b$,
+# fails in the same way.
 
 # %%
 published = kl_lower_bound(half_line, r, lip, target=target, model_mass=model_mass, corrected=False)
@@ -294,7 +310,7 @@ fig, ax = plt.subplots(figsize=(7, 4))
 ax.loglog(lips, np.maximum(published_curve, 1e-8), "--", label="Corollary 8 as published")
 ax.loglog(lips, np.maximum(corrected_curve, 1e-8), label="Corollary 8 corrected")
 ax.loglog(lips[::4], np.maximum(pinsker_curve, 1e-8), ":", label=r"$2\,(\mathrm{TV\ bound})^2$ (Pinsker)")
-ax.axhline(float(limit), c="gray", lw=0.8)
+ax.axhline(float(limit), c="gray", lw=0.8, label=r"$-\log(1 - v)$, limit of the published formula")
 ax.axvline(10.0**crossing, c="gray", lw=0.8, ls=":")
 ax.plot([float(lip)], [exact_kl.value], "ko", label="exact KL of the piecewise-linear model")
 ax.set_ylim(1e-5, 2)
@@ -309,6 +325,7 @@ assert np.all(published_curve >= 0)
 assert np.all(corrected_curve[lips > 10.0**crossing] == 0)
 assert np.allclose(published_curve[lips < 10.0**crossing], corrected_curve[lips < 10.0**crossing], rtol=0, atol=0)
 assert abs(published_curve[-1] - float(limit)) < 1e-3
+assert round(float(limit), 3) == 0.034
 
 # %% [markdown]
 # ## Far-apart modes: a tail computation
@@ -332,7 +349,70 @@ for m_far in [40, 60]:
     naive_v = 0.5 * (sc.ndtr(m_far + m_far / 2) - sc.ndtr(m_far - m_far / 2))
     print(f"m = {m_far}: float64 cdf difference v = {naive_v}, tail-side v = {mpmath.nstr(b, 6)}")
     print(f"        bound = {mpmath.nstr(bound, 15)}, reference = {mpmath.nstr(reference, 15)}")
+    assert naive_v == 0
     assert relative_error(bound, reference) < 1e-28
+    assert mpmath.nstr(b, 2) == {40: "1.4e-89", 60: "2.5e-198"}[m_far]
+
+# %% [markdown]
+# ## Exercise: the condition from the data-processing inequality
+#
+# A second proof of the corrected bound shows at a glance why it needs
+# $\beta \ge v$. The indicator $x \mapsto 1_S(x)$ of $S = A_r \setminus A$
+# maps $\rho$ and $\nu$ to Bernoulli laws with parameters $\rho(S)$ and
+# $v = \nu(S)$.
+#
+# 1. Show that $d_{KL}(\rho \,\|\, \nu) \ge \mathrm{kl}(\rho(S) \,\|\, v)$.
+# 2. Use the shape of $a \mapsto \mathrm{kl}(a \,\|\, v)$ on $[0, 1]$ to show
+#    that $\rho(S) \ge \beta \ge v$ implies
+#    $\mathrm{kl}(\rho(S) \,\|\, v) \ge \mathrm{kl}(\beta \,\|\, v)$, and that
+#    $\beta < v$ gives no positive bound.
+# 3. For the piecewise-linear model $g$ above and $S = (0, 3/2]$, compute
+#    $\rho(S)$ exactly and order the numbers $\mathrm{kl}(\beta \,\|\, v)$,
+#    $\mathrm{kl}(\rho(S) \,\|\, v)$ and $d_{KL}(\rho \,\|\, \nu)$.
+#
+# **Solution.** 1. The data-processing inequality: a KL divergence does not
+# increase when both laws are pushed through the same measurable map, and
+# the KL divergence between the two Bernoulli laws is
+# $\mathrm{kl}(\rho(S) \,\|\, v)$. It is also the Donsker-Varadhan bound
+# with the exact $\rho(S)$ in place of $\beta$, maximised over all real
+# $\zeta$ (the sympy computation above with $\beta$ renamed).
+#
+# 2. $\mathrm{kl}(\cdot \,\|\, v)$ is convex, vanishes at $v$, decreases on
+# $[0, v]$ and increases on $[v, 1]$. If $\beta \ge v$, then
+# $\rho(S) \ge \beta \ge v$ lie on the increasing branch, and the inequality
+# follows. If $\beta < v$, the constraint $\rho(S) \ge \beta$ allows
+# $\rho(S) = v$, where $\mathrm{kl}$ is 0. That is the case of a model that
+# fits $\nu$, so no positive bound can follow.
+#
+# 3. Below: $\rho(S)$ lies close to $v$ (the model fits the target well),
+# so $\mathrm{kl}(\rho(S) \,\|\, v)$ is tiny, at most the exact divergence,
+# while $\mathrm{kl}(\beta \,\|\, v)$, computed on the decreasing branch,
+# is much larger than both.
+
+# %%
+shell = half_line.shell(r)
+model_shell_mass = model.mass(shell)
+target_shell_mass = target.mass(shell)
+with mpmath.workdps(50):
+    beta_model = mpmath.ncdf(r / lip) - mpmath.mpf(1) / 2  # beta for rho(A) = 1/2 at the model's own L
+
+
+def kl_bin_by_hand(a, b):
+    """Binary KL divergence in nats, at 50 digits."""
+    with mpmath.workdps(50):
+        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        return a * mpmath.log(a / b) + (1 - a) * mpmath.log((1 - a) / (1 - b))
+
+
+data_processing_bound = kl_bin_by_hand(model_shell_mass, target_shell_mass)
+published_value = kl_bin_by_hand(beta_model, target_shell_mass)
+print(f"beta = {mpmath.nstr(beta_model, 6)},  rho(S) = {mpmath.nstr(model_shell_mass, 6)},  v = {mpmath.nstr(target_shell_mass, 6)}")
+print(f"kl(rho(S) || v) = {mpmath.nstr(data_processing_bound, 6)} <= exact KL {exact_kl.value:.6f}"
+      f" < kl(beta || v) = {mpmath.nstr(published_value, 6)}")
+assert beta_model < target_shell_mass
+assert data_processing_bound <= exact_kl.value + exact_kl.error
+assert published_value > exact_kl.value + exact_kl.error
+assert relative_error(published_value, published) < 1e-25
 
 # %% [markdown]
 # ## References

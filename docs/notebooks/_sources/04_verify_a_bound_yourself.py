@@ -22,6 +22,7 @@ import math
 
 import mpmath
 import numpy as np
+import scipy.integrate as si
 import scipy.optimize as so
 import matplotlib.pyplot as plt
 from hypothesis import Phase, given, settings
@@ -358,6 +359,76 @@ for thin_r in ["1e-25", "1e-60", "1e-100", "1e-300"]:
     with mpmath.workdps(60):
         assert abs(shell_mass / reference_mass - 1) < 1e-25
     assert thin_bound == 0
+
+# %% [markdown]
+# ## Exercise: a generator that drops a mode
+#
+# The bounds above were far from the truth because the generator's
+# Lipschitz constant was moderate. Take the other extreme: the 1-Lipschitz
+# map $g(z) = z - 3$, whose push-forward $\rho = N(-3, 1)$ ignores the mode
+# at $+3$.
+#
+# 1. Compute $d_{TV}(\rho, \nu)$ in closed form, and write $d_{KL}(\rho \,\|\, \nu)$
+#    as a one-dimensional integral.
+# 2. Compare with `tv_distance` and `kl_divergence`, and with the bounds at
+#    $L = 1$: Corollary 6 with its optimised radius, Corollary 8 (with
+#    $\rho(H_1)$ known) and Pinsker's inequality applied to the TV bound.
+#
+# **Solution.** 1. $p_\rho(y) - p_\nu(y) = \tfrac12[\varphi(y + 3) - \varphi(y - 3)]$ is
+# positive exactly for $y < 0$, so
+# $d_{TV} = \tfrac12[\Phi(3) - \Phi(-3)] = \tfrac12 - \Phi(-3) \approx 0.4987$.
+# The density ratio is $p_\rho / p_\nu = 2 / (1 + e^{6y})$, so
+# $d_{KL} = \log 2 - \mathbb{E}\log(1 + e^{6Y})$ with $Y \sim N(-3, 1)$,
+# which scipy's quadrature evaluates.
+#
+# 2. The optimised TV bound, about 0.41, is within 20% of the truth: at
+# $L = 1$ no generator can come much closer to $\nu$ than one that drops a
+# mode. Corollary 8 gives only about 0.013, far below the true 0.69 and
+# below $2 \cdot 0.41^2 \approx 0.33$ from Pinsker's inequality. Here
+# $\rho(H_1) = \Phi(3)$ is close to 1, so Corollary 8 works with the
+# light side $H_2$: its shell gets model mass at least
+# $a = \Phi(3/2 + \Phi^{-1}(\Phi(-3))) - \Phi(-3) = \Phi(-3/2) - \Phi(-3) \approx 0.065$
+# against the target's $b \approx 0.033$, and $\mathrm{kl}(a \,\|\, b)$ of two
+# small masses is small. A better KL bound is not always the one built
+# for KL.
+
+# %%
+dropping_map = PiecewiseLinearMap([0.0], [-3.0], 1.0, 1.0)  # g(z) = z - 3
+dropping_tv = tv_distance(dropping_map, target)
+dropping_kl = kl_divergence(dropping_map, target)
+
+with mpmath.workdps(40):
+    tv_closed_form = mpmath.mpf(1) / 2 - mpmath.ncdf(-3)
+
+
+def kl_integrand(y):
+    return math.exp(-((y + 3) ** 2) / 2) / math.sqrt(2 * math.pi) * (math.log(2) - np.logaddexp(0.0, 6 * y))
+
+
+kl_quadrature, kl_quadrature_error = si.quad(kl_integrand, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)
+
+dropping_mass_H1 = dropping_map.pushforward().mass(H1)
+tv_bound_at_1 = maximize_tv_two_gaussians(-m, m, 1, 1).value
+kl_bound_at_1 = kl_lower_bound_two_gaussians(-m, m, 1, 1, dropping_mass_H1)
+print(f"TV: exact {dropping_tv.value:.10f}, closed form {mpmath.nstr(tv_closed_form, 10)}, "
+      f"bound (Corollary 6, best r) {mpmath.nstr(tv_bound_at_1, 6)}")
+print(f"KL: exact {dropping_kl.value:.10f}, quadrature {kl_quadrature:.10f}, "
+      f"Corollary 8 {mpmath.nstr(kl_bound_at_1, 6)}, Pinsker 2 (TV bound)^2 = {2 * float(tv_bound_at_1) ** 2:.4f}")
+assert abs(dropping_tv.value - tv_closed_form) < 1e-12
+assert abs(dropping_kl.value - kl_quadrature) < 1e-10
+assert tv_bound_at_1 <= dropping_tv.value
+assert tv_bound_at_1 > 0.8 * dropping_tv.value
+assert kl_bound_at_1 < 2 * tv_bound_at_1**2 <= dropping_kl.value
+assert round(float(tv_bound_at_1), 2) == 0.41
+assert round(float(kl_bound_at_1), 3) == 0.013
+with mpmath.workdps(40):
+    shell_model = mpmath.ncdf(-1.5) - mpmath.ncdf(-3)  # a, the model's shell mass bound on the light side
+    shell_target = (mpmath.ncdf(4.5) - mpmath.ncdf(1.5)) / 2  # b
+    assert round(float(shell_model), 3) == 0.065
+    assert round(float(shell_target), 3) == 0.033
+    kl_of_shells = shell_model * mpmath.log(shell_model / shell_target) + (1 - shell_model) * mpmath.log(
+        (1 - shell_model) / (1 - shell_target))
+    assert abs(kl_bound_at_1 / kl_of_shells - 1) < 1e-25
 
 # %% [markdown]
 # To check your own generator, convert it with `from_mlp` (or build a

@@ -12,7 +12,10 @@
 # \qquad a_k = \varepsilon\, \sigma_k^2 / \sigma_{\mathrm{last}}^2,
 # $$
 #
-# with independent $z_k \sim N(0, 1)$. After $N$ steps, $x_N$ is the
+# with independent $z_k \sim N(0, 1)$ and $\sigma_{\mathrm{last}}$ the smallest
+# noise level, as in Song and Ermon (2019); the paper's Section S2.2 writes
+# $\sigma_0$ there, which with the largest level would make every step at
+# most $\varepsilon$. After $N$ steps, $x_N$ is the
 # push-forward of $N(0, I_{N+1})$ by the whole chain
 # $(z_0, \dots, z_N) \mapsto x_N$. Theorem 1 is valid in every dimension, so the
 # bounds apply to that chain, with the chain's Lipschitz constant in place
@@ -109,6 +112,8 @@ for sigma in sigmas:
 
 score_lipschitz_per_level = np.array([score_lipschitz(sigma) for sigma in sigmas])
 print("Lipschitz constant of the exact score per level:", np.round(score_lipschitz_per_level, 2))
+assert np.all(score_lipschitz_per_level < m * m - 1)
+assert round(score_lipschitz_per_level.max(), 2) == 24.0
 
 # %% [markdown]
 # ## The chain and its derivatives along trajectories
@@ -265,6 +270,8 @@ print(f"TV bound for any {finest_score_lipschitz:.2f}-Lipschitz generator (Corol
 print(f"Lipschitz constant of an exact fit (Corollary 2): >= exp(m^2/2) = {math.exp(m * m / 2):.0f}")
 
 assert q_hat + 5 * q_error < forced_between
+assert 0.05 < q_hat / forced_between < 0.2  # "about a tenth", in the next cell
+assert 100 <= implied < 1000  # "in the hundreds"
 assert implied > 5 * finest_score_lipschitz
 assert implied <= upper_bound
 assert abs(q_hat - target_between) < 0.005
@@ -331,3 +338,72 @@ plt.show()
 #   constant implied by the masses are both lower estimates of the chain's
 #   Lipschitz constant. The only upper bound here, $U_N$, multiplies the
 #   worst case of every step and is far too large to be informative.
+
+# %% [markdown]
+# ## Exercise: where does a step stretch?
+#
+# The explanation above rests on one claim: a Langevin step stretches
+# ($|f_k| > 1$) only in a small region around $x = 0$.
+#
+# 1. With $f_k = 1 + \tfrac{a_k}{2}\, \partial_x s(x, \sigma_k)$, find in
+#    closed form the set of $x$ where $f_k > 1$ at the level $\sigma$, and
+#    its half-width at each of the 10 levels.
+# 2. What mass does the noised target $\nu_\sigma$ put there at the finest
+#    level? How many of the 20,000 samples do you expect to end there?
+# 3. Where did the steepest trajectory end?
+#
+# **Solution.** 1. $f_k > 1$ exactly where $\partial_x s > 0$, that is
+# $\tfrac{m^2}{v} \operatorname{sech}^2(m x / v) > 1$, or
+# $\cosh(m x / v) < m / \sqrt{v}$:
+#
+# $$
+# |x| < w(\sigma) = \frac{v}{m} \operatorname{arccosh}\frac{m}{\sqrt v}, \qquad v = 1 + \sigma^2 .
+# $$
+#
+# (The step never flips a sign: $f_k \ge 1 - a_k / (2v) > 0$ for these
+# step sizes, so $|f_k| > 1$ means $f_k > 1$.) The half-width falls from
+# $w(1) \approx 0.77$ to $w(0.01) \approx 0.46$.
+#
+# 2. Each component $N(\pm m, v)$ puts
+# $\Phi((w - m)/\sqrt v) - \Phi((-w - m)/\sqrt v)$ there, about
+# $2.8 \times 10^{-6}$ in all, so about 0.055 of the 20,000 samples are
+# expected to end there. None does in this run.
+#
+# 3. At a mode, like almost every sample: a large gradient norm records
+# the past of a trajectory, the steps it spent near 0 while the noise still
+# decided its mode, not the place where it ends.
+
+# %%
+variances = 1.0 + sigmas**2
+half_widths = variances / m * np.arccosh(m / np.sqrt(variances))
+print("half-width w(sigma) of the stretching region per level:", np.round(half_widths, 3))
+
+for sigma, width in zip(sigmas, half_widths):
+    inside = np.linspace(-0.999 * width, 0.999 * width, 101)
+    outside = np.concatenate([np.linspace(-8.0, -1.001 * width, 101), np.linspace(1.001 * width, 8.0, 101)])
+    assert np.all(score_derivative(inside, sigma) > 0)
+    assert np.all(score_derivative(outside, sigma) < 0)
+assert np.all(1 - 0.5 * step_sizes / variances > 0)
+
+finest_std = math.sqrt(variances[-1])
+region_mass = float(Phi((half_widths[-1] - m) / finest_std)) - float(Phi((-half_widths[-1] - m) / finest_std))
+ending_inside = int(np.sum(np.abs(samples) < half_widths[-1]))
+steepest_end = samples[np.argmax(gradient_norm)]
+print(f"nu_sigma mass of |x| < {half_widths[-1]:.3f} at sigma = {sigmas[-1]}: {region_mass:.2e}, "
+      f"expected samples there {n_samples * region_mass:.3f}, observed {ending_inside}")
+print(f"the steepest trajectory (gradient norm {gradient_norm.max():.0f}) ends at x = {steepest_end:.2f}")
+assert round(half_widths[0], 2) == 0.77
+assert round(half_widths[-1], 2) == 0.46
+assert round(region_mass * 1e6, 1) == 2.8
+assert ending_inside == 0
+assert abs(abs(steepest_end) - m) < 1
+
+# %% [markdown]
+# ## References
+#
+# A. Salmona, V. De Bortoli, J. Delon, A. Desolneux, "Can Push-forward
+# Generative Models Fit Multimodal Distributions?", NeurIPS 2022: Theorem 1
+# and Corollaries 2 and 6, and the description of score-based models as
+# push-forwards in supplementary Section S2.2. Annealed Langevin dynamics
+# and its step-size rule come from Y. Song and S. Ermon, "Generative
+# Modeling by Estimating Gradients of the Data Distribution", NeurIPS 2019.
