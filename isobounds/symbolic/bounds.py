@@ -585,7 +585,35 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
     sigma = _positive("sigma", sigma)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
-    return _max(0, tv_bracket(S.Half, shell, radius, lip))
+    tails = _slab_tails(distance, sigma, radius)
+    if tails is None:
+        return _max(0, tv_bracket(S.Half, shell, radius, lip))
+    # Phi(c) - 1/2 - shell = 1/2 - Phi(-c) - (1/2 - tails), written without the two halves.
+    lip = _positive("lip", lip)
+    return _max(0, tails - Phi(-radius / lip))
+
+
+def _slab_tails(distance, sigma, radius):
+    r"""Return :math:`1/2 - \nu(H_r \setminus H)` as a sum of two lower tails where the slab contains nearly 1/2 of the mass, else None.
+
+    For :math:`\sigma < 1/2` the slab :math:`H_r \setminus H` with
+    :math:`r = D/(4\sigma)` reaches beyond the far mean, so its mass is
+    :math:`\frac12[1 - \Phi(-u) - \Phi(l)]` with
+    :math:`u = D(1 - 2\sigma)/(4\sigma^2) > 0` and
+    :math:`l = -D(1 + 2\sigma)/(4\sigma^2)`, and
+    :math:`1/2 - \nu(H_r \setminus H) = [\Phi(-u) + \Phi(l)]/2`.
+    Corollaries 6 and 8 compare that slab mass with a model mass near 1/2.
+    Their difference, about :math:`\Phi(-u)/2`, is below :math:`10^{-2000}`
+    already for :math:`D = 50`, :math:`\sigma = 1/4`. Written as a
+    difference of two values near 1/2 it cancels beyond what ``evalf``
+    resolves, and the bounds came out 0. Returns None unless :math:`u > 0`
+    is known, so a symbolic ``sigma`` keeps the published form.
+    """
+    upper = sympy.factor((radius - distance / 2) / sigma)
+    if not upper.is_extended_positive:
+        return None
+    lower = sympy.factor(-(radius + distance / 2) / sigma)
+    return (Phi(-upper) + Phi(lower)) / 2
 
 
 # ---------------------------------------------------------------------------
@@ -629,7 +657,11 @@ def kl_bracket(target_shell_mass, r, lip, model_mass):
     """
     shell = _probability("target_shell_mass", target_shell_mass)
     model_mass = _probability("model_mass", model_mass)
-    beta = shell_mass_lower_bound(model_mass, r, lip)
+    return _corrected_kl(shell_mass_lower_bound(model_mass, r, lip), shell)
+
+
+def _corrected_kl(beta, shell):
+    """Return ``kl_bin(beta, shell)`` where ``beta >= shell`` and 0 elsewhere, decided now between numbers."""
     if beta.is_number and shell.is_number:
         # Decided here, because sympy's low-precision test of beta >= v can
         # take the wrong branch when beta and v agree to many digits. A
@@ -682,7 +714,16 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
     weight = _min(weight, 1 - weight)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
-    return kl_bracket(shell, radius, lip, weight)
+    tails = _slab_tails(distance, sigma, radius)
+    if tails is None or not (weight - S.Half).is_zero:
+        return kl_bracket(shell, radius, lip, weight)
+    # With lambda = 1/2, a = 1/2 - Phi(-c) and b = 1/2 - tails: both are
+    # written as 1/2 minus a tail, so that sympy forms a - b without the halves.
+    # NOTE: a weight within about 10**-2000 of 1/2 but not equal to it keeps the
+    # published form, whose a - b cancels beyond what evalf resolves: the bound
+    # is then 0 (valid, but below the numeric core's value).
+    lip = _positive("lip", lip)
+    return _corrected_kl(S.Half - Phi(-radius / lip), S.Half - tails)
 
 
 # ---------------------------------------------------------------------------

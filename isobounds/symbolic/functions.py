@@ -713,8 +713,51 @@ class kl_bin(_KernelFunction):
         # Passes at rising precision confirm the value (see _kl_passes).
         first, second = self.args
         gap = _real_value(first - second, 53)
+        if gap:
+            quadratic = _kl_near_equal(first, second, prec)
+            if quadratic is not None:
+                return quadratic
         extra = _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
         return _kl_passes(lambda bits: _kl_at(first, second, bits), prec, extra)
+
+
+def _kl_near_equal(a_expr, b_expr, prec):
+    """Return ``kl(a || b)`` as ``(a - b)^2 / (2 b (1 - b))`` when ``a - b`` is that small, else None.
+
+    With ``d = a - b``, the Taylor series in ``d`` at ``b`` is
+    ``d^2 / (2 b (1 - b)) + d^3 (1/(1 - b)^2 - 1/b^2) / 6 + ...``, and each
+    term after the first is at most ``|d| / min(b, 1 - b)`` times the one
+    before. So the first term alone has a relative error below
+    ``2^-(prec + guard bits)`` when ``|d|`` is that many times smaller than
+    ``min(b, 1 - b)``. It is used only where sympy evaluates the difference
+    ``a - b`` without cancelling, as for ``a = 1/2 - Phi(-4000)`` and
+    ``b = 1/2 - Phi(-200)/2 - Phi(-600)/2`` of Corollary 8, whose
+    difference ``Phi(-600)/2 + Phi(-200)/2 - Phi(-4000)`` (about 1e-8690)
+    sympy forms exactly. Passes at rising precision would need about
+    ``log2(1 / |d|)`` more bits, more than any precision when ``d`` is
+    below ``10**-1e6``.
+    """
+    bits = prec + _GUARD_BITS
+    try:
+        gap = _strict_value(a_expr - b_expr, bits)
+        b, b_complement = _strict_value(b_expr, bits), _strict_value(S.One - b_expr, bits)
+    except PrecisionExhausted:
+        return None
+    if gap == 0 or b <= 0 or b_complement <= 0:
+        return None
+    with workprec(bits):
+        if mpmath.mag(gap) > mpmath.mag(min(b, b_complement)) - bits - 1:
+            return None
+        return gap**2 / (2 * b * b_complement)
+
+
+def _strict_value(expr, bits):
+    """Evaluate the real number ``expr`` to ``bits`` bits, raising PrecisionExhausted where sympy cannot reach them."""
+    digits = prec_to_dps(bits) + 2
+    value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=True)
+    if not value.is_Float:
+        raise PrecisionExhausted
+    return value._to_mpmath(bits)
 
 
 def _mass_factors(expr):
