@@ -194,6 +194,12 @@ def kl_bin(a, b):
 _MAX_RADIUS = 1e300
 """Largest radius of :func:`radius_grid`."""
 
+_MIN_RADIUS = 1e-300
+"""Smallest radius that :func:`radius_grid` adds below ``r_near / n_points``."""
+
+_SMALL_POINTS = 400
+"""Number of radii below ``r_near / n_points`` in :func:`radius_grid` for a small Lipschitz constant."""
+
 _MIN_GROWTH = 1e-9
 """Relative growth ``50 lip / r_near`` below which :func:`radius_grid` adds no far radii (they would repeat ``r_near``)."""
 
@@ -211,16 +217,23 @@ def radius_grid(m, lip=None, n_points=4001, far_points=2000):
     tends to ``kl_bin(1 - p || 1/2)``. At ``r = r_near + 50 L`` that bound is within
     float64 rounding of its limit for every mass ``p >= 1e-300``
     (``Phi^{-1}(1e-300) = -37.05``).
+
+    For the same reason a model with a small ``L`` reaches that limit at a
+    radius of a few times ``L``, where the target's shell is still nearly
+    empty, and a model with all its mass on one side (``p`` of 0 or 1) has
+    its best radius at 0. So when ``lip`` is given, 400 values spaced
+    geometrically in ``[r_0, r_near / n_points)`` come first, with
+    ``r_0 = min(lip / 100, 1e-6 r_near / n_points)``, and at least 1e-300.
     """
-    # NOTE: the smallest radius is r_near / n_points (0.0025 by default) whatever lip. Where the best radius
-    # is smaller (lip far below it, or a model mass of 0 or 1), the bounds found stay valid but fall short
-    # of the supremum: at lip = 1e-6, m = 3 Theorem 7 gives 4.9 where r = 1e-5 gives 7.8.
     _check_m(m)
     if lip is not None and not (lip > 0 and math.isfinite(lip)):
         raise ValueError(f"lip must be a positive finite number or None, got lip={lip}")
     n_points, far_points = _check_count("n_points", n_points), _check_count("far_points", far_points)
     r_near = max(4.0 * m, 10.0)
     near = np.linspace(r_near / n_points, r_near, n_points)
+    if lip is not None:
+        smallest = max(min(lip / 100.0, 1e-6 * near[0]), _MIN_RADIUS)
+        near = np.concatenate([np.geomspace(smallest, near[0], _SMALL_POINTS, endpoint=False), near])
     # The far end is capped at _MAX_RADIUS so that a lip near the float64 maximum stays finite.
     growth = min(50.0 * lip / r_near, _MAX_RADIUS / r_near) if lip is not None else 0.0
     if growth < _MIN_GROWTH:

@@ -155,6 +155,31 @@ def test_theorem7_underflowing_target_shell():
     assert bounds.kl_theorem7 == pytest.approx(at_reported, rel=1e-9)
 
 
+@pytest.mark.parametrize("lip", [1e-6, 1e-3])
+def test_small_lipschitz_constant_searches_small_radii(lip):
+    """A model with L far below the even grid's first radius 0.0025 has its best radii near a few L.
+
+    The grid used to start at 0.0025, where Theorem 7 gave 4.9 at L = 1e-6 instead of more than 7.7.
+    """
+    m, p = 3.0, 0.5
+    bounds = compute_bounds(lip, m, p, 1 - p, 0.3, 0.3)
+    with mp.workdps(60):
+        scan = [lip * k for k in (0.5, 1, 2, 3, 5, 8, 10)]
+        best4 = max(float(_theorem4(lip, m, p, r)) for r in scan)
+        best7 = max(float(_theorem7(lip, m, p, r)) for r in scan)
+    assert bounds.tv_theorem4 >= best4 * (1 - 1e-3)
+    assert bounds.kl_theorem7 >= best7 * (1 - 1e-3)
+
+
+def test_one_sided_model_reaches_half():
+    """All the model's mass left of 0: Theorem 4 tends to 1/2 as r tends to 0 (it stopped at 0.4994 before)."""
+    bounds = compute_bounds(1.0, 3.0, 1.0, 0.0, 1.0, 0.0)
+    with mp.workdps(60):
+        at_tiny_radius = float(_theorem4(1.0, 3.0, 1.0, 1e-8))
+    assert at_tiny_radius > 0.4999999
+    assert bounds.tv_theorem4 >= at_tiny_radius
+
+
 # ----------------------------------------------------------------------------
 # PASS and FAIL
 # ----------------------------------------------------------------------------
