@@ -104,6 +104,25 @@ def _first_index(kind, a, y, mu, cut):
     return int(low)
 
 
+# NOTE: the series needs a window of up to about sqrt(prec * max(lambda, x)) terms at
+# about 1 microsecond each, so a ball or ball complement 10^6 standard deviations or more
+# from a component's mean can take minutes, and at 1e20 standard deviations it never
+# finished. After this many terms (a few minutes) the sum stops with NotImplementedError
+# instead of hanging. A quadrature along the direction of the mean converged but took
+# seconds per mass, so it is not used.
+_MAX_WINDOW_TERMS = 10**8
+
+
+def _check_window_size(terms, a, y, mu):
+    if terms > _MAX_WINDOW_TERMS:
+        raise NotImplementedError(
+            f"the noncentral chi-square series for df={float(2 * a):.6g}, noncentrality={float(2 * mu):.6g}, x={float(2 * y):.6g} "
+            f"was stopped after {float(terms):.3g} terms (the limit): a ball or ball "
+            "complement about 1e6 standard deviations or more from a component's mean is not supported; "
+            "use a half-space or slab there, whose masses are exact at any distance"
+        )
+
+
 # From this shape up, Q(s, x) is summed by :func:`_gamma_series` instead of mpmath's gammainc.
 _SERIES_SHAPE = 16
 
@@ -278,7 +297,11 @@ def _window_sum(kind, lo, a, y, mu, bits, target_bits):
 
     total = t
     renormalize_at = 1 << (bits + 64)
+    count = 0
     while True:
+        count += 1
+        if count > _MAX_WINDOW_TERMS:
+            _check_window_size(count, a, y, mu)
         t_next = ((t + e) * alpha_num >> alpha_shift) // p2
         e = (e * beta_num >> beta_shift) // (p2 * q2)
         p2 += p_step

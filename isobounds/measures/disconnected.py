@@ -24,7 +24,7 @@ import math
 import mpmath
 import numpy as np
 
-from .._validation import check_weights
+from .._validation import check_array, check_real, check_weights
 from ..sets import Annulus, Ball, BallComplement, HalfSpace, Interval, Slab, as_intervals
 from ._base import Measure, MixtureWeights, _check_sample_size, _construction_precision, _generator, _is_scalar, stable_difference
 
@@ -250,11 +250,11 @@ class DisconnectedSupport(Measure):
         if self._dim != 1:
             raise ValueError(f"cdf is defined for one-dimensional pieces, but these have dimension {self._dim}")
         if _is_scalar(x):
-            return self.mass(Interval(-mpmath.inf, x))
+            return self.mass(Interval(-mpmath.inf, check_real("x", x)))
         a = np.array([float(p.a) for p in self._intervals])
         b = np.array([float(p.b) for p in self._intervals])
         weights = self._weight_values.as_float64()
-        t = np.asarray(x, dtype=np.float64)[..., None]
+        t = check_array("x", x, allow_inf=True)[..., None]
         return (weights * np.clip((t - a) / (b - a), 0.0, 1.0)).sum(axis=-1)
 
     def sample(self, n, rng=None):

@@ -24,6 +24,7 @@ import scipy.special as sc
 
 from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import (
+    check_array,
     check_finite,
     check_weights,
     check_positive,
@@ -347,7 +348,7 @@ class GaussianMixture(Measure):
         self._require_1d("cdf")
         if _is_scalar(x):
             return self._scalar(lambda t: self._mass(Interval(-mpmath.inf, t)), x, dps)
-        z = (np.asarray(x, dtype=np.float64)[..., None] - self.means_array[:, 0]) / self.sigmas_array
+        z = (check_array("x", x, allow_inf=True)[..., None] - self.means_array[:, 0]) / self.sigmas_array
         return (self.weights_array * sc.ndtr(z)).sum(axis=-1)
 
     def sf(self, x, *, dps=None):
@@ -355,7 +356,7 @@ class GaussianMixture(Measure):
         self._require_1d("sf")
         if _is_scalar(x):
             return self._scalar(lambda t: self._mass(Interval(t, mpmath.inf, left_closed=False)), x, dps)
-        z = (np.asarray(x, dtype=np.float64)[..., None] - self.means_array[:, 0]) / self.sigmas_array
+        z = (check_array("x", x, allow_inf=True)[..., None] - self.means_array[:, 0]) / self.sigmas_array
         return (self.weights_array * sc.ndtr(-z)).sum(axis=-1)
 
     def _pdf_mp(self, t):
@@ -412,7 +413,8 @@ def _standardized_mass(a, b, m, s):
 
 
 def _as_points(x, dim):
-    array = np.asarray(x, dtype=np.float64)
+    # NaN raises here, as in isobounds.vectorized, instead of giving a NaN density.
+    array = check_array("x", x, allow_inf=True)
     if dim == 1:
         return array.reshape(-1, 1), array.shape
     if array.ndim == 0 or array.shape[-1] != dim:

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.integrate
 import scipy.stats
 
+from .._validation import check_array, check_real
 from ..sets import as_intervals
 from ._base import Measure, _check_sample_size, _generator, _is_scalar
 
@@ -71,7 +72,10 @@ class UnivariateDistribution(Measure):
             )
         median = float(frozen.median())
         if not np.isfinite(median):
-            raise ValueError(f"frozen must have a finite median, got median={median}")
+            raise ValueError(
+                f"frozen must have a finite median, got median={median}; scipy returns nan for invalid "
+                "parameters such as a negative scale"
+            )
         self._frozen = frozen
         self._median = median
 
@@ -131,9 +135,10 @@ class UnivariateDistribution(Measure):
         return min(max(total, mpmath.mpf(0)), mpmath.mpf(1))
 
     def _evaluate(self, function, x):
+        # NaN raises ValueError naming x, as for the other measures; scipy returned NaN.
         if _is_scalar(x):
-            return mpmath.mpf(float(function(float(mpmath.mpf(x)))))
-        return function(np.asarray(x, dtype=np.float64))
+            return mpmath.mpf(float(function(float(check_real("x", x)))))
+        return function(check_array("x", x, allow_inf=True))
 
     def pdf(self, x):
         """Density (float64): mpf for a scalar, numpy array for an array."""
