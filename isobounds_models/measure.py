@@ -87,8 +87,8 @@ def piecewise_linear_from_module(module):
     Parameters
     ----------
     module : nn.Sequential or SkipMLP
-        ``nn.Linear`` layers separated by ``nn.LeakyReLU``, with one input and
-        one output, as exported by :func:`isobounds_models.networks.export_mlp`
+        ``nn.Linear`` layers separated by ``nn.LeakyReLU`` (or ``nn.ReLU``,
+        slope 0) of one common slope, with one input and one output, as exported by :func:`isobounds_models.networks.export_mlp`
         (plain, resnet or densenet wiring).
 
     Returns

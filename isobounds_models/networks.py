@@ -463,7 +463,7 @@ def describe_mlp(module):
     ----------
     module : nn.Sequential or SkipMLP
         As returned by :func:`export_mlp`: ``nn.Linear`` layers separated by
-        ``nn.LeakyReLU`` with one common slope.
+        ``nn.LeakyReLU`` with one common slope (``nn.ReLU`` counts as slope 0).
 
     Returns
     -------
@@ -540,7 +540,8 @@ def _sequential_parts(module):
 
     The exact analysis applies the activation between every two linear
     layers, so a missing, doubled, leading or trailing activation would
-    describe another map than the module computes.
+    describe another map than the module computes. An ``nn.ReLU`` counts as
+    a LeakyReLU of slope 0.
     """
     children = list(module)
     linears, slopes = [], set()
@@ -549,13 +550,15 @@ def _sequential_parts(module):
             linears.append(child)
         elif isinstance(child, nn.LeakyReLU):
             slopes.add(float(child.negative_slope))
+        elif isinstance(child, nn.ReLU):
+            slopes.add(0.0)
         else:
-            raise TypeError(f"module must contain only nn.Linear and nn.LeakyReLU, got a {type(child).__name__}")
-        expected = nn.Linear if position % 2 == 0 else nn.LeakyReLU
+            raise TypeError(f"module must contain only nn.Linear, nn.LeakyReLU and nn.ReLU, got a {type(child).__name__}")
+        expected = (nn.Linear,) if position % 2 == 0 else (nn.LeakyReLU, nn.ReLU)
         if not isinstance(child, expected):
             raise ValueError(
                 f"module must alternate nn.Linear and nn.LeakyReLU, starting and ending with nn.Linear, but "
-                f"layer {position} is a {type(child).__name__} where a {expected.__name__} belongs; the layout "
+                f"layer {position} is a {type(child).__name__} where a {expected[0].__name__} belongs; the layout "
                 f"is {[type(c).__name__ for c in children]}"
             )
     if not children or len(children) % 2 == 0:

@@ -546,7 +546,12 @@ def _check_wiring(layers, inputs, adds):
             raise ValueError(f"inputs[{k - 1}] and adds[{k - 1}] may only list features 0..{k - 1}, got {read} and {add}")
         in_width = sum(widths[j] for j in read)
         if w.shape[1] != in_width:
-            raise ValueError(f"weights[{k - 1}] must have {in_width} input features for inputs[{k - 1}]={read}, got shape {w.shape}")
+            hint = ""
+            if k == 1 and read == [0]:
+                hint = ("; the latent variable is one-dimensional here, so a network from R^p needs a ridge form "
+                        "z -> h(<w, z>) (RidgeMap)")
+            raise ValueError(f"weights[{k - 1}] must have {in_width} input features for inputs[{k - 1}]={read}, "
+                             f"got shape {w.shape}{hint}")
         for j in add:
             if widths[j] != w.shape[0]:
                 raise ValueError(f"adds[{k - 1}] lists feature {j} of width {widths[j]}, which differs from the layer width {w.shape[0]}")

@@ -5,7 +5,8 @@ brings in hypothesis; the rest of isobounds does not import this package.
 
 Strategies
 ----------
-- :func:`probabilities`: masses in [0, 1] with the extreme tails (1e-300,
+- :func:`probabilities`: masses in (0, 1), or [0, 1] with ``allow_zero``
+  and ``allow_one``, with the extreme tails (1e-300,
   1 - 1e-16, the smallest subnormal) drawn often;
 - :func:`lipschitz_constants`: positive finite Lipschitz constants from
   1e-3 to 1e300 by default;

@@ -326,3 +326,20 @@ def test_benchmark_counts_must_be_positive(run_script, name, option):
     code, _, err = run_script(name, option, "0")
     assert code == 2
     assert f"argument {option}: expected a positive integer, got 0" in err
+
+
+def test_relu_module_is_slope_zero():
+    # nn.ReLU was rejected, although it is the LeakyReLU of slope 0.
+    from isobounds_models.measure import piecewise_linear_from_module
+
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).double()
+    g = piecewise_linear_from_module(net)
+    z = np.linspace(-6.0, 6.0, 2001)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(z)[:, None]).numpy()[:, 0]
+    assert np.allclose(g(z), expected, rtol=1e-12, atol=1e-12)
+    mixed = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4),
+                                torch.nn.LeakyReLU(0.2), torch.nn.Linear(4, 1))
+    with pytest.raises(ValueError, match="one LeakyReLU slope"):
+        piecewise_linear_from_module(mixed)

@@ -258,3 +258,11 @@ def test_flat_pieces_skip_the_exact_slope_path(monkeypatch):
     g = PiecewiseLinearMap(np.arange(1000.0), np.repeat([0.0, 1.0], 500), 0.0, 0.0)
     assert np.count_nonzero(g.slopes) == 1
     assert g.slopes[500] == 1.0
+
+
+def test_from_mlp_two_dimensional_latent_points_to_ridge_map():
+    # A first layer with two input features is a network from R^2, which from_mlp cannot represent.
+    weights = [np.ones((4, 2)), np.ones((1, 4))]
+    biases = [np.zeros(4), np.zeros(1)]
+    with pytest.raises(ValueError, match=r"got shape \(4, 2\); the latent variable is one-dimensional.*RidgeMap"):
+        PiecewiseLinearMap.from_mlp(weights, biases)
