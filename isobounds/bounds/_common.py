@@ -8,8 +8,8 @@ return, like the functions of :mod:`isobounds.gaussian`.
 import mpmath
 import numpy as np
 
-from .._precision import GUARD_DIGITS, resolve_dps, workdps
-from .._validation import check_finite, check_probability, is_array_input
+from .._precision import GUARD_DIGITS, is_tensor, resolve_dps, workdps
+from .._validation import check_finite, check_probability, is_array_input, tensor_to_numpy
 from ..sets import EmptySet, WholeSpace
 
 __all__ = [
@@ -52,9 +52,13 @@ def check_flag(name, value):
 def check_target(target, name="target"):
     """Require an isobounds measure: an object with a callable ``mass(set, dps=...)`` and a ``dim``."""
     if not callable(getattr(target, "mass", None)) or not hasattr(target, "dim"):
+        hint = ""
+        if callable(getattr(target, "cdf", None)) and callable(getattr(target, "sf", None)):
+            # A frozen scipy.stats law has cdf and sf but no mass.
+            hint = "; wrap a scipy.stats law in isobounds.measures.UnivariateDistribution"
         raise TypeError(
             f"{name} must be a measure from isobounds.measures (an object with .mass(set) and .dim), "
-            f"got {name}={target!r}"
+            f"got {name}={target!r}{hint}"
         )
 
 
@@ -196,7 +200,10 @@ def round_to(value, dps):
 
 
 def _as_components(name, m):
-    """Convert a mean (a scalar, or a sequence or array of scalars) to a list of finite mpf."""
+    """Convert a mean (a scalar, or a sequence, array or torch tensor of scalars) to a list of finite mpf."""
+    if is_tensor(m) and getattr(m, "ndim", 0) > 0:
+        # A 0-d tensor is a scalar, which check_finite reads at its exact value.
+        m = tensor_to_numpy(m)
     if isinstance(m, (list, tuple, np.ndarray)):
         array = np.asarray(m, dtype=object)
         if array.ndim > 1:

@@ -8,6 +8,7 @@ naming the argument. References are mpmath's normal CDF.
 import mpmath
 import numpy as np
 import pytest
+import scipy.stats
 
 import isobounds
 from isobounds import EmpiricalMeasure, Interval
@@ -70,3 +71,18 @@ def test_scalar_tensor_keeps_its_exact_value():
         x, y = mpmath.mpf(float(a)), mpmath.mpf(float(b))
         reference = x * mpmath.log(x / y) + (1 - x) * mpmath.log((1 - x) / (1 - y))
         assert abs(got / reference - 1) < mpmath.mpf(10) ** -28
+
+
+def test_two_gaussian_means_as_tensors():
+    # lipschitz_lower_bound_for_tv raised "m1 must be a real number" for 1-D tensors of means.
+    m1 = torch.tensor([0.1, -2.0, 0.0], dtype=torch.float32)
+    m2 = torch.tensor([1.0, 0.5, 3.0], dtype=torch.float32)
+    from_lists = isobounds.lipschitz_lower_bound_for_tv([float(v) for v in m1], [float(v) for v in m2], 1, 0.01)
+    assert isobounds.lipschitz_lower_bound_for_tv(m1, m2, 1, 0.01) == from_lists
+    assert isobounds.lipschitz_lower_bound_for_tv(m1[0], m2[0], 1, 0.01) == isobounds.lipschitz_lower_bound_for_tv(
+        float(m1[0]), float(m2[0]), 1, 0.01)
+
+
+def test_scipy_law_as_target_names_the_wrapper():
+    with pytest.raises(TypeError, match="wrap a scipy.stats law in isobounds.measures.UnivariateDistribution"):
+        isobounds.tv_lower_bound(isobounds.HalfSpace([1.0], 0.0), 1.0, 2.0, target=scipy.stats.norm())
