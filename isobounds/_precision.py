@@ -16,6 +16,7 @@ import contextvars
 import decimal
 import fractions
 import numbers
+import re
 import threading
 
 import mpmath
@@ -121,7 +122,9 @@ def precision(dps):
         yield dps
     finally:
         with _MPMATH_LOCK:
-            _OPEN_BLOCKS.remove(entry)
+            # Remove this block's own entry: list.remove compares by value, and
+            # so would take out an older block of the same precision instead.
+            del _OPEN_BLOCKS[next(i for i, e in enumerate(_OPEN_BLOCKS) if e is entry)]
             if _OPEN_BLOCKS:
                 mpmath.mp.dps = _OPEN_BLOCKS[-1][0]
             else:
@@ -198,6 +201,33 @@ def _binary_float_to_mpf(x):
         return mpmath.ldexp(mpmath.mpf(numerator), 1 - denominator.bit_length())
 
 
+# Python (3.11 and later) rejects int() of a decimal string over 4300 digits (sys.get_int_max_str_digits),
+# and mpmath 1.3 parses through int(). So longer plain decimals are converted in chunks below that limit.
+_INT_CHUNK_DIGITS = 4000
+_PLAIN_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,18}))?")
+
+
+def _digits_to_int(digits):
+    """Return the integer written by a string of decimal digits, of any length."""
+    value = 0
+    for start in range(0, len(digits), _INT_CHUNK_DIGITS):
+        chunk = digits[start:start + _INT_CHUNK_DIGITS]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
+
+
+def _text_to_mpf(text):
+    """Return ``mpmath.mpf(text)`` at the current precision, also for a plain decimal of over 4300 digits."""
+    match = _PLAIN_DECIMAL.fullmatch(text) if len(text) > _INT_CHUNK_DIGITS else None
+    if match is None or not (match.group(2) or match.group(3)):
+        return mpmath.mpf(text)
+    sign, whole, fraction, exponent = match.groups()
+    fraction = fraction or ""
+    mantissa = _digits_to_int(whole + fraction)
+    value = mpmath.mpf(mantissa) * mpmath.power(10, int(exponent or 0) - len(fraction))
+    return -value if sign == "-" else value
+
+
 def _parse_decimal(text):
     """Parse a decimal string with enough precision to keep all its digits.
 
@@ -209,14 +239,14 @@ def _parse_decimal(text):
     """
     digits = sum(ch.isdigit() for ch in text.lower().split("e")[0])
     with workdps(digits + mpmath.mp.dps + 5):
-        value = mpmath.mpf(text)
+        value = _text_to_mpf(text)
 
     # Gaussian functions of x have relative condition number about x^2, so a
     # huge argument such as "-1e99" needs 2 log10|x| more digits.
     if mpmath.isfinite(value) and abs(value) > 1:
         extra = 2 * int(mpmath.log10(abs(value))) + 2
         with workdps(digits + mpmath.mp.dps + 5 + extra):
-            value = mpmath.mpf(text)
+            value = _text_to_mpf(text)
     return value
 
 

@@ -221,7 +221,11 @@ def check_array(name, x, allow_inf=False):
     except ValueError:
         # Ragged nesting: numpy cannot build an array of one shape from it.
         raise ValueError(f"{name} must be a rectangular array of real numbers, got ragged {name}={x!r}") from None
-    if raw.dtype == np.bool_ or (raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.flat)):
+    entries = raw
+    if isinstance(x, (list, tuple)) and raw.dtype != object:
+        # numpy turns [True, 0.5] into the floats [1.0, 0.5]; the entries as given show the booleans.
+        entries = np.asarray(x, dtype=object)
+    if raw.dtype == np.bool_ or (entries.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in entries.flat)):
         raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
     try:
         array = np.asarray(x, dtype=np.float64)
