@@ -257,7 +257,9 @@ print("Theorem 4: no counterexample in 40 random cases")
 # %% [markdown]
 # A property test is only as good as the failures it can find. Generators
 # and targets drawn independently are rarely close, so the same test
-# still passes when the bound is inflated by 1%, a bug it should catch.
+# usually still passes when the bound is inflated by 1%, a bug it should
+# catch. Whether 40 independent draws happen to contain a tight case is
+# luck, so the cell below reports the outcome without asserting it.
 # `tight_bound_cases` draws a generator, a target built around it, and a
 # set and radius at which the Theorem 4 bound equals the exact total
 # variation up to a fraction of a percent (see its docstring). On these
@@ -267,8 +269,11 @@ print("Theorem 4: no counterexample in 40 random cases")
 # only the failure itself matters.
 
 # %%
-independent_draws_property(inflation=1.01)()
-print("Theorem 4 inflated by 1%: no counterexample in 40 independent draws")
+try:
+    independent_draws_property(inflation=1.01)()
+    print("Theorem 4 inflated by 1%: no counterexample in 40 independent draws")
+except AssertionError as failure:
+    print("Theorem 4 inflated by 1%: 40 independent draws happened to find", str(failure).splitlines()[0])
 
 
 def tight_cases_property(inflation):
