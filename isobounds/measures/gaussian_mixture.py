@@ -283,9 +283,21 @@ class GaussianMixture(Measure):
         return self._sum(component_mass)
 
     def _chi2_args(self, center, radius, m, s):
-        """Degrees of freedom, noncentrality and threshold of ``|X - c|^2 / s^2``."""
-        noncentrality = mpmath.fsum((a - b) ** 2 for a, b in zip(m, center)) / s**2
-        return mpmath.mpf(self._dim), noncentrality, (radius / s) ** 2
+        """Degrees of freedom, noncentrality and threshold of ``|X - c|^2 / s^2``.
+
+        The masses depend on ``exp(-(sqrt(nc) - sqrt(x))^2 / 2)``, whose exponent
+        can be 1e40 (a ball 1e20 standard deviations away). So both arguments
+        are computed with ``2 log2`` of their size in extra bits, and their
+        rounding changes that exponent by less than a unit of the working
+        precision.
+        """
+        with workprec(64):
+            size = max(mpmath.fsum((a - b) ** 2 for a, b in zip(m, center)), radius**2) / s**2
+        extra = 2 * max(int(mpmath.log(size + 1, 2)), 0) + 20
+        with workprec(mpmath.mp.prec + extra):
+            noncentrality = mpmath.fsum((a - b) ** 2 for a, b in zip(m, center)) / s**2
+            threshold = (radius / s) ** 2
+        return mpmath.mpf(self._dim), noncentrality, threshold
 
     def _annulus_mass(self, annulus, m, s):
         # An empty annulus has two equal tails, whose difference stable_difference
