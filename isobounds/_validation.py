@@ -208,6 +208,25 @@ def tensor_to_numpy(x):
         raise
 
 
+_BOOLEAN_TYPES = frozenset((bool, np.bool_))
+
+
+def _contains_booleans(x, raw):
+    """Tell whether ``x``, which numpy converted to ``raw``, has boolean entries (bool or numpy.bool_)."""
+    if raw.dtype == np.bool_:
+        return True
+    if raw.dtype == object:
+        entries = raw.flat
+    elif isinstance(x, (list, tuple)):
+        # numpy turns [True, 0.5] into the floats [1.0, 0.5]; the entries as given show the booleans.
+        # A flat sequence is scanned as it is, a nested one through an object array.
+        entries = x if raw.ndim == 1 else np.asarray(x, dtype=object).flat
+    else:
+        return False
+    # isdisjoint over map(type, ...) runs at C speed. Exact types suffice because neither type can be subclassed.
+    return not _BOOLEAN_TYPES.isdisjoint(map(type, entries))
+
+
 def check_array(name, x, allow_inf=False):
     """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed).
 
@@ -221,11 +240,7 @@ def check_array(name, x, allow_inf=False):
     except ValueError:
         # Ragged nesting: numpy cannot build an array of one shape from it.
         raise ValueError(f"{name} must be a rectangular array of real numbers, got ragged {name}={x!r}") from None
-    entries = raw
-    if isinstance(x, (list, tuple)) and raw.dtype != object:
-        # numpy turns [True, 0.5] into the floats [1.0, 0.5]; the entries as given show the booleans.
-        entries = np.asarray(x, dtype=object)
-    if raw.dtype == np.bool_ or (entries.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in entries.flat)):
+    if _contains_booleans(x, raw):
         raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
     try:
         array = np.asarray(x, dtype=np.float64)

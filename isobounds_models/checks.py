@@ -198,7 +198,7 @@ _MIN_RADIUS = 1e-300
 """Smallest radius that :func:`radius_grid` adds below ``r_near / n_points``."""
 
 _SMALL_POINTS = 400
-"""Number of radii below ``r_near / n_points`` in :func:`radius_grid` for a small Lipschitz constant."""
+"""Number of radii below ``r_near / n_points`` that :func:`radius_grid` adds whenever ``lip`` is given."""
 
 _MIN_GROWTH = 1e-9
 """Relative growth ``50 lip / r_near`` below which :func:`radius_grid` adds no far radii (they would repeat ``r_near``)."""

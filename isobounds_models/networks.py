@@ -557,13 +557,13 @@ def _sequential_parts(module):
         expected = (nn.Linear,) if position % 2 == 0 else (nn.LeakyReLU, nn.ReLU)
         if not isinstance(child, expected):
             raise ValueError(
-                f"module must alternate nn.Linear and nn.LeakyReLU, starting and ending with nn.Linear, but "
+                f"module must alternate nn.Linear and nn.LeakyReLU (or nn.ReLU), starting and ending with nn.Linear, but "
                 f"layer {position} is a {type(child).__name__} where a {expected[0].__name__} belongs; the layout "
                 f"is {[type(c).__name__ for c in children]}"
             )
     if not children or len(children) % 2 == 0:
         raise ValueError(
-            f"module must alternate nn.Linear and nn.LeakyReLU, starting and ending with nn.Linear, got the "
+            f"module must alternate nn.Linear and nn.LeakyReLU (or nn.ReLU), starting and ending with nn.Linear, got the "
             f"layout {[type(c).__name__ for c in children]}"
         )
     if len(slopes) > 1:

@@ -122,7 +122,7 @@ def _check_window_size(terms, a, y, mu):
     if terms > _MAX_WINDOW_TERMS:
         raise NotImplementedError(
             f"the noncentral chi-square series for df={float(2 * a):.6g}, noncentrality={float(2 * mu):.6g}, x={float(2 * y):.6g} "
-            f"was stopped after {float(terms):.3g} terms (the limit): a ball or ball "
+            f"was stopped after {float(terms):.3g} terms (the limit): with df <= 1 or df > 1000 a ball or ball "
             "complement about 1e6 standard deviations or more from a component's mean is not supported; "
             "use a half-space or slab there, whose masses are exact at any distance"
         )

@@ -250,7 +250,9 @@ class DisconnectedSupport(Measure):
         if self._dim != 1:
             raise ValueError(f"cdf is defined for one-dimensional pieces, but these have dimension {self._dim}")
         if _is_scalar(x):
-            return self.mass(Interval(-mpmath.inf, check_real("x", x)))
+            t = check_real("x", x)
+            # Interval(-inf, -inf) would be invalid. The mass below -inf is 0, as on the array path.
+            return mpmath.mpf(0) if t == mpmath.ninf else self.mass(Interval(-mpmath.inf, t))
         a = np.array([float(p.a) for p in self._intervals])
         b = np.array([float(p.b) for p in self._intervals])
         weights = self._weight_values.as_float64()

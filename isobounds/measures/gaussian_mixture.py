@@ -359,7 +359,7 @@ class GaussianMixture(Measure):
         """Distribution function (one dimension): mpf for a scalar, float64 for an array."""
         self._require_1d("cdf")
         if _is_scalar(x):
-            return self._scalar(lambda t: self._mass(Interval(-mpmath.inf, t)), x, dps)
+            return self._scalar(self._mass_below, x, dps)
         z = (check_array("x", x, allow_inf=True)[..., None] - self.means_array[:, 0]) / self.sigmas_array
         return (self.weights_array * sc.ndtr(z)).sum(axis=-1)
 
@@ -367,9 +367,21 @@ class GaussianMixture(Measure):
         """Upper tail ``P(X > x)`` (one dimension), computed without ``1 - cdf``."""
         self._require_1d("sf")
         if _is_scalar(x):
-            return self._scalar(lambda t: self._mass(Interval(t, mpmath.inf, left_closed=False)), x, dps)
+            return self._scalar(self._mass_above, x, dps)
         z = (check_array("x", x, allow_inf=True)[..., None] - self.means_array[:, 0]) / self.sigmas_array
         return (self.weights_array * sc.ndtr(-z)).sum(axis=-1)
+
+    def _mass_below(self, t):
+        """Return ``P(X <= t)``, which is 0 at ``t = -inf``, where ``Interval(-inf, t)`` would be invalid."""
+        if t == mpmath.ninf:
+            return mpmath.mpf(0)
+        return self._mass(Interval(-mpmath.inf, t))
+
+    def _mass_above(self, t):
+        """Return ``P(X > t)``, which is 0 at ``t = inf``, where ``Interval(t, inf)`` would be invalid."""
+        if t == mpmath.inf:
+            return mpmath.mpf(0)
+        return self._mass(Interval(t, mpmath.inf, left_closed=False))
 
     def _pdf_mp(self, t):
         return mpmath.fsum(w * _phi((t - m[0]) / s) / s for w, m, s in self._components())

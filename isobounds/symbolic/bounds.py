@@ -562,7 +562,11 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
 
     Theorem 4 applied to the half-space bisecting the means with
     ``r = D / (4 sigma)``. The bracket is clipped at 0, the trivial bound.
-    The slab mass is written as in :func:`two_gaussian_shell_mass`.
+    The slab mass is written as in :func:`two_gaussian_shell_mass`, except
+    where ``sigma < 1/2`` is known (numbers, for instance). There the bound
+    is built as ``[Phi(-u) + Phi(l)] / 2 - Phi(-D / (4 sigma L))`` from the
+    lower tails of :func:`_slab_tails`, because the published form subtracts
+    two values near 1/2 that agree beyond what ``evalf`` resolves.
 
     Parameters
     ----------
@@ -686,7 +690,9 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
     and :math:`d_{KL} \ge \operatorname{kl}(a \,\|\, b)` if :math:`a \ge b`,
     else 0. Correction: the published statement omits the condition
     :math:`a \ge b` (see :func:`kl_bracket`). ``b`` is written as in
-    :func:`two_gaussian_shell_mass`.
+    :func:`two_gaussian_shell_mass`, except where ``sigma < 1/2`` is known
+    and :math:`\lambda = 1/2`: there ``a`` and ``b`` are written as 1/2
+    minus lower tails (:func:`_slab_tails`), so that ``a - b`` does not cancel.
 
     Parameters
     ----------

@@ -85,3 +85,17 @@ def test_disconnected_cdf_rejects_nan_naming_x():
     # The uniform laws give 0.25 * 1 + 0.75 * (1 / 2) at x = 3.
     assert nu.cdf(3) == mpmath.mpf(0.25) * mpmath.mpf(1) + mpmath.mpf(0.75) / 2
     np.testing.assert_allclose(nu.cdf(np.array([-np.inf, 0.5, 3.0, np.inf])), [0.0, 0.125, 0.625, 1.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("point", [-math.inf, mpmath.ninf, "-inf", math.inf, mpmath.inf, "inf"])
+def test_scalar_cdf_and_sf_at_infinite_points(point):
+    # Below every point the mass is 0 and above every point it is 0, as on the array path
+    # (and in UnivariateDistribution). The scalar path raised ValueError for an empty
+    # Interval(-inf, -inf) or Interval(inf, inf).
+    lower = mpmath.mpf(point) < 0
+    nu = _one_dimensional()
+    pieces = DisconnectedSupport([Interval(0, 1), Interval(2, 3)], [0.5, 0.5])
+    assert nu.cdf(point) == (0 if lower else 1)
+    assert nu.sf(point) == (1 if lower else 0)
+    assert pieces.cdf(point) == (0 if lower else 1)
+    assert nu.cdf(np.array([float(mpmath.mpf(point))]))[0] == (0 if lower else 1)

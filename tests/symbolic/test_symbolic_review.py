@@ -161,3 +161,33 @@ def test_kl_bin_tiny_gap_near_half():
         flint.ctx.dps = old
     found = _value(kl_bin(S.Half - Phi(-200), S.Half - Phi(-100)))
     assert _close(found, expected)
+
+
+def test_kl_bin_far_apart_skips_near_equal_path(monkeypatch):
+    # The Taylor path needs |a - b| below 2^-(prec + guard bits): for a gap of about 0.7
+    # its three strict evaluations only cost time (5 times the whole evaluation).
+    from isobounds.symbolic import functions
+
+    calls = []
+    original = functions._kl_near_equal
+
+    def counting(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(functions, "_kl_near_equal", counting)
+    found = _value(kl_bin(Phi(Rational(-1, 2)), Phi(Rational(-3, 2)) / 3))
+    assert calls == []
+    with mpmath.workdps(60):
+        a, b = mpmath.ncdf(-mpmath.mpf(1) / 2), mpmath.ncdf(-mpmath.mpf(3) / 2) / 3
+        expected = a * mpmath.log(a / b) + (1 - a) * mpmath.log((1 - a) / (1 - b))
+    assert _close(found, expected)
+
+    # A gap of about 1e-89 still takes the Taylor path.
+    near = _value(kl_bin(S.Half - Phi(-40), S.Half - Phi(-20) / 2 - Phi(-60) / 2))
+    assert len(calls) >= 1
+    with mpmath.workdps(400):
+        a = mpmath.mpf(1) / 2 - mpmath.ncdf(-40)
+        b = mpmath.mpf(1) / 2 - mpmath.ncdf(-20) / 2 - mpmath.ncdf(-60) / 2
+        expected = a * mpmath.log(a / b) + (1 - a) * mpmath.log((1 - a) / (1 - b))
+    assert _close(near, expected)
