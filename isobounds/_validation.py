@@ -231,7 +231,9 @@ def check_array(name, x, allow_inf=False):
     """Convert ``x`` to a float64 array and reject NaN (and infinities unless allowed).
 
     Torch tensors are detached and moved to the CPU first. Python integers
-    beyond the float64 range raise ``ValueError``.
+    beyond the float64 range raise ``ValueError``, and so do strings and
+    other objects (``"1e5000"``, ``mpf("1e-400")``) that float64 would round
+    to inf or 0.
     """
     if is_tensor(x):
         x = tensor_to_numpy(x)
@@ -251,12 +253,35 @@ def check_array(name, x, allow_inf=False):
         ) from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of real numbers, got {name}={x!r}") from None
+    if raw.dtype.kind in "OUS":
+        _check_float64_rounding(name, raw, array)
     bad = np.isnan(array) if allow_inf else ~np.isfinite(array)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         what = "NaN" if allow_inf else "NaN or infinite values"
         raise ValueError(f"{name} must not contain {what}, got {_entry(name, index)}={array[index]}")
     return array
+
+
+def _check_float64_rounding(name, raw, array):
+    """Reject entries of strings or objects (``"1e5000"``, ``mpf("1e-400")``) that float64 rounds to inf or 0.
+
+    numpy converts them without a warning, so ``Phi(["1e5000"])`` would
+    silently become ``Phi(inf)``. Only the entries that came out infinite or
+    zero are read again, at the working precision.
+    """
+    for index in np.argwhere(np.isinf(array) | (array == 0)):
+        index = tuple(int(i) for i in index)
+        entry = raw[index]
+        value = to_mpf(entry, _entry(name, index))
+        if mpmath.isinf(value) or value == 0:
+            continue
+        entry_repr = repr(str(entry)) if isinstance(entry, str) else repr(entry)
+        raise ValueError(
+            f"{name} must contain real numbers within the float64 range (nonzero sizes from about 5e-324 "
+            f"to 1.8e308), got {_entry(name, index)}={entry_repr}, which float64 rounds to {array[index]}; "
+            "pass such a scalar to the mpmath functions instead"
+        )
 
 
 def check_probability_array(name, x):

@@ -80,6 +80,24 @@ def atomic_write_bytes(path, data):
     except BaseException:
         _remove_quietly(temporary)
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """Flush the folder entry of a rename to disk, so that a power loss cannot bring back the old file.
+
+    Folders cannot be opened for fsync on Windows, so there the rename is left as it is.
+    """
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def atomic_write_text(path, text):

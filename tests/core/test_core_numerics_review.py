@@ -5,7 +5,9 @@ Reference values come from mpmath at 40 to 60 digits, written out here:
 ``log(erfc(-x / sqrt(2)) / 2) = log p``, started from scipy's float64 value.
 """
 
+import re
 import warnings
+from decimal import Decimal
 
 import mpmath
 import numpy as np
@@ -203,3 +205,22 @@ def test_vectorized_isoperimetric_profile_endpoints():
     assert values[0] == 0.0 and values[1] == 0.0
     assert values[2] == 1 / np.sqrt(2 * np.pi)
     assert isinstance(vectorized.isoperimetric_profile(0.25), np.float64)
+
+
+@pytest.mark.parametrize("function, values, entry", [
+    (isobounds.Phi, ["0.5", "1e5000"], "x[1]='1e5000'"),
+    (isobounds.Phi_inv, ["1e-400"], "p[0]='1e-400'"),
+    (isobounds.Phi, [Decimal("-1e400")], "x[0]=Decimal('-1E+400')"),
+    (isobounds.Phi, np.array([mpmath.mpf("1e5000")], dtype=object), "x[0]=mpf("),
+])
+def test_array_entries_beyond_float64_rejected(function, values, entry):
+    # numpy rounded these to inf or 0 without a word, so Phi(["1e5000"]) was Phi(inf).
+    with pytest.raises(ValueError, match=re.escape(entry)):
+        function(values)
+
+
+def test_array_entries_at_float64_limits_kept():
+    x = isobounds.Phi(["inf", "0", "-inf", "-30", "5e-324"])
+    assert list(x[:3]) == [1.0, 0.5, 0.0]
+    assert x[3] == pytest.approx(float(mpmath.ncdf(-30)), rel=1e-12)
+    assert x[4] == 0.5

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
 import mpmath as mp
@@ -450,3 +451,23 @@ def test_checkpoint_folder_file_rejected(tmp_path):
     (tmp_path / "taken").write_text("a file\n")
     with pytest.raises(ValueError, match="must be a folder.*which is a file"):
         checkpoint.save_checkpoint(tmp_path / "taken", {"epoch": 0})
+
+
+def test_atomic_write_flushes_folder_after_rename(tmp_path, monkeypatch):
+    # The rename was not flushed, so after a power loss the folder could still list the old file.
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "fsync file")
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        events.append("replace")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    checkpoint.atomic_write_text(tmp_path / "report.json", "[]\n")
+    assert events == ["fsync file", "replace", "fsync folder"]
+    assert (tmp_path / "report.json").read_text() == "[]\n"
