@@ -118,14 +118,14 @@ def _first_index(kind, a, y, mu, cut):
 _MAX_WINDOW_TERMS = 10**8
 
 
-def _check_window_size(terms, a, y, mu):
-    if terms > _MAX_WINDOW_TERMS:
-        raise NotImplementedError(
-            f"the noncentral chi-square series for df={float(2 * a):.6g}, noncentrality={float(2 * mu):.6g}, x={float(2 * y):.6g} "
-            f"was stopped after {float(terms):.3g} terms (the limit): with df <= 1 or df > 1000 a ball or ball "
-            "complement about 1e6 standard deviations or more from a component's mean is not supported; "
-            "use a half-space or slab there, whose masses are exact at any distance"
-        )
+def _window_too_long(terms, a, y, mu):
+    """Return the error for a series stopped after ``terms`` terms (more than ``_MAX_WINDOW_TERMS``)."""
+    return NotImplementedError(
+        f"the noncentral chi-square series for df={float(2 * a):.6g}, noncentrality={float(2 * mu):.6g}, x={float(2 * y):.6g} "
+        f"was stopped after {float(terms):.3g} terms (the limit): with df <= 1 or df > 1000 a ball or ball "
+        "complement about 1e6 standard deviations or more from a component's mean is not supported; "
+        "use a half-space or slab there, whose masses are exact at any distance"
+    )
 
 
 # From this shape up, Q(s, x) is summed by :func:`_gamma_series` instead of mpmath's gammainc.
@@ -306,7 +306,7 @@ def _window_sum(kind, lo, a, y, mu, bits, target_bits):
     while True:
         count += 1
         if count > _MAX_WINDOW_TERMS:
-            _check_window_size(count, a, y, mu)
+            raise _window_too_long(count, a, y, mu)
         t_next = ((t + e) * alpha_num >> alpha_shift) // p2
         e = (e * beta_num >> beta_shift) // (p2 * q2)
         p2 += p_step
@@ -502,10 +502,10 @@ def _quadrature(kind, df, nc, x):
     See :class:`_EndIntegrand`. Each end of ``[-r, r]`` gets a grid growing
     geometrically from the smallest scale of the integrand (``1 / (2 r)``
     for ``G``, ``1 / |g|`` and ``1 / (r + delta)`` for the exponential, 1
-    for the Gaussian). The log-integrand is evaluated there at 64 bits, and
-    the part within ``cut`` of the largest value is integrated by tanh-sinh
-    (``mpmath.quad``) between grid points a factor 2 apart, which leaves the
-    algebraic behaviour of ``G`` at ``w = 0`` to the endpoint of the first
+    for the Gaussian). The log-integrand is evaluated there at 64 bits. The
+    part within ``cut`` of the largest value is integrated by tanh-sinh
+    (``mpmath.quad``) between grid points a factor 2 apart, so the algebraic
+    behaviour of ``G`` at ``w = 0`` falls on the endpoint of the first
     piece. The parts left out are bounded by their largest grid value times
     their length.
 

@@ -47,12 +47,13 @@ _MP_MODULE = "isobounds.symbolic._mp"
 _NP_MODULE = "isobounds.symbolic._np"
 
 
-def _real_value(expr, prec):
+def _real_value(expr, prec, strict=False):
     """Evaluate the real number ``expr`` to ``prec`` bits and return an mpf, or None for a non-number.
 
     Sums are evaluated by sympy's adaptive ``evalf``, which raises its working
     precision until cancellation is resolved, so ``1 - p`` keeps its digits
-    when ``p`` is an exact number close to 1.
+    when ``p`` is an exact number close to 1. Where that fails, the value is
+    0, or with ``strict`` PrecisionExhausted is raised.
     """
     if not expr.is_number:
         return None
@@ -60,8 +61,10 @@ def _real_value(expr, prec):
         return mpmath.inf if expr.is_extended_positive else mpmath.ninf
     digits = prec_to_dps(prec) + 2
     try:
-        value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=not expr.is_Number)
+        value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=strict or not expr.is_Number)
     except PrecisionExhausted:
+        if strict:
+            raise
         # NOTE: sympy could not separate the value from 0 within maxn digits, so
         # it is 0 to within 10**-maxn of its terms, as for p - 1/2 with
         # p = Phi(-3)/2 + Phi(3)/2; 0 is returned as that value.
@@ -742,8 +745,8 @@ def _kl_near_equal(a_expr, b_expr, prec):
     """
     bits = prec + _GUARD_BITS
     try:
-        gap = _strict_value(a_expr - b_expr, bits)
-        b, b_complement = _strict_value(b_expr, bits), _strict_value(S.One - b_expr, bits)
+        gap = _real_value(a_expr - b_expr, bits, strict=True)
+        b, b_complement = _real_value(b_expr, bits, strict=True), _real_value(S.One - b_expr, bits, strict=True)
     except PrecisionExhausted:
         return None
     if gap == 0 or b <= 0 or b_complement <= 0:
@@ -752,15 +755,6 @@ def _kl_near_equal(a_expr, b_expr, prec):
         if mpmath.mag(gap) > mpmath.mag(min(b, b_complement)) - bits - 1:
             return None
         return gap**2 / (2 * b * b_complement)
-
-
-def _strict_value(expr, bits):
-    """Evaluate the real number ``expr`` to ``bits`` bits, raising PrecisionExhausted where sympy cannot reach them."""
-    digits = prec_to_dps(bits) + 2
-    value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=True)
-    if not value.is_Float:
-        raise PrecisionExhausted
-    return value._to_mpmath(bits)
 
 
 def _mass_factors(expr):
