@@ -451,7 +451,7 @@ def _evaluated_rows_of_other_models(path, model):
     except (OSError, ValueError) as error:
         raise _CommandError(f"cannot read the earlier report {str(path)!r} ({error}); {advice}") from error
     if not isinstance(rows, list):
-        raise _CommandError(f"the earlier report {str(path)!r} holds a {type(rows).__name__}, not a list of rows; {advice}")
+        raise _CommandError(f"the earlier report {str(path)!r} contains a {type(rows).__name__}, not a list of rows; {advice}")
     from .report import read_report_row
 
     return [

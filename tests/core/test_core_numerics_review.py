@@ -186,7 +186,8 @@ def test_vectorized_phi_keeps_full_precision_and_does_not_warn():
         with mpmath.workdps(REF_DPS):
             reference = mpmath.npdf(mpmath.mpf(float(point)))
         assert relative_error(value, reference) < 1e-15
-    assert values[3] == 0.0 and values[4] == 0.0
+    assert values[3] == 0.0
+    assert values[4] == 0.0
 
 
 @pytest.mark.parametrize("p", [3.0993230816940718e-263, 7.100567717225108e-284, 1e-300, 1e-10, 0.3, 0.5, 1 - 1e-10])
@@ -202,7 +203,8 @@ def test_vectorized_isoperimetric_profile_in_the_tails(p):
 
 def test_vectorized_isoperimetric_profile_endpoints():
     values = vectorized.isoperimetric_profile(np.array([0.0, 1.0, 0.5]))
-    assert values[0] == 0.0 and values[1] == 0.0
+    assert values[0] == 0.0
+    assert values[1] == 0.0
     assert values[2] == 1 / np.sqrt(2 * np.pi)
     assert isinstance(vectorized.isoperimetric_profile(0.25), np.float64)
 

@@ -63,8 +63,9 @@ HIGH = "1.000000000000000000000000000001"  # rounds to the float64 1.0 from abov
     ],
 )
 def test_interval_contains_a_point_between_an_endpoint_and_its_float(interval, inside):
-    # 1.0 lies strictly between LOW and HIGH, so the answers follow from the definition.
-    assert exact(1.0) > Fraction(LOW) and exact(1.0) < Fraction(HIGH)
+    # 1.0 lies strictly between LOW and HIGH, so the expected results follow from the definition.
+    assert exact(1.0) > Fraction(LOW)
+    assert exact(1.0) < Fraction(HIGH)
     with precision(40):
         assert bool(interval().contains(1.0)) is inside
 

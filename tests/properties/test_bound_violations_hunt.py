@@ -256,7 +256,7 @@ def _exact_tv_kl(z, v, left, right, m, s):
     ends = [-np.inf, *roots, np.inf]
     tv = 0.0
     for a, b in zip(ends, ends[1:]):
-        # A point inside (a, b) tells on which side of the crossings the interval lies.
+        # The sign at a point inside (a, b) shows on which side of the crossings the interval lies.
         if np.isfinite(a) and np.isfinite(b):
             middle = (a + b) / 2
         elif np.isfinite(b):
