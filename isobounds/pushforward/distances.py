@@ -81,7 +81,7 @@ __all__ = ["DistanceResult", "tv_distance", "kl_divergence"]
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 # The grid on an unbounded segment reaches at least this many times the
-# spread of the segment ends from the outer end, and at least to the tail cut.
+# spread (_Segments.spread) from the outer end, and at least to the tail cut.
 _TAIL_DECADES = 4.0
 
 # Largest ratio of consecutive offsets of the geometric grid on an unbounded
@@ -261,10 +261,17 @@ class _Segments:
 
         # g(0) is the peak of the Gaussian term of the piece containing z = 0.
         # As a segment end, it keeps that peak out of the inside of a segment.
-        points = np.concatenate([g.values, [g(0.0)], np.asarray(extra_edges, dtype=float)])
+        points = np.concatenate([g.values, [g(0.0)], _narrow_term_edges(g, model.scale), np.asarray(extra_edges, dtype=float)])
         points = np.unique(points[np.isfinite(points)])
         self.edges = np.concatenate([[-np.inf], points, [np.inf]])
-        self.spread = max(1.0, float(points[-1] - points[0]))
+        # The spread sets the reach of the tail grids. It follows the scale of
+        # the problem: an absolute floor of 1 took the grid of g(z) = 1e-12 z
+        # out to 1e16 widths, where log p_rho - log p_nu cancels to rounding
+        # noise and gives spurious crossings.
+        with np.errstate(over="ignore"):
+            widths = model.scale * np.abs(slopes[slopes != 0])
+        widest = min(float(widths.max()), _HUGE) if widths.size else 1.0
+        self.spread = max(float(points[-1] - points[0]), widest)
 
         # Every end of a piece's image is a segment end, so a piece covers a
         # segment or meets it at most at an end. Comparing ends, rather than
@@ -286,7 +293,8 @@ class _Segments:
         self.t[rows, slot] = t[pieces]
         self.v[rows, slot] = v[pieces]
         self.slope[rows, slot] = slopes[pieces]
-        self.log_norm[rows, slot] = -_LOG_SQRT_2PI - np.log(self.scale * np.abs(slopes[pieces]))
+        # A sum of logarithms: the product scale * |slope| can underflow to a subnormal or to 0.
+        self.log_norm[rows, slot] = -_LOG_SQRT_2PI - math.log(self.scale) - np.log(np.abs(slopes[pieces]))
 
     @property
     def count(self):
@@ -431,6 +439,10 @@ class _Segments:
           below :math:`\Phi(-37)` per Gaussian term. So the grid scales
           with the slopes and the latent scale, and a crossing beyond it
           can move no more mass than that.
+
+        The spread is the larger of the extent of the finite segment ends
+        and the widest Gaussian term :math:`s |s_k|` of the model, so it
+        has the scale of the problem (no absolute floor).
         """
         end = float(self.edges[1] if seg == 0 else self.edges[-2])
         narrowest = float(self._narrowest_widths(np.array([seg]))[0])
@@ -443,6 +455,38 @@ class _Segments:
         count = max(size, math.ceil((math.log(reach) - math.log(first)) / math.log(_TAIL_GRID_RATIO)) + 1)
         offsets = np.geomspace(first, reach, count)
         return end - offsets[::-1] if seg == 0 else end + offsets
+
+
+def _narrow_term_edges(g, scale):
+    r"""Return segment ends that enclose the Gaussian terms too narrow for quadrature in ``y``.
+
+    The term of piece ``k`` carries its mass on the image of the latent
+    interval :math:`[-Z s, Z s]` (``Z = _TAIL_SIGMAS``) clipped to the
+    piece. Such an image can span at most ``_LUMP_SPACINGS / 2`` float64
+    spacings of its position, as for a piece of slope ``1e-20`` at
+    ``y = 3`` or a latent scale of ``1e-200``. Its two ends, moved 4
+    spacings outwards to cover the rounding of the image, then become
+    segment ends, so the segment between them is a lump
+    (:meth:`_Segments.lumps`) whose mass is counted exactly. Without them
+    such a term sits inside a wide segment, within an ulp of its end, where
+    every grid point and quadrature node in ``y`` misses it and the error
+    does not show the lost mass.
+    """
+    slopes = g.slopes
+    lower, upper = g.piece_bounds()
+    t, v = g.anchors()
+    reach = _TAIL_SIGMAS * scale
+    z_lo, z_hi = np.maximum(lower, -reach), np.minimum(upper, reach)
+    moving = (slopes != 0) & (z_lo < z_hi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ends = v[moving, None] + slopes[moving, None] * (np.stack([z_lo[moving], z_hi[moving]], axis=1) - t[moving, None])
+    lo, hi = ends.min(axis=1), ends.max(axis=1)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[ok], hi[ok]
+    position = np.maximum(np.abs(lo), np.abs(hi))
+    narrow = hi - lo <= 0.5 * _LUMP_SPACINGS * np.spacing(position)
+    pad = 4 * np.spacing(position[narrow])
+    return np.concatenate([lo[narrow] - pad, hi[narrow] + pad])
 
 
 def _piece_images(g, slopes):
@@ -607,6 +651,11 @@ def _mixture_switches(target):
     weights, means, sigmas = arrays
     keep = weights > 0
     weights, means, sigmas = weights[keep], means[keep], sigmas[keep]
+    # Solved in the standardized variable x = (y - centre) / unit: 1 / sigma^2
+    # overflows for sigmas near 1e-200 and underflows for sigmas near 1e200.
+    unit = float(sigmas.max())
+    centre = 0.5 * float(means.min()) + 0.5 * float(means.max())
+    means, sigmas = (means - centre) / unit, sigmas / unit
     curvature = 0.5 / sigmas**2
     level = np.log(weights) - np.log(sigmas)
     roots = np.array([y for _, _, y, _ in _component_crossings(level, curvature, means)], dtype=float)
@@ -619,7 +668,9 @@ def _mixture_switches(target):
     logs = level - curvature * (roots[:, None] - means) ** 2
     top_two = np.sort(logs, axis=1)[:, -2:]
     leading = top_two[:, 0] >= top_two[:, 1] - 1e-9 * (1.0 + np.abs(top_two[:, 1]))
-    return list(roots[leading])
+    with np.errstate(over="ignore"):
+        switches = centre + unit * roots[leading]
+    return list(switches[np.isfinite(switches)])
 
 
 # ----------------------------------------------------------------------
@@ -677,7 +728,8 @@ def _sign_changes(blocks, ratio):
 
 
 def _density_gap(segments, target, y, seg):
-    with np.errstate(invalid="ignore"):
+    # A model term narrower than about 1e-309 has a density beyond the float64 range: inf.
+    with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(np.exp(segments.logpdf(y, seg)) - np.exp(_target_logpdf(target, y)))
     return np.nan_to_num(gap, nan=0.0)
 
@@ -697,12 +749,25 @@ def _cuts(segments, crossings):
 
 
 def _split_points(segments, crossings):
-    """Pieces ``(lo, hi)`` between consecutive cuts and a probe point inside each."""
+    """Pieces ``(lo, hi)`` between consecutive cuts and a probe point inside each.
+
+    The probe is the midpoint of the part of the piece between the tail
+    cuts (:meth:`_Segments.tail_cuts`), where the model has its mass. Far
+    beyond the cuts ``log p_rho - log p_nu`` is a difference of two huge
+    numbers that can cancel to rounding noise, so a probe there could give
+    a piece that reaches back to the segment end the wrong sign. A piece
+    entirely beyond a cut gets its midpoint, or a point ``max(1, |end|)``
+    beyond its finite end when it is unbounded.
+    """
     cuts = _cuts(segments, crossings)
     lo, hi = cuts[:-1], cuts[1:]
     # A step of max(1, |end|): beyond 2**53 a step of 1 would round back onto the end.
     with np.errstate(invalid="ignore"):
         probe = np.where(np.isinf(lo), hi - np.maximum(1.0, np.abs(hi)), np.where(np.isinf(hi), lo + np.maximum(1.0, np.abs(lo)), 0.5 * (lo + hi)))
+    inner_lo, inner_hi = segments.clip_to_cuts(lo, hi)
+    with np.errstate(over="ignore"):
+        inner = 0.5 * inner_lo + 0.5 * inner_hi
+    probe = np.where((inner_hi > inner_lo) & (inner > lo) & (inner < hi), inner, probe)
     return lo, hi, probe
 
 
@@ -825,7 +890,16 @@ def tv_distance(model, target, *, grid_size=64, breaks=None, rtol=1e-12):
     ``g(z) = 3 + 1e-15 z`` on a bounded piece) is too narrow for quadrature
     nodes in ``y``. It counts as one block: in the set when its exact model
     mass exceeds its target mass, and ``error`` includes the smaller of the
-    two masses, which bounds what the block can miss.
+    two masses, which bounds what the block can miss. A Gaussian term whose
+    mass (37 latent standard deviations) spans at most 512 spacings inside
+    a wider segment, as for a piece ``3 + 1e-20 z`` on ``0 < z < 1e25`` or
+    a latent scale of ``1e-200``, gets segment ends 4 spacings outside that
+    span, so that it forms such a block (:func:`_narrow_term_edges`).
+
+    NOTE: memory grows as the number of segments times the largest number
+    of pieces covering one segment times ``grid_size``. A sawtooth map
+    whose 400 pieces all cover one range needs about 1.4 GB (and KL about
+    25 s on a shared 2-core machine with numpy 2.4 and scipy 1.17).
 
     NOTE: a wider segment on which a Gaussian term of the model is only a
     few thousand float64 spacings wide (``g(z) = 3 + 1e-12 z``) is still
@@ -966,7 +1040,7 @@ def kl_divergence(model, target, *, breaks=None, rtol=1e-12):
     segments = _Segments(model, _extra_edges(target, breaks), _target_width(target))
     integrand = _kl_integrand(segments, target)
 
-    if not all(np.isfinite(integrand(y, seg)).all() for y, seg in segments.grid(16)):
+    if _misses_target(segments, target):
         return DistanceResult(math.inf, 0.0)
 
     lo, hi = segments.clip_to_cuts(segments.edges[:-1], segments.edges[1:])
@@ -982,25 +1056,49 @@ def kl_divergence(model, target, *, breaks=None, rtol=1e-12):
     return DistanceResult(max(float(np.sum(integrals)) + lump_value, 0.0), error + lump_error)
 
 
+def _misses_target(segments, target):
+    r"""Return whether the model has a positive float64 density at a point of a 16-point grid per segment where the target's is 0.
+
+    The test compares log densities, not the integrand: the product
+    :math:`p_\rho \log(p_\rho / p_\nu)` overflows to ``inf`` where a
+    model term narrower than about ``1e-306`` has a density near the float64
+    limit, although the divergence is finite there.
+    """
+    for y, seg in segments.grid(16):
+        log_model = segments.logpdf(y, seg.astype(int))
+        with np.errstate(invalid="ignore", over="ignore"):
+            log_target = _target_logpdf(target, y)
+            positive = np.exp(log_model) > 0
+        # Where the model density underflows, its mass is below float64 reach (a target pdf that underflowed there is no miss).
+        if np.any(positive & ~(log_target > -np.inf)):
+            return True
+    return False
+
+
 def _kl_lumps(segments, target, lo, hi, rows, rtol):
     r"""Return ``(value, error)`` of :math:`\int p_\rho \log(p_\rho / p_\nu)` over the lumps ``[lo, hi]`` of segments ``rows``.
 
     Each Gaussian term ``k`` of a lump is integrated over the latent
-    interval that its piece maps onto the lump:
-    :math:`\int \varphi(z/s)/s \,(\log p_\rho(y) - \log p_\nu(y))\,dz`
-    with :math:`y = v_k + s_k (z - t_k)`. The term of piece ``k`` in
-    :math:`p_\rho` is computed from ``z`` itself, the other terms and
-    :math:`p_\nu` from the float64 ``y``.
+    interval that its piece maps onto the lump, in the standardized latent
+    variable :math:`u = z / s`:
+    :math:`\int \varphi(u)\,(\log p_\rho(y) - \log p_\nu(y))\,du`
+    with :math:`y = v_k + s_k (s u - t_k)`. The ends of that interval are
+    the exact preimages of the float64 lump ends (mpmath), clipped to
+    :math:`|u| \le 40`, beyond which :math:`\varphi(u)` is below the
+    float64 range. Every term of :math:`p_\rho` is computed from ``u``
+    itself: the latent point of term ``j`` is the affine function
+    :math:`u_j = \alpha_{jk} + \beta_{jk} u` with
+    :math:`\beta_{jk} = s_k / s_j` and
+    :math:`\alpha_{jk} = (t_j + (v_k - s_k t_k - v_j) / s_j) / s`, both
+    formed in mpmath and rounded once. So two terms far narrower than a
+    float64 spacing of ``y`` (a latent scale of ``1e-200``) keep their
+    relative position. :math:`p_\nu` is evaluated at the float64 ``y``.
 
     The error adds three parts: the quadrature error, 16 float64 epsilons
     of the integral of the absolute integrand, and the lump's latent mass
     times the change of :math:`\log p_\nu` between the lump's ends. The
     last part estimates what evaluating the target at float64 ``y`` can
     miss.
-
-    NOTE: where two or more pieces of slope near 0 cover one lump, each
-    other term is evaluated at the float64 ``y``, which is off by many of
-    that term's own widths, and the error does not cover this.
     """
     if rows.size == 0:
         return 0.0, 0.0
@@ -1008,34 +1106,47 @@ def _kl_lumps(segments, target, lo, hi, rows, rtol):
     seg = rows[lump_index]
     t, v, slope = segments.t[seg, slots], segments.v[seg, slots], segments.slope[seg, slots]
     scale = segments.scale
-    with np.errstate(over="ignore"):
-        z_a = t + (lo[lump_index] - v) / slope
-        z_b = t + (hi[lump_index] - v) / slope
-    z_lo, z_hi = np.minimum(z_a, z_b), np.maximum(z_a, z_b)
-    columns = np.arange(segments.log_norm.shape[1])
+    width = segments.log_norm.shape[1]
+    u_lo, u_hi = np.empty(seg.size), np.empty(seg.size)
+    alpha, beta = np.zeros((seg.size, width)), np.ones((seg.size, width))
+    with mpmath.workdps(40):
+        s_mp = mpmath.mpf(scale)
+        for i in range(seg.size):
+            t_k, v_k, s_k = (mpmath.mpf(float(x)) for x in (t[i], v[i], slope[i]))
+            ends = sorted((t_k + (mpmath.mpf(float(y)) - v_k) / s_k) / s_mp for y in (lo[lump_index[i]], hi[lump_index[i]]))
+            u_lo[i], u_hi[i] = (float(min(max(x, -_LUMP_LATENT_REACH), _LUMP_LATENT_REACH)) for x in ends)
+            centre = v_k - s_k * t_k
+            for j in np.flatnonzero(np.isfinite(segments.log_norm[seg[i]])):
+                t_j, v_j, s_j = (mpmath.mpf(float(x)) for x in (segments.t[seg[i], j], segments.v[seg[i], j], segments.slope[seg[i], j]))
+                alpha[i, j] = float((t_j + (centre - v_j) / s_j) / s_mp)
+                beta[i, j] = float(s_k / s_j)
+            alpha[i, slots[i]], beta[i, slots[i]] = 0.0, 1.0
 
-    def integrand(z, term):
+    def integrand(u, term):
         term = term.astype(int)
-        y = v[term] + slope[term] * (z - t[term])
-        rows_here = seg[term]
         with np.errstate(over="ignore", invalid="ignore"):
-            others = (segments.t[rows_here] + (y[..., None] - segments.v[rows_here]) / segments.slope[rows_here]) / scale
-            terms = segments.log_norm[rows_here] - 0.5 * others * others
-            own = segments.log_norm[rows_here, slots[term]] - 0.5 * (z / scale) ** 2
-            terms = np.where(columns == slots[term][..., None], own[..., None], terms)
-            latent = -0.5 * (z / scale) ** 2 - _LOG_SQRT_2PI - math.log(scale)
-            return np.exp(latent) * (_logsumexp(terms) - _target_logpdf(target, y))
+            y = v[term] + slope[term] * (scale * u - t[term])
+            others = alpha[term] + beta[term] * u[..., None]
+            terms = segments.log_norm[seg[term]] - 0.5 * others * others
+            density = np.exp(-0.5 * u * u - _LOG_SQRT_2PI)
+            values = density * (_logsumexp(terms) - _target_logpdf(target, y))
+        return np.where(density > 0, values, 0.0)
 
     index = np.arange(seg.size, dtype=float)
-    integrals, errors = _integrate(integrand, z_lo, z_hi, index, rtol)
+    integrals, errors = _integrate(integrand, u_lo, u_hi, index, rtol)
     with np.errstate(divide="ignore", invalid="ignore"):
         ends = _target_logpdf(target, np.stack([lo[lump_index], hi[lump_index]]))
-        mass = ndtr(z_hi / scale) - ndtr(z_lo / scale)
-        spread = np.abs(ends[1] - ends[0]) * mass
-    absolute = _rough_integrals(lambda z, term: np.abs(integrand(z, term)), z_lo, z_hi, index)
+        mass = ndtr(u_hi) - ndtr(u_lo)
+        spread = np.nan_to_num(np.abs(ends[1] - ends[0]) * mass, nan=0.0)
+    absolute = _rough_integrals(lambda u, term: np.abs(integrand(u, term)), u_lo, u_hi, index)
     value = float(np.sum(integrals))
     error = float(np.sum(errors) + np.sum(spread) + 16 * np.finfo(float).eps * np.sum(absolute))
     return value, error
+
+
+# Latent reach of the lump integrals, in latent standard deviations: the
+# Gaussian density is below the smallest float64 number beyond it.
+_LUMP_LATENT_REACH = 40.0
 
 
 def _kl_integrand(segments, target):
@@ -1117,6 +1228,17 @@ def _integrate(integrand, lo, hi, seg, rtol, widths=None):
     """
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         raise ValueError("_integrate needs finite intervals; cut the unbounded segments first")
+    lo, hi, seg = (np.asarray(x, dtype=float) for x in (lo, hi, seg))
+    empty = ~(hi > lo)
+    if empty.any():
+        # An interval of length 0 (a lump, or a segment beyond a tail cut) is
+        # not evaluated: at a lump the model density can exceed the float64 range.
+        integrals, errors = np.zeros(lo.shape), np.zeros(lo.shape)
+        keep = ~empty
+        if keep.any():
+            kept_widths = None if widths is None else np.asarray(widths)[keep]
+            integrals[keep], errors[keep] = _integrate(integrand, lo[keep], hi[keep], seg[keep], rtol, kept_widths)
+        return integrals, errors
     result = tanhsinh(integrand, lo, hi, args=(seg,), rtol=rtol, atol=_ABSOLUTE_FLOOR)
     tanh_sinh = np.array(result.integral, dtype=float)
     estimate = np.array(result.error, dtype=float)
@@ -1342,60 +1464,76 @@ def _kl_tail_bound(segments, target):
     of ``z = 0`` by its line) and :math:`|u| \ge Z` beyond the cut. There
     :math:`|\log p_\rho| \le u^2/2 + |\log(\tau_j \sqrt{2\pi})| + \max(0, \log \bar p)`
     with :math:`\bar p = \varphi(Z) \sum_j 1/\tau_j` the largest density
-    beyond the cuts, and :math:`|\log p_\nu(y)| \le a + b y^2` with
+    beyond the cuts, and :math:`|\log p_\nu(y)| \le a + (y/w)^2` with
     :math:`y^2 \le 2 c_j^2 + 2 \tau_j^2 u^2` (:func:`_log_target_envelope`).
     Integrating against :math:`\varphi(u)` over :math:`u \ge Z` gives
     ``A_j I0 + B_j I2`` with the moments of :func:`_gaussian_tail_moments`.
+
+    The ratios :math:`c_j / w` and :math:`\tau_j / w` and the logarithms are
+    formed without squaring or inverting ``tau`` and ``w`` alone, which
+    overflow for slopes and target widths near ``1e-200`` or ``1e200``.
     """
     t, v, slope = segments.tail_terms()
     if t.size == 0:
         return 0.0
-    tau = segments.scale * np.abs(slope)
-    centre = v - slope * t
+    log_tau = math.log(segments.scale) + np.log(np.abs(slope))
     mass, second = _gaussian_tail_moments()
-    log_peak = -0.5 * _TAIL_SIGMAS**2 - _LOG_SQRT_2PI + math.log(float(np.sum(1.0 / tau)))
-    a, b = _log_target_envelope(target, segments)
-    constant = np.abs(np.log(tau) + _LOG_SQRT_2PI) + max(0.0, log_peak) + a + 2.0 * b * centre**2
-    quadratic = 0.5 + 2.0 * b * tau**2
+    log_peak = -0.5 * _TAIL_SIGMAS**2 - _LOG_SQRT_2PI + float(_logsumexp(-log_tau))
+    a, width = _log_target_envelope(target, segments)
     with np.errstate(over="ignore", invalid="ignore"):
+        centre = v - slope * t
+        centre_ratio = np.abs(centre) / width
+        tau_ratio = np.exp(log_tau - math.log(width)) if math.isfinite(width) else np.zeros(t.shape)
+        constant = np.abs(log_tau + _LOG_SQRT_2PI) + max(0.0, log_peak) + a + 2.0 * centre_ratio**2
+        quadratic = 0.5 + 2.0 * tau_ratio**2
         bound = float(np.sum(constant * mass + quadratic * second))
     return bound if math.isfinite(bound) else math.inf
 
 
 def _log_target_envelope(target, segments):
-    r"""Return ``(a, b)`` with :math:`|\log p_\nu(y)| \le a + b y^2` beyond the cuts.
+    r"""Return ``(a, w)`` with :math:`|\log p_\nu(y)| \le a + (y / w)^2` beyond the cuts (``w = inf``: no quadratic part).
 
     For a 1-D Gaussian mixture (``weights_array``, ``means_array``,
     ``sigmas_array``), everywhere: :math:`\log p_\nu \le U = \log \sum_k w_k / (\sigma_k \sqrt{2\pi})`,
     and the heaviest component ``k`` gives
-    :math:`-\log p_\nu(y) \le -\log w_k + \log(\sigma_k \sqrt{2\pi}) + (y^2 + m_k^2)/\sigma_k^2`.
+    :math:`-\log p_\nu(y) \le -\log w_k + \log(\sigma_k \sqrt{2\pi}) + (y^2 + m_k^2)/\sigma_k^2`,
+    so ``w = sigma_k``.
 
-    Any other target: ``a = max |log p_nu|`` at the two cuts and
-    ``b = a / max(y^2, 1)`` over them, the quadratic growth of a Gaussian
-    tail. NOTE: an estimate, not a bound; ``inf`` when the target density
-    vanishes (or underflows) at a cut.
+    Any other target: ``a = max |log p_nu|`` at the cuts of the unbounded
+    segments that carry a Gaussian term of the model (the others bound no
+    model mass), and ``w = max(|y|, 1) / sqrt(a)`` over them, the quadratic
+    growth of a Gaussian tail. NOTE: an estimate, not a bound; ``inf``
+    when the target density vanishes (or underflows) at such a cut.
     """
     envelope = _mixture_envelope(target)
     if envelope is not None:
         return envelope
-    y = np.array(segments.tail_cuts())
+    cuts = np.array(segments.tail_cuts())
+    carries = np.array([segments.components(0)[0].size > 0, segments.components(segments.count - 1)[0].size > 0])
+    y = cuts[carries]
+    if y.size == 0:
+        return 0.0, math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         size = np.abs(_target_logpdf(target, y))
     if not np.isfinite(size).all():
         return math.inf, math.inf
-    return float(np.max(size)), float(np.max(size / np.maximum(y * y, 1.0)))
+    a = float(np.max(size))
+    if a == 0.0:
+        return 0.0, math.inf
+    return a, float(np.min(np.maximum(np.abs(y), 1.0) / math.sqrt(a)))
 
 
 def _mixture_envelope(target):
-    """Return the envelope ``(a, b)`` of :func:`_log_target_envelope` for a 1-D Gaussian mixture, or None for another target."""
+    """Return the envelope ``(a, w)`` of :func:`_log_target_envelope` for a 1-D Gaussian mixture, or None for another target."""
     arrays = _mixture_arrays(target)
     if arrays is None:
         return None
     weights, means, sigmas = arrays
-    upper = math.log(float(np.sum(weights / sigmas))) - _LOG_SQRT_2PI
+    with np.errstate(divide="ignore"):
+        upper = float(_logsumexp(np.log(weights) - np.log(sigmas))) - _LOG_SQRT_2PI
     k = int(np.argmax(weights))
-    lower = -math.log(weights[k]) + math.log(sigmas[k]) + _LOG_SQRT_2PI + means[k] ** 2 / sigmas[k] ** 2
-    return abs(upper) + abs(lower), 1.0 / sigmas[k] ** 2
+    lower = -math.log(weights[k]) + math.log(sigmas[k]) + _LOG_SQRT_2PI + (means[k] / sigmas[k]) ** 2
+    return abs(upper) + abs(lower), float(sigmas[k])
 
 
 # ----------------------------------------------------------------------
@@ -1432,8 +1570,9 @@ def _tv_quadrature(segments, target, crossings, atom_mass, rtol):
     def parts(y, seg):
         log_model = segments.logpdf(y, seg.astype(int))
         log_target = _target_logpdf(target, y)
-        model, target_density = np.exp(log_model), np.exp(log_target)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(over="ignore"):
+            model, target_density = np.exp(log_model), np.exp(log_target)
+        with np.errstate(invalid="ignore", over="ignore"):
             noise = 8 * eps * (model * (1 + np.abs(log_model)) + target_density * (1 + np.abs(log_target)))
         return np.maximum(model - target_density, 0.0), np.nan_to_num(noise, nan=0.0)
 

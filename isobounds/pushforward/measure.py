@@ -27,6 +27,7 @@ from .._precision import GUARD_DIGITS, resolve_dps, workdps, workprec
 from .._validation import check_array, check_positive, check_real, is_array_input
 from ..gaussian import _gaussian_mass
 from ..measures._base import _check_sample_size, _generator
+from .piecewise import PiecewiseLinearMap
 
 __all__ = ["PushforwardMeasure", "as_intervals"]
 
@@ -80,7 +81,16 @@ class PushforwardMeasure:
     g : PiecewiseLinearMap
         The map.
     scale : positive real, default 1
-        Standard deviation ``s`` of the latent Gaussian.
+        Standard deviation ``s`` of the latent Gaussian, finite in float64
+        (subnormal numbers included).
+
+    Raises
+    ------
+    TypeError
+        For a ``g`` that is not a :class:`PiecewiseLinearMap`, or a
+        ``scale`` that is not a real number.
+    ValueError
+        For a ``scale`` that is not positive or exceeds the float64 range.
 
     Notes
     -----
@@ -104,6 +114,11 @@ class PushforwardMeasure:
     """
 
     def __init__(self, g, scale=1):
+        if not isinstance(g, PiecewiseLinearMap):
+            raise TypeError(
+                f"g must be a PiecewiseLinearMap, got g of type {type(g).__name__}; "
+                "build one with PiecewiseLinearMap(knots, values, left_slope, right_slope) or PiecewiseLinearMap.from_mlp"
+            )
         self._g = g
         if isinstance(scale, (str, bytes)) or isinstance(scale, (bool, np.bool_)):
             raise TypeError(f"scale must be a positive real number, got scale={scale!r} of type {type(scale).__name__}")
@@ -296,7 +311,8 @@ class PushforwardMeasure:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = self._anchor_t[moving] + (column - self._anchor_v[moving]) / slopes[moving]
             u = z / self._scale
-            log_terms = -0.5 * u * u - _LOG_SQRT_2PI - np.log(self._scale * np.abs(slopes[moving]))
+            # A sum of logarithms: the product scale * |slope| can underflow to a subnormal or to 0.
+            log_terms = -0.5 * u * u - _LOG_SQRT_2PI - math.log(self._scale) - np.log(np.abs(slopes[moving]))
         log_terms = np.where(self._covers(column)[:, moving], log_terms, -np.inf)
         return logsumexp(log_terms, axis=1).reshape(y.shape) if log_terms.shape[1] else np.full(y.shape, -np.inf)
 

@@ -545,13 +545,12 @@ def _check_wiring(layers, inputs, adds):
         if any(not 0 <= j < k for j in read + add):
             raise ValueError(f"inputs[{k - 1}] and adds[{k - 1}] may only list features 0..{k - 1}, got {read} and {add}")
         in_width = sum(widths[j] for j in read)
+        if w.shape[1] != in_width and k == 1 and read == [0]:
+            raise ValueError(f"weights[0] must have shape (width, 1), because the network's input is one-dimensional "
+                             f"here, got shape {w.shape}; a network from R^p needs a ridge form z -> h(<w, z>) (RidgeMap)")
         if w.shape[1] != in_width:
-            hint = ""
-            if k == 1 and read == [0]:
-                hint = ("; the latent variable is one-dimensional here, so a network from R^p needs a ridge form "
-                        "z -> h(<w, z>) (RidgeMap)")
-            raise ValueError(f"weights[{k - 1}] must have {in_width} input features for inputs[{k - 1}]={read}, "
-                             f"got shape {w.shape}{hint}")
+            raise ValueError(f"weights[{k - 1}] must have {in_width} input features, the total width of the features "
+                             f"it reads (inputs[{k - 1}]={read}), got shape {w.shape}")
         for j in add:
             if widths[j] != w.shape[0]:
                 raise ValueError(f"adds[{k - 1}] lists feature {j} of width {widths[j]}, which differs from the layer width {w.shape[0]}")

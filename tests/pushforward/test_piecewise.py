@@ -188,7 +188,7 @@ def test_from_mlp_explicit_wiring_equals_named():
 @pytest.mark.parametrize(
     "weights, biases, skip, match",
     [
-        ([np.ones((4, 2)), np.ones((1, 4))], [np.ones(4), np.ones(1)], None, "input features"),
+        ([np.ones((4, 2)), np.ones((1, 4))], [np.ones(4), np.ones(1)], None, r"must have shape \(width, 1\)"),
         ([np.ones((4, 1)), np.ones((2, 4))], [np.ones(4), np.ones(2)], None, "one output"),
         ([np.ones((4, 1)), np.ones((1, 4))], [np.ones(3), np.ones(1)], None, "biases"),
         ([np.ones((4, 1)), np.ones((1, 4))], [np.ones(4)], None, "biases"),

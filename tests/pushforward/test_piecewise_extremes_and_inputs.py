@@ -264,5 +264,15 @@ def test_from_mlp_two_dimensional_latent_points_to_ridge_map():
     # A first layer with two input features is a network from R^2, which from_mlp cannot represent.
     weights = [np.ones((4, 2)), np.ones((1, 4))]
     biases = [np.zeros(4), np.zeros(1)]
-    with pytest.raises(ValueError, match=r"got shape \(4, 2\); the latent variable is one-dimensional.*RidgeMap"):
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(width, 1\).*got shape \(4, 2\).*RidgeMap") as error:
         PiecewiseLinearMap.from_mlp(weights, biases)
+    # The caller passed no inputs, so the message should not name them.
+    assert "inputs" not in str(error.value)
+
+
+def test_from_mlp_names_the_features_a_dense_layer_reads():
+    # With densenet wiring the last layer reads features 1 and 2 (widths 3 and 2), so it needs 5 input columns.
+    weights = [np.ones((3, 1)), np.ones((2, 3)), np.ones((1, 4))]
+    biases = [np.zeros(3), np.zeros(2), np.zeros(1)]
+    with pytest.raises(ValueError, match=r"weights\[2\] must have 5 input features.*inputs\[2\]=\[1, 2\].*\(1, 4\)"):
+        PiecewiseLinearMap.from_mlp(weights, biases, skip="densenet")
