@@ -178,7 +178,7 @@ def mixture_from_target(target, direction=None, direction_name="direction"):
             )
         return Mixture1D(weights, [row[0] for row in rows], sigmas)
 
-    u = [to_mpf(v, direction_name) for v in np.ravel(np.asarray(direction, dtype=object))]
+    u = [to_mpf(v, f"{direction_name}[{i}]") for i, v in enumerate(np.ravel(np.asarray(direction, dtype=object)))]
     if len(u) != dim:
         raise ValueError(f"{direction_name} must have length {dim} (the target's dimension), got length {len(u)}")
     norm = mpmath.sqrt(mpmath.fsum(v * v for v in u))

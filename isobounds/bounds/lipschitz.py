@@ -568,7 +568,7 @@ def _projection(vector, direction):
     """Return ``<u, vector> / |u|`` for ``u = direction``, or the only coordinate of ``vector`` when ``direction`` is None."""
     if direction is None:
         return vector[0]
-    u = [to_mpf(v, "direction") for v in np.ravel(np.asarray(direction, dtype=object))]
+    u = [to_mpf(v, f"direction[{i}]") for i, v in enumerate(np.ravel(np.asarray(direction, dtype=object)))]
     return mpmath.fdot(u, vector) / mpmath.sqrt(mpmath.fdot(u, u))
 
 

@@ -560,7 +560,10 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
     -------
     OptimizedBound
         ``value`` clipped at 0, ``radius`` (a pair in the model-free form),
-        ``region = A``.
+        ``region = A``. With ``model_mass`` above :math:`\nu(A)` the radius
+        can be 0: the bracket tends to :math:`\rho(A) - \nu(A)` as
+        :math:`r \to 0` and is largest there when the target's mass near the
+        boundary of ``A`` grows faster than beta (``model_mass = 1`` always).
 
     References
     ----------
@@ -591,6 +594,13 @@ def maximize_tv_over_radius(A, lip, *, target, model_mass=None, radius_range=Non
             return _theorem4_terms(rho_now, set_mass(target, A), r / L, set_mass(target, A.shell(r)))
 
         value, r = _maximize_over_radius(bracket, low, high, terms, _kink_radii(A, target))
+        # When rho(A) > nu(A) the bracket tends to rho(A) - nu(A) as r -> 0, and it can be
+        # largest there (rho(A) = 1 makes beta vanish, so the bracket only falls with r).
+        # The grid starts at r_low > 0, so that limit, the bound at r = 0, is a candidate too.
+        zero = mpmath.mpf(0)
+        value_at_zero = settle(lambda: terms(zero))
+        if value_at_zero > max(value, zero):
+            value, r = value_at_zero, zero
         return max(value, mpmath.mpf(0)), r
 
     return _result(compute, dps, A)

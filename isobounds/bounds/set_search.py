@@ -93,6 +93,10 @@ _OFFSET_REFINE_STEPS = 24
 # Best coarse directions scored again with refined radii to pick the starts.
 _RESCORED_DIRECTIONS = 24
 _NELDER_MEAD_EVALUATIONS = 300
+# In a plane the angle found by Nelder-Mead is refined again by _refine_angle, a bounded
+# Brent search to this tolerance in radians with at most this many evaluations.
+_ANGLE_TOLERANCE = 1e-6
+_ANGLE_ITERATIONS = 30
 
 # Refinement starts closer than this angle (radians, 3 steps of the angle grid)
 # lie in one basin, and only the better one is refined.
@@ -159,9 +163,12 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     with 65 log-spaced radii. The 24 best are scored again at their best
     offset with 385 radii, each refined by parabolic steps. Nelder-Mead
     then refines the direction and the offset together (only the offset
-    when the direction is fixed), with those refined scores. It starts from
-    the best direction and from the best other local maximum within 20 %
-    of it, or the three best others when ``S`` has 3 or more dimensions.
+    when the direction is fixed), with those refined scores. In a plane a
+    bounded search over the angle, each angle with its best offset, then
+    follows the ridge where the two sides are equal, on which Nelder-Mead
+    can stall. Nelder-Mead starts from the best direction and from the
+    best other local maximum within 20 % of it, or the three best others
+    when ``S`` has 3 or more dimensions.
     Before the local maxima are taken, every direction within 50 % of the
     best moves its offset by a shrinking stencil from its best grid offset,
     so that a narrow peak between two grid offsets is not lost. The refined
@@ -759,7 +766,39 @@ def _refine_half_space(mixture, means, sigmas, radii, L, basis, direction, offse
     options = {"initial_simplex": simplex, "xatol": 1e-7 * max(scale, 1.0), "fatol": 1e-13, "maxfev": _NELDER_MEAD_EVALUATIONS}
     found = scipy.optimize.minimize(negative_score, start, method="Nelder-Mead", options=options)
     x = found.x if found.fun <= negative_score(start) else start
+    if size == 2:
+        x = _refine_angle(mixture, means, radii, L, unit, x, -min(found.fun, negative_score(start)), scale)
     return unit(x), float(x[-1])
+
+
+def _refine_angle(mixture, means, radii, L, unit, x, score, scale):
+    """Maximise over the angle the score at the best offset of each angle, near the Nelder-Mead result ``x = (angle, offset)``.
+
+    The optimum often lies on the ridge where the two sides are equal.
+    That ridge is a kink, along which Nelder-Mead creeps until it stops at
+    its evaluation limit short of the maximum. It stopped 4.8e-7 short for
+    weights 0.444, 0.171, 0.240 and 0.145, means (5.31, -1.62), (-4.73,
+    1.55), (5.13, -0.72) and (5.46, 0), standard deviations 1.02, 1.35,
+    1.99 and 1.91, and ``L = 1.506``. Here each angle takes its best
+    offset, found by :func:`_zoom_search`, so the function of the angle
+    has no kink, and a bounded Brent search maximises it within half a
+    step of the angle grid. The result replaces ``x`` only when it scores
+    above ``score``.
+    """
+    def best_offset(angle):
+        projected = (unit(np.array([angle, 0.0])) @ means.T)[None, :]
+
+        def scores(offsets):
+            return _score_rays(mixture, np.repeat(projected, len(offsets), axis=0), offsets[:, 0], radii, L)
+
+        offset = _zoom_search(scores, np.array([x[-1]]), np.array([0.05 * scale]), _ZOOM_TOLERANCE)
+        return float(scores(offset[None, :])[0]), float(offset[0])
+
+    half_step = 0.5 * np.pi / _ANGLE_GRID_POINTS
+    found = scipy.optimize.minimize_scalar(lambda angle: -best_offset(angle)[0], bounds=(x[0] - half_step, x[0] + half_step),
+                                           method="bounded", options={"xatol": _ANGLE_TOLERANCE, "maxiter": _ANGLE_ITERATIONS})
+    value, offset = best_offset(found.x)
+    return np.array([found.x, offset]) if value > score else x
 
 
 def _zoom_search(scores, start, spacing, tolerance):
