@@ -14,6 +14,7 @@ and Corollary 8.
 """
 
 import mpmath
+import numpy as np
 
 from .._precision import GUARD_DIGITS, exact_one_minus, workdps
 from .._validation import check_nonnegative, check_positive, check_probability
@@ -236,6 +237,9 @@ def kl_lower_bound(A, r, lip, *, target, model_mass, corrected=True, dps=None):
     corrected = check_flag("corrected", corrected)
     check_target(target)
     check_region(A)
+    if isinstance(r, (tuple, list)) or (isinstance(r, np.ndarray) and r.ndim > 0):
+        raise TypeError(f"r must be one radius, got r={r!r}; a pair (r_A, r_B) applies only to the model-free "
+                        "total-variation bound (tv_lower_bound with model_mass=None)")
 
     def bound():
         radius = check_nonnegative("r", r)
