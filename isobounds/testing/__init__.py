@@ -10,6 +10,10 @@ Strategies
   1 - 1e-16, the smallest subnormal) drawn often;
 - :func:`lipschitz_constants`: positive finite Lipschitz constants from
   1e-3 to 1e300 by default;
+- :func:`radii`: radii ``r >= 0`` of the extensions ``A_r``, 0 and tiny
+  radii included, up to 20 by default;
+- :func:`unit_vectors`: unit vectors of R^dim (every direction can be
+  drawn, though not uniformly);
 - :func:`gaussian_mixtures`: :class:`isobounds.measures.GaussianMixture`
   targets in any dimension;
 - :func:`piecewise_linear_maps`: :class:`isobounds.pushforward.PiecewiseLinearMap`

@@ -73,10 +73,19 @@ def probabilities(*, allow_zero=False, allow_one=False):
 
 
 def lipschitz_constants(*, min_value=1e-3, max_value=1e300):
-    """Positive finite Lipschitz constants, log-uniform over ``[min_value, max_value]`` plus 1 and the ends.
+    """Positive finite Lipschitz constants from ``min_value`` to ``max_value``, with 1 and the ends drawn often.
 
-    Shrinks towards 1, or towards the constant nearest to 1 that a failing
-    test still accepts.
+    A draw picks a side of the constant nearest to 1 in the range (1
+    itself by default), then a distance in log10 from it, uniform in
+    hypothesis's sense: so constants below 1 are drawn about as often as
+    constants above 1, and each side is spread over its decades. One draw in
+    four or so is that nearest constant, and one in four or so the end of
+    the range on the drawn side.
+
+    Shrinks towards 1, or towards a constant near 1 that a failing test
+    still accepts (``0.1`` for a test that fails on constants below 0.5,
+    ``10`` for one that fails on constants above 5), or to the end of the
+    range nearest to 1 when the range does not contain 1.
 
     Parameters
     ----------
@@ -85,15 +94,45 @@ def lipschitz_constants(*, min_value=1e-3, max_value=1e300):
     _check_range("min_value", min_value, "max_value", max_value)
     if min_value <= 0:
         raise ValueError(f"min_value must be positive, got min_value={min_value}")
+    min_value, max_value = float(min_value), float(max_value)
     low, high = math.log10(min_value), math.log10(max_value)
-    ends = [x for x in (1.0, min_value, max_value) if min_value <= x <= max_value]
-    # Every draw takes an exponent and then a choice: below len(ends) for the
-    # log-uniform value (half of the draws), else an end. Shrinking lowers
-    # the choice to 0 and moves the exponent towards 0, so the constant
-    # towards 1, rather than settling on an end of the range.
-    count = len(ends)
-    draws = st.tuples(st.floats(min_value=low, max_value=high), st.integers(min_value=0, max_value=2 * count - 1))
-    return draws.map(lambda pair: ends[pair[1] - count] if pair[1] >= count else min(max(10.0 ** pair[0], min_value), max_value))
+    # The exponent nearest to 0, and its constant, given exactly.
+    anchor = min(max(0.0, low), high)
+    if anchor == 0.0:
+        nearest = 1.0
+    elif anchor == low:
+        nearest = min_value
+    else:
+        nearest = max_value
+    return _lipschitz_constant(low, high, anchor, nearest, min_value, max_value)
+
+
+@st.composite
+def _lipschitz_constant(draw, low, high, anchor, nearest, min_value, max_value):
+    """Draw one constant for :func:`lipschitz_constants`.
+
+    The draws are a side, a distance from ``anchor`` in log10 on that side,
+    and a choice: 0 or 1 for ``10**(anchor -+ distance)``, 2 for ``nearest``,
+    3 for the end of the range on the side. A distance of 0 gives
+    ``nearest`` whatever the choice. So while an end fails the test, the
+    shrinker can move the distance only to a simple nonzero value such as 1.
+    It then lowers the choice to 0, which gives ``10**-1`` or ``10**1``
+    times ``nearest`` when the test still fails there.
+    """
+    below = draw(st.booleans()) if low < anchor < high else anchor == high
+    distance = draw(st.floats(min_value=0.0, max_value=anchor - low if below else high - anchor))
+    choice = draw(st.integers(min_value=0, max_value=3))
+    if choice == 2 or distance == 0:
+        return nearest
+    if choice == 3:
+        return min_value if below else max_value
+    exponent = anchor - distance if below else anchor + distance
+    # 10**exponent overflows for exponents above about 308.25, which only a max_value near 1.8e308 allows.
+    try:
+        value = 10.0**exponent
+    except OverflowError:
+        value = max_value
+    return min(max(value, min_value), max_value)
 
 
 def radii(*, max_value=20.0, min_positive=0.0):
@@ -224,8 +263,9 @@ def piecewise_linear_maps(draw, *, max_pieces=6, max_lip=10.0, min_gap=1e-2, all
         Draw flat pieces (atoms of the push-forward) as well, each piece
         with chance 1/8. With False, every piece has a nonzero exact slope.
         A flat piece makes the KL divergence infinite, so KL property tests
-        should pass ``allow_flat=False``: with the default, about one map in
-        three has a flat piece.
+        should pass ``allow_flat=False``: with the default, a quarter to a
+        third of the maps have a flat piece (hypothesis draws the
+        choice of each piece, so the rate is not exactly 1/8).
     max_knot : positive float, with ``2 max_knot max_lip <= 1e307``
         Knots lie in ``[-max_knot, max_knot]``.
 
@@ -357,6 +397,12 @@ def _spaced_points(draw, n, low, high, min_gap):
 def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
     """Closed intervals :class:`isobounds.sets.Interval` ``[a, b]`` of R.
 
+    A finite interval has the shortest length, ``min_length`` (a single
+    point by default), in about one draw in ten. Otherwise its length is
+    drawn log-uniformly, in hypothesis's sense, between
+    ``max(min_length, 1e-6 max_abs)`` and ``2 max_abs``, and then its left
+    end. Half-lines take about half of the draws.
+
     Parameters
     ----------
     max_abs : positive float
@@ -376,16 +422,45 @@ def intervals(*, max_abs=15.0, allow_infinite=True, min_length=0.0):
         raise ValueError(f"min_length must lie in [0, 2 max_abs] = [0, {2 * max_abs}], got min_length={min_length}")
 
     end = st.floats(min_value=-max_abs, max_value=max_abs)
-    largest_a = _float_at_most(fractions.Fraction(max_abs) - fractions.Fraction(min_length))
-    finite = st.floats(min_value=-max_abs, max_value=largest_a).flatmap(
-        lambda a: st.floats(min_value=_float_at_least(fractions.Fraction(a) + fractions.Fraction(min_length)),
-                            max_value=max_abs).map(lambda b: Interval(a, b))
-    )
+    finite = _finite_interval(float(max_abs), float(min_length)).map(lambda ends: Interval(*ends))
     if not allow_infinite:
         return finite
     left = end.map(lambda b: Interval(-math.inf, b))
     right = end.map(lambda a: Interval(a, math.inf))
     return st.one_of(finite, left, right)
+
+
+# One finite interval in this many has the shortest length.
+_SHORTEST_ODDS = 8
+
+
+@st.composite
+def _finite_interval(draw, max_abs, min_length):
+    """Draw the ends ``(a, b)`` of a finite interval for :func:`intervals`: a length, then ``a``.
+
+    The length is not drawn as a right end above ``a``, because hypothesis
+    reuses values drawn earlier in a test case. With hypothesis 6.170,
+    ``floats(a, max_abs)`` gave ``b = a``, or the next float64 number, in
+    about half of the draws, and in four draws in five with ``a`` excluded.
+    A set of one point, or of length 1e-15, has mass 0 or nearly so under a
+    model without atoms, so most checks on such intervals are trivial.
+
+    The choice of the shortest length is drawn last, so that it does not
+    shorten the draws, which hypothesis would count as simpler: intervals
+    shrink towards ``[0, 1]``.
+    """
+    span = fractions.Fraction(max_abs) * 2
+    exact_min = fractions.Fraction(min_length)
+    # 2 max_abs can overflow to inf in float64, so the exponents come from max_abs and 2 separately.
+    high = math.log10(max_abs) + math.log10(2.0)
+    low = min(high, max(math.log10(min_length) if min_length > 0 else -math.inf, math.log10(max_abs) - 6.0))
+    exponent = draw(st.floats(min_value=low, max_value=high))
+    length = min(max(fractions.Fraction(10.0**exponent) if exponent < 308 else span, exact_min), span)
+    a = draw(st.floats(min_value=-max_abs, max_value=_float_at_most(fractions.Fraction(max_abs) - length)))
+    if draw(st.integers(min_value=0, max_value=_SHORTEST_ODDS - 1)) == _SHORTEST_ODDS - 1:
+        length = exact_min
+    # a <= max_abs - length, so the smallest float64 number not below a + length is at most max_abs.
+    return a, _float_at_least(fractions.Fraction(a) + length)
 
 
 def _float_at_least(x):
@@ -401,16 +476,31 @@ def _float_at_most(x):
 
 
 class BoundCase(typing.NamedTuple):
-    """A generator, a target, and a set and radius at which bounds of Theorems 4 and 7 can be nearly attained."""
+    """A generator, a target, and a set and radius at which bounds of Theorems 4 and 7 can be nearly attained.
+
+    Attributes
+    ----------
+    map : isobounds.pushforward.PiecewiseLinearMap
+        The generator ``g``.
+    target : isobounds.measures.GaussianMixture
+        The one-dimensional target ``nu``.
+    region : isobounds.sets.Interval
+        The set ``A``, a half-line.
+    radius : float
+        The radius ``r`` of the extension ``A_r``.
+    """
 
     map: object
-    """The generator ``g``, a :class:`isobounds.pushforward.PiecewiseLinearMap`."""
     target: object
-    """The target ``nu``, a one-dimensional :class:`isobounds.measures.GaussianMixture`."""
     region: object
-    """The set ``A``, a half-line :class:`isobounds.sets.Interval`."""
     radius: float
-    """The radius ``r`` of the extension ``A_r``."""
+
+
+# NOTE: a NamedTuple drops docstrings written under its fields, so help() would show "Alias for field number k".
+BoundCase.map.__doc__ = "The generator ``g``, a :class:`isobounds.pushforward.PiecewiseLinearMap`."
+BoundCase.target.__doc__ = "The target ``nu``, a one-dimensional :class:`isobounds.measures.GaussianMixture`."
+BoundCase.region.__doc__ = "The set ``A``, a half-line :class:`isobounds.sets.Interval`."
+BoundCase.radius.__doc__ = "The radius ``r`` of the extension ``A_r``."
 
 
 @st.composite
