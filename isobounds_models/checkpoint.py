@@ -38,6 +38,7 @@ __all__ = [
     "load_checkpoint",
     "checkpoint_path",
     "is_temporary_file",
+    "contains_files",
     "invalid_contents",
 ]
 
@@ -136,6 +137,18 @@ def is_temporary_file(path):
     creating it and renaming it, so it never contains a complete result.
     """
     return _TEMPORARY_NAME.fullmatch(Path(path).name) is not None
+
+
+def contains_files(folder):
+    """Tell whether ``folder`` exists and contains a file at any depth, not counting leftover temporary files.
+
+    A process killed while it writes a checkpoint leaves a temporary file
+    but no checkpoint, so that file alone does not make an earlier run.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False
+    return any(path.is_file() and not is_temporary_file(path) for path in folder.rglob("*"))
 
 
 def save_checkpoint(folder, state):

@@ -28,6 +28,7 @@ Exit status:
 """
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -291,20 +292,11 @@ def _matplotlib_problem():
 
 
 def _has_files(folder):
-    """Tell whether ``folder`` exists and contains a file at any depth, not counting leftover temporary files.
-
-    A process killed while it writes a checkpoint leaves a temporary file
-    but no checkpoint, so that file alone does not make an earlier run.
-    """
-    if not folder.is_dir():
-        return False
-    files = [path for path in folder.rglob("*") if path.is_file()]
-    if not files:
-        return False
+    """Tell whether ``folder`` contains files of an earlier run (see :func:`isobounds_models.checkpoint.contains_files`)."""
     # Imported here because checkpoint imports torch, which the other checks of the arguments do not need.
-    from .checkpoint import is_temporary_file
+    from .checkpoint import contains_files
 
-    return any(not is_temporary_file(path) for path in files)
+    return contains_files(folder)
 
 
 def _check_writable(folder):
@@ -352,8 +344,6 @@ def _report_outcome(args, rows):
 
 
 def _train(args):
-    import dataclasses
-
     from .experiments import training_config
     from .training import train
 
@@ -410,6 +400,12 @@ def _evaluate(args):
         raise _CommandError(f"checkpoint {str(checkpoint_path(folder))!r} contains {trained.model!r} runs, not "
                             f"{args.model!r}; train {args.model!r} into another folder, or move the checkpoint "
                             f"to {str(Path(args.out) / 'checkpoints' / trained.model)!r}")
+    unfinished = trained.epochs_completed < trained.config.epochs
+    if unfinished:
+        # The checkpoint of an interrupted training contains unfinished models, and the report would not show it.
+        print(f"isobounds-models: warning: the training in {str(checkpoint_path(folder))!r} stopped at epoch "
+              f"{trained.epochs_completed} of {trained.config.epochs}, so the report measures unfinished models; "
+              "rerun the same train command with --resume to finish it, then evaluate again", file=sys.stderr)
     out = Path(args.out)
     # Rows that evaluate wrote for the other models stay, so evaluating the GAN and then the VAE reports both.
     # They are read before the measurement, so that a damaged report stops the command at once.
@@ -431,7 +427,11 @@ def _evaluate(args):
         draw_after_report(draw_figures, out)
     except FigureError as error:
         raise _CommandError(str(error), _EXIT_FIGURE) from error
-    return _report_outcome(args, rows)
+    outcome = _report_outcome(args, rows)
+    if unfinished:
+        outcome = dataclasses.replace(outcome, details=f"{outcome.details}; training unfinished "
+                                                       f"({trained.epochs_completed} of {trained.config.epochs} epochs)")
+    return outcome
 
 
 def _evaluated_rows_of_other_models(path, model):

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .checkpoint import atomic_write_json, is_temporary_file, load_checkpoint
+from .checkpoint import atomic_write_json, contains_files, is_temporary_file, load_checkpoint
 from .checks import bound_curves, compute_bounds, lipschitz_implied_by_masses, run_checks, smoothed_bounds
 from .measure import (
     exact_distances,
@@ -324,10 +324,17 @@ def _cpu_score(score, device):
 
 
 def evaluate_trained(trained, evaluation, extra=None):
-    """Evaluate every run of ``trained``; return ``(rows, samples)`` (``samples[i]`` for ``rows[i]``)."""
+    """Evaluate every run of ``trained``; return ``(rows, samples)`` (``samples[i]`` for ``rows[i]``).
+
+    Each row also records ``epochs_completed`` (the epochs that ``trained``
+    went through) and ``epochs`` (the epochs of its configuration), so that
+    the report of a checkpoint whose training was interrupted can name it
+    (:func:`isobounds_models.report.markdown_report`).
+    """
     rows, samples = [], []
     for spec in trained.runs:
         row, draw = evaluate_run(trained, spec.index, evaluation)
+        row.update(epochs_completed=int(trained.epochs_completed), epochs=int(trained.config.epochs))
         row.update(extra or {})
         rows.append(row)
         samples.append(draw)
@@ -356,6 +363,9 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     device : {"auto", "cpu", "cuda"}
     resume : bool
         Continue each training from its checkpoint in ``out/checkpoints``.
+        Without it, a ``out/checkpoints`` folder that contains files of an
+        earlier run raises ``ValueError`` before any training, as on the
+        command line.
     seed : int, optional
         Train one run per ``m`` with this seed instead of the profile's seeds.
 
@@ -378,6 +388,9 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     if other is not None:
         raise ValueError(f"out={str(out)!r} already contains {other}, which reproduce {experiment!r} would "
                          "overwrite or mix with its own results; choose another output folder (out)")
+    if not resume and contains_files(out / "checkpoints"):
+        raise ValueError(f"out={str(out)!r} already contains checkpoints of an earlier run in its 'checkpoints' folder; "
+                         "pass resume=True to continue them, or choose another output folder (out)")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
@@ -593,7 +606,7 @@ def _run_epochs(settings, out, resume, progress):
         rows += model_rows
 
     def draw_figures():
-        figures.figure_epochs(curves, out / "figureS5_epochs")
+        figures.figure_epochs(curves, out / "figureS5_epochs", m=settings.sweep_m)
 
     return _RunnerResult(rows, trainings, draw_figures)
 

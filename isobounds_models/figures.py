@@ -246,11 +246,13 @@ def figure_sweep(rows, key, xlabel, stem, tick_labels=None):
     return save_figure(figure, stem)
 
 
-def figure_epochs(curves, stem):
+def figure_epochs(curves, stem, m=None):
     """Exact Lipschitz constant against training epochs (Figure S5).
 
     ``curves[model]`` is a list of points ``(epoch, L_1, ..., L_n)``, one
     constant per run. Each run is a thin line, and their median is marked.
+    ``m``, the half distance between the target's modes, goes into the
+    title when given.
     """
     figure, axis = _subplots(figsize=(5, 3.6))
     for model, trace in curves.items():
@@ -266,6 +268,8 @@ def figure_epochs(curves, stem):
         axis.plot(epochs, np.median(lips, axis=1), marker="o", color=_COLORS[model], label=label)
     axis.set_xlabel("epoch")
     axis.set_ylabel("Lipschitz constant (exact)")
+    if m is not None:
+        axis.set_title(f"Lipschitz constant during training, m = {m:g}")
     axis.legend()
     figure.tight_layout()
     return save_figure(figure, stem)

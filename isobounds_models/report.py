@@ -22,7 +22,10 @@ at least the keys of :data:`REQUIRED_KEYS`:
   ``vacuous`` true where the bound is 0, which every model meets);
 - ``interquartile_range``: the distance between the quartiles of the
   model's samples. A run below :data:`COLLAPSED_IQR` has collapsed to nearly
-  one point, and the findings of ``report.md`` name it.
+  one point, and the findings of ``report.md`` name it;
+- ``epochs_completed`` and ``epochs``: the epochs the model was trained for
+  and those its training planned. ``report.md`` names the rows where the
+  first is smaller (a checkpoint of an interrupted training).
 
 Non-finite numbers, which JSON cannot hold, are written as the strings
 ``"inf"``, ``"-inf"`` and ``"nan"``. Both files are written atomically
@@ -38,7 +41,7 @@ from .checkpoint import atomic_write_json, atomic_write_text
 from .measure import mixture_mass
 
 __all__ = ["REQUIRED_KEYS", "TABLE_COLUMNS", "COLLAPSED_IQR", "json_safe", "read_report_row", "write_report", "markdown_report",
-           "estimator_notes", "findings", "target_mass_near_mode"]
+           "estimator_notes", "findings", "target_mass_near_mode", "unfinished_training_lines"]
 
 REQUIRED_KEYS = (
     "model", "m", "seed", "lipschitz", "tv", "kl", "tv_bound", "kl_bound",
@@ -143,6 +146,7 @@ def markdown_report(rows, title="report", metadata=None):
         lines += [metadata["note"], ""]
     if not rows:
         return "\n".join(lines).rstrip("\n") + "\n"
+    lines += unfinished_training_lines(rows)
 
     columns = [(key, header) for key, header in TABLE_COLUMNS if any(key in row for row in rows)]
     lines.append("| " + " | ".join(header for _, header in columns) + " |")
@@ -174,6 +178,26 @@ def markdown_report(rows, title="report", metadata=None):
     for row, check in failures:
         lines.append(f"- FAIL {row['model']} m={row['m']} seed={row['seed']} {check['name']}: " + _failure_reason(check))
     return "\n".join(lines) + "\n"
+
+
+def unfinished_training_lines(rows):
+    """Return Markdown lines naming the rows whose training stopped before its last epoch.
+
+    Rows record ``epochs_completed`` and ``epochs``
+    (:func:`isobounds_models.experiments.evaluate_trained`). A checkpoint of a
+    training that was interrupted has fewer completed epochs than planned,
+    and its models are measured as they were at that epoch, so the report
+    names these rows before its table. Rows without these keys get no line.
+    """
+    unfinished = [row for row in rows
+                  if isinstance(row.get("epochs_completed"), int) and isinstance(row.get("epochs"), int)
+                  and row["epochs_completed"] < row["epochs"]]
+    if not unfinished:
+        return []
+    runs = ", ".join(f"{row['model']} m={row['m']:g} seed {row['seed']} ({row['epochs_completed']} of "
+                     f"{row['epochs']} epochs)" for row in unfinished)
+    return [f"Unfinished training: {runs}. These models are measured as they were when the training stopped. "
+            "Continue the training with --resume, then measure the trained models again.", ""]
 
 
 def _failure_reason(check):
