@@ -11,7 +11,8 @@
 # divergences are in nats: `isobounds` takes natural logarithms throughout.
 #
 # This notebook builds a small LeakyReLU network with numpy, converts it
-# exactly, and compares its true distances to a two-mode target with the
+# to a piecewise-linear map (without a grid, up to float64 rounding), and
+# compares its true distances to a two-mode target with the
 # bounds of Salmona et al., 2022. It ends with property tests, written with
 # hypothesis and the strategies of `isobounds.testing`: they check the
 # bounds on many random generators, and they catch both a bound inflated
