@@ -93,8 +93,8 @@ _OFFSET_REFINE_STEPS = 24
 # Best coarse directions scored again with refined radii to pick the starts.
 _RESCORED_DIRECTIONS = 24
 _NELDER_MEAD_EVALUATIONS = 300
-# In a plane the angle found by Nelder-Mead is refined again by _refine_angle, a bounded
-# Brent search to this tolerance in radians with at most this many evaluations.
+# In a plane, when Nelder-Mead stops at its evaluation limit, _refine_angle refines the angle
+# by a bounded Brent search to this tolerance in radians, with at most this many iterations.
 _ANGLE_TOLERANCE = 1e-6
 _ANGLE_ITERATIONS = 30
 
@@ -163,12 +163,13 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     with 65 log-spaced radii. The 24 best are scored again at their best
     offset with 385 radii, each refined by parabolic steps. Nelder-Mead
     then refines the direction and the offset together (only the offset
-    when the direction is fixed), with those refined scores. In a plane a
-    bounded search over the angle, each angle with its best offset, then
-    follows the ridge where the two sides are equal, on which Nelder-Mead
-    can stall. Nelder-Mead starts from the best direction and from the
-    best other local maximum within 20 % of it, or the three best others
-    when ``S`` has 3 or more dimensions.
+    when the direction is fixed), with those refined scores. In a plane,
+    when Nelder-Mead stops at its evaluation limit (it can stall on the
+    ridge where the two sides are equal), a bounded search over the angle,
+    each angle with its best offset, follows that ridge. Nelder-Mead
+    starts from the best direction and from the best other local maximum
+    within 20 % of it, or the three best others when ``S`` has 3 or more
+    dimensions.
     Before the local maxima are taken, every direction within 50 % of the
     best moves its offset by a shrinking stencil from its best grid offset,
     so that a narrow peak between two grid offsets is not lost. The refined
@@ -765,9 +766,13 @@ def _refine_half_space(mixture, means, sigmas, radii, L, basis, direction, offse
     simplex = np.array([start] + [start + np.eye(start.size)[k] * step for k, step in enumerate(steps)])
     options = {"initial_simplex": simplex, "xatol": 1e-7 * max(scale, 1.0), "fatol": 1e-13, "maxfev": _NELDER_MEAD_EVALUATIONS}
     found = scipy.optimize.minimize(negative_score, start, method="Nelder-Mead", options=options)
-    x = found.x if found.fun <= negative_score(start) else start
-    if size == 2:
-        x = _refine_angle(mixture, means, radii, L, unit, x, -min(found.fun, negative_score(start)), scale)
+    negative_start = negative_score(start)
+    x = found.x if found.fun <= negative_start else start
+    # On 40 random planar mixtures of 2 to 4 components, the angle search gained at most 7e-14
+    # after a converged simplex and up to 2.4e-6 after a stall. It doubled the time of the whole
+    # call, so it runs only when Nelder-Mead stops at its evaluation limit.
+    if size == 2 and not found.success:
+        x = _refine_angle(mixture, means, radii, L, unit, x, -min(found.fun, negative_start), scale)
     return unit(x), float(x[-1])
 
 
