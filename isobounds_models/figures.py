@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import SymmetricalLogLocator
 
 from .checkpoint import atomic_write_text, set_default_mode
 from .measure import mixture_log_pdf, mixture_mass
@@ -170,6 +171,7 @@ def figure_univariate(rows, stem):
     axes[3].plot(grid, mixture_mass(-grid / 2, grid / 2, grid), color="black", lw=1, label="target")
     axes[0].set_yscale("log")
     axes[2].set_yscale("symlog", linthresh=1e-2)
+    _label_narrow_symlog(axes[2], linthresh=1e-2)
     lipschitz_title = "Lipschitz constant"
     if any(r["model"] == "sgm" for r in rows):
         lipschitz_title += " (score model: whole sampler)"
@@ -181,6 +183,19 @@ def figure_univariate(rows, stem):
         axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     return save_figure(figure, stem)
+
+
+def _label_narrow_symlog(axis, linthresh):
+    """Put ticks at 1, 2, 3 and 5 times each power of ten on a symlog ``axis`` that shows fewer than two of its ticks.
+
+    A symlog axis puts its ticks at powers of ten only, so values within
+    one decade (KL divergences from 0.15 to 0.4, say) show one labelled
+    tick or none.
+    """
+    low, high = axis.get_ylim()
+    visible = [tick for tick in axis.get_yticks() if low <= tick <= high]
+    if len(visible) < 2:
+        axis.yaxis.set_major_locator(SymmetricalLogLocator(linthresh=linthresh, base=10, subs=(1.0, 2.0, 3.0, 5.0)))
 
 
 NEEDED_LIPSCHITZ_CEILING = 1e12

@@ -73,3 +73,20 @@ def test_reproduce_rejects_earlier_checkpoints(tmp_path, monkeypatch, leftover):
         with pytest.raises(pytest.fail.Exception, match="trained"):
             experiments.reproduce("depth", profile="micro", out=tmp_path, device="cpu")
         assert len(trained) == 1
+
+
+@pytest.mark.parametrize("kls, least", [((0.15, 0.4), 2), ((0.0, 3.0), 3)])
+def test_kl_panel_labels_narrow_range(monkeypatch, kls, least):
+    # With KL values within one decade the symlog panel showed at most one labelled tick.
+    from isobounds_models import figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda figure, stem: drawn.append(figure) or [])
+    rows = [{"model": "gan", "m": m, "seed": 0, "lipschitz": 3.0, "tv": 0.2, "tv_bound": 0.1, "kl": kl,
+             "kl_bound": kl, "mass_between": 0.1, "mass_between_bound": 0.05} for m, kl in zip((2.0, 3.0), kls)]
+    figures.figure_univariate(rows, "unused")
+    kl_axis = drawn[0].axes[2]
+    drawn[0].canvas.draw()
+    low, high = kl_axis.get_ylim()
+    labels = [label.get_text() for label in kl_axis.get_yticklabels() if low <= label.get_position()[1] <= high]
+    assert len([text for text in labels if text]) >= least
