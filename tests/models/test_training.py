@@ -19,25 +19,9 @@ from isobounds_models.training import (  # noqa: E402
     train,
     vae_loss_terms,
 )
+from _training_helpers import tiny_config, trained_state  # noqa: E402
 
 MODELS = ["vae", "gan", "sgm"]
-
-
-
-def _tiny(**overrides):
-    """A configuration of a few hundred samples and a handful of steps."""
-    settings = dict(epochs=4, n_samples=400, batch_size=100, lr=1e-3, checkpoint_every=2, device="cpu",
-                    steps_per_level=5, langevin_eps=1e-3)
-    settings.update(overrides)
-    return TrainingConfig.profile("quick", **settings)
-
-
-def _state(trained):
-    return {
-        f"{network_name}.{name}": value.detach().clone()
-        for network_name, network in trained.networks.items()
-        for name, value in network.state_dict().items()
-    }
 
 
 class _Interrupt(Exception):
@@ -128,7 +112,7 @@ def test_gradient_penalty_default_reaches_the_target():
 
 
 def test_gradient_penalty_of_exported_generator_matches_finite_differences():
-    trained = train("gan", ms=[1.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("gan", ms=[1.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     generator = trained.get_generator(0).double()
     z = torch.linspace(-3, 3, 61, dtype=torch.float64).reshape(1, -1, 1).requires_grad_(True)
     (gradients,) = torch.autograd.grad(generator(z[0]).sum(), z)
@@ -146,7 +130,7 @@ def test_gradient_penalty_of_exported_generator_matches_finite_differences():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_loss_falls(model):
-    trained = train(model, ms=[2.0], seeds=[0], config=_tiny(epochs=6), progress=False)
+    trained = train(model, ms=[2.0], seeds=[0], config=tiny_config(epochs=6), progress=False)
     name = "generator" if model == "gan" else "loss"
     history = trained.history[name][0]
     assert history.shape == (6,)
@@ -163,7 +147,7 @@ def test_unimodal_target_is_fitted(model):
     # m = 0 is N(0, 1). The Kolmogorov-Smirnov statistic of 4,000 samples
     # of an exact fit is below 0.03 with probability 0.99; a bad fit shows
     # far larger values (an untrained VAE decoder gives about 0.4).
-    config = _tiny(epochs=20, n_samples=2000, batch_size=200, lr=2e-3, steps_per_level=20, langevin_eps=1e-4)
+    config = tiny_config(epochs=20, n_samples=2000, batch_size=200, lr=2e-3, steps_per_level=20, langevin_eps=1e-4)
     trained = train(model, ms=[0.0], seeds=[0], config=config, progress=False)
     samples = trained.sample(0, 4000, seed=1)
     assert abs(samples.mean()) < 0.1
@@ -175,8 +159,8 @@ def test_gan_generator_spreads_towards_target():
     # The initial generator maps N(0, 1) to a narrow band (standard deviation
     # about 0.1); a few adversarial steps on N(0, 1) data must widen it.
     # A GAN is not expected to fit in so few steps, so only the spread is checked.
-    config = _tiny(epochs=4, n_samples=2000, batch_size=100, lr=2e-4)
-    before = train("gan", ms=[0.0], seeds=[0], config=_tiny(epochs=1, lr=1e-12), progress=False)
+    config = tiny_config(epochs=4, n_samples=2000, batch_size=100, lr=2e-4)
+    before = train("gan", ms=[0.0], seeds=[0], config=tiny_config(epochs=1, lr=1e-12), progress=False)
     after = train("gan", ms=[0.0], seeds=[0], config=config, progress=False)
     std_before = before.sample(0, 4000, seed=1).std()
     std_after = after.sample(0, 4000, seed=1).std()
@@ -189,10 +173,10 @@ def test_gan_generator_spreads_towards_target():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_batched_run_equals_run_alone(model):
-    config = _tiny(epochs=2)
+    config = tiny_config(epochs=2)
     batched = train(model, ms=[0.0, 2.0, 5.0], seeds=[1], config=config, progress=False)
     alone = train(model, ms=[2.0], seeds=[1], config=config, progress=False)
-    batched_state, alone_state = _state(batched), _state(alone)
+    batched_state, alone_state = trained_state(batched), trained_state(alone)
     # Batched and single products round differently, and Adam's first steps
     # move each weight by about lr * sign(gradient), so weights whose gradient
     # is near 0 may differ by up to lr. Hence a relative-norm tolerance; mixing
@@ -215,7 +199,7 @@ def test_adam_falls_back_without_fused_kernel(monkeypatch):
             raise RuntimeError("`fused=True` requires all the params to be on a supported device")
         return adam(parameters, **options)
 
-    config = _tiny()
+    config = tiny_config()
     fused = _VAETask(config, 1, torch.device("cpu")).optimizers["vae"]
     monkeypatch.setattr(torch.optim, "Adam", adam_without_fused)
     fallback = _VAETask(config, 1, torch.device("cpu")).optimizers["vae"]
@@ -227,21 +211,21 @@ def test_adam_falls_back_without_fused_kernel(monkeypatch):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_same_seed_same_weights(model):
-    first = train(model, ms=[3.0], seeds=[2], config=_tiny(epochs=2), progress=False)
-    second = train(model, ms=[3.0], seeds=[2], config=_tiny(epochs=2), progress=False)
-    for name, value in _state(first).items():
-        assert torch.equal(value, _state(second)[name]), name
+    first = train(model, ms=[3.0], seeds=[2], config=tiny_config(epochs=2), progress=False)
+    second = train(model, ms=[3.0], seeds=[2], config=tiny_config(epochs=2), progress=False)
+    for name, value in trained_state(first).items():
+        assert torch.equal(value, trained_state(second)[name]), name
 
 
 def test_other_seed_other_weights():
-    first = train("vae", ms=[3.0], seeds=[2], config=_tiny(epochs=1), progress=False)
-    second = train("vae", ms=[3.0], seeds=[3], config=_tiny(epochs=1), progress=False)
-    assert not torch.equal(_state(first)["vae.decoder.layers.0.weight"], _state(second)["vae.decoder.layers.0.weight"])
+    first = train("vae", ms=[3.0], seeds=[2], config=tiny_config(epochs=1), progress=False)
+    second = train("vae", ms=[3.0], seeds=[3], config=tiny_config(epochs=1), progress=False)
+    assert not torch.equal(trained_state(first)["vae.decoder.layers.0.weight"], trained_state(second)["vae.decoder.layers.0.weight"])
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_resume_equals_uninterrupted(model, tmp_path):
-    config = _tiny(epochs=5, checkpoint_every=2)
+    config = tiny_config(epochs=5, checkpoint_every=2)
     uninterrupted = train(model, ms=[1.0, 4.0], seeds=[0], config=config, progress=False)
 
     with pytest.raises(_Interrupt):
@@ -252,8 +236,8 @@ def test_resume_equals_uninterrupted(model, tmp_path):
                     progress=False)
 
     assert resumed.epochs_completed == 5
-    for name, value in _state(uninterrupted).items():
-        assert torch.equal(value, _state(resumed)[name]), name
+    for name, value in trained_state(uninterrupted).items():
+        assert torch.equal(value, trained_state(resumed)[name]), name
     for name, values in uninterrupted.history.items():
         assert np.array_equal(values, resumed.history[name]), name
 
@@ -278,37 +262,37 @@ def test_resume_of_variants_equals_uninterrupted(model, overrides, tmp_path):
     resumed = train(model, checkpoint_dir=tmp_path, resume=True, **arguments)
 
     # The spectral-normalisation vectors u, v are buffers, so they are compared too.
-    for name, value in _state(uninterrupted).items():
-        assert torch.equal(value, _state(resumed)[name]), name
+    for name, value in trained_state(uninterrupted).items():
+        assert torch.equal(value, trained_state(resumed)[name]), name
     for name, values in uninterrupted.history.items():
         assert np.array_equal(values, resumed.history[name]), name
 
 
 def test_resume_without_checkpoint_starts_fresh(tmp_path):
-    fresh = train("sgm", ms=[1.0], seeds=[0], config=_tiny(epochs=1), checkpoint_dir=tmp_path, resume=True,
+    fresh = train("sgm", ms=[1.0], seeds=[0], config=tiny_config(epochs=1), checkpoint_dir=tmp_path, resume=True,
                   progress=False)
     assert fresh.epochs_completed == 1
     assert load_checkpoint(tmp_path)["epoch"] == 1
 
 
 def test_resume_extends_training(tmp_path):
-    train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=2), checkpoint_dir=tmp_path, progress=False)
-    extended = train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=3), checkpoint_dir=tmp_path, resume=True,
+    train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=2), checkpoint_dir=tmp_path, progress=False)
+    extended = train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=3), checkpoint_dir=tmp_path, resume=True,
                      progress=False)
-    straight = train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=3), progress=False)
-    for name, value in _state(straight).items():
-        assert torch.equal(value, _state(extended)[name]), name
+    straight = train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=3), progress=False)
+    for name, value in trained_state(straight).items():
+        assert torch.equal(value, trained_state(extended)[name]), name
 
 
 def test_resume_rejects_other_configuration(tmp_path):
-    train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=1), checkpoint_dir=tmp_path, progress=False)
+    train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=1), checkpoint_dir=tmp_path, progress=False)
     with pytest.raises(ValueError, match="lr"):
-        train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=1, lr=0.5), checkpoint_dir=tmp_path, resume=True,
+        train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=1, lr=0.5), checkpoint_dir=tmp_path, resume=True,
               progress=False)
 
 
 def test_save_and_load_round_trip(tmp_path):
-    trained = train("gan", ms=[2.0], seeds=[0, 1], config=_tiny(epochs=1), progress=False)
+    trained = train("gan", ms=[2.0], seeds=[0, 1], config=tiny_config(epochs=1), progress=False)
     trained.save(tmp_path)
     loaded = TrainedModels.load(tmp_path)
     assert loaded.runs == trained.runs
@@ -320,7 +304,7 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_sample_matches_exported_generator():
-    trained = train("vae", ms=[2.0, 3.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("vae", ms=[2.0, 3.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     run = trained.run_index(m=3.0, seed=0)
     z = torch.randn(1, 50, 1, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
@@ -329,12 +313,12 @@ def test_sample_matches_exported_generator():
 
 
 def test_sample_all_matches_sample():
-    trained = train("sgm", ms=[1.0, 3.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("sgm", ms=[1.0, 3.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     assert np.allclose(trained.sample_all(30, seed=2, runs=[1])[0], trained.sample(1, 30, seed=2))
 
 
 def test_score_fn_is_differentiable():
-    trained = train("sgm", ms=[2.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("sgm", ms=[2.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     score = trained.score_fn(0)
     x = torch.linspace(-2, 2, 7).reshape(7, 1)
     jacobian = torch.func.jacrev(lambda y: score(y, 0.1))(x)
@@ -348,7 +332,7 @@ def test_score_fn_is_differentiable():
 
 
 def test_langevin_sampler_matches_sample():
-    trained = train("sgm", ms=[2.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("sgm", ms=[2.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     steps = trained.config.n_levels * trained.config.steps_per_level
     # sample() draws x0 and then one noise tensor per step from the same seed.
     expected = trained.sample(0, 25, seed=4)
@@ -362,7 +346,7 @@ def test_langevin_sampler_matches_sample():
 
 
 def test_history_shapes_per_model():
-    trained = train("gan", ms=[1.0, 2.0], seeds=[0, 1, 2], config=_tiny(epochs=2, gradient_penalty_lip=5.0),
+    trained = train("gan", ms=[1.0, 2.0], seeds=[0, 1, 2], config=tiny_config(epochs=2, gradient_penalty_lip=5.0),
                     progress=False)
     assert set(trained.history) == {"discriminator", "generator", "penalty"}
     assert all(values.shape == (6, 2) for values in trained.history.values())
@@ -373,7 +357,7 @@ def test_history_shapes_per_model():
 
 @pytest.mark.parametrize("skip", ["resnet", "densenet"])
 def test_generator_variants_train(skip):
-    config = _tiny(epochs=1, generator_hidden=(32, 32, 32), generator_skip=skip, generator_spectral_norm=True)
+    config = tiny_config(epochs=1, generator_hidden=(32, 32, 32), generator_skip=skip, generator_spectral_norm=True)
     trained = train("gan", ms=[2.0], seeds=[0], config=config, progress=False)
     assert type(trained.get_generator(0)).__name__ == "SkipMLP"
     assert np.isfinite(trained.sample(0, 20, seed=0)).all()
@@ -393,17 +377,17 @@ def test_profiles():
 
 def test_unknown_model_rejected():
     with pytest.raises(ValueError, match="model='flow'"):
-        train("flow", ms=[1.0], seeds=[0], config=_tiny())
+        train("flow", ms=[1.0], seeds=[0], config=tiny_config())
 
 
 def test_negative_m_rejected():
     with pytest.raises(ValueError, match="m=-1"):
-        train("vae", ms=[-1.0], seeds=[0], config=_tiny())
+        train("vae", ms=[-1.0], seeds=[0], config=tiny_config())
 
 
 def test_negative_seed_rejected():
     with pytest.raises(ValueError, match="seed=-2"):
-        train("vae", ms=[1.0], seeds=[-2], config=_tiny())
+        train("vae", ms=[1.0], seeds=[-2], config=tiny_config())
 
 
 def test_unknown_device_rejected():
@@ -423,17 +407,17 @@ def test_unknown_gan_loss_rejected():
 
 def test_resume_needs_folder():
     with pytest.raises(ValueError, match="checkpoint_dir"):
-        train("vae", ms=[1.0], seeds=[0], config=_tiny(), resume=True)
+        train("vae", ms=[1.0], seeds=[0], config=tiny_config(), resume=True)
 
 
 def test_score_fn_of_gan_rejected():
-    trained = train("gan", ms=[1.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("gan", ms=[1.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     with pytest.raises(ValueError, match="model='sgm'"):
         trained.score_fn(0)
 
 
 def test_run_out_of_range_rejected():
-    trained = train("vae", ms=[1.0], seeds=[0], config=_tiny(epochs=1), progress=False)
+    trained = train("vae", ms=[1.0], seeds=[0], config=tiny_config(epochs=1), progress=False)
     with pytest.raises(ValueError, match="run=3"):
         trained.sample(3, 10)
 
@@ -451,9 +435,9 @@ def test_cuda_without_cuda_rejected():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("model", MODELS)
 def test_cuda_training_follows_cpu(model):
-    cpu = train(model, ms=[2.0], seeds=[0], config=_tiny(epochs=2, device="cpu"), progress=False)
-    cuda = train(model, ms=[2.0], seeds=[0], config=_tiny(epochs=2, device="cuda"), progress=False)
-    cuda_state = _state(cuda)
-    for name, value in _state(cpu).items():
+    cpu = train(model, ms=[2.0], seeds=[0], config=tiny_config(epochs=2, device="cpu"), progress=False)
+    cuda = train(model, ms=[2.0], seeds=[0], config=tiny_config(epochs=2, device="cuda"), progress=False)
+    cuda_state = trained_state(cuda)
+    for name, value in trained_state(cpu).items():
         assert torch.allclose(cuda_state[name].cpu(), value, rtol=1e-3, atol=1e-4), name
     assert np.allclose(cuda.sample(0, 100, seed=1), cpu.sample(0, 100, seed=1), rtol=1e-3, atol=1e-3)

@@ -9,25 +9,15 @@ torch = pytest.importorskip("torch")
 
 from isobounds_models import training  # noqa: E402
 from isobounds_models.checkpoint import checkpoint_path, load_checkpoint  # noqa: E402
-from isobounds_models.training import TrainingConfig, train  # noqa: E402
+from isobounds_models.training import train  # noqa: E402
+from _training_helpers import tiny_config, trained_state  # noqa: E402
 
 MODELS = ["vae", "gan", "sgm"]
 
 
 def _tiny(**overrides):
-    """A configuration of a few hundred samples and a handful of steps."""
-    settings = dict(epochs=2, n_samples=200, batch_size=100, lr=1e-3, checkpoint_every=1, device="cpu",
-                    steps_per_level=5, langevin_eps=1e-3)
-    settings.update(overrides)
-    return TrainingConfig.profile("quick", **settings)
-
-
-def _state(trained):
-    return {
-        f"{network_name}.{name}": value.detach().clone()
-        for network_name, network in trained.networks.items()
-        for name, value in network.state_dict().items()
-    }
+    """Return the shared tiny configuration with 2 epochs of 200 samples and a checkpoint after each."""
+    return tiny_config(**{"epochs": 2, "n_samples": 200, "checkpoint_every": 1, **overrides})
 
 
 # Existing checkpoints are kept unless resume or overwrite is requested.
@@ -51,8 +41,8 @@ def test_overwrite_replaces_checkpoint_with_fresh_training(tmp_path):
                      overwrite=True)
     # The result does not depend on the old checkpoint: it equals a training that writes no checkpoint.
     fresh = train("vae", ms=[1.0], seeds=[0], config=_tiny(lr=5e-4), progress=False)
-    for name, value in _state(fresh).items():
-        assert torch.equal(value, _state(replaced)[name]), name
+    for name, value in trained_state(fresh).items():
+        assert torch.equal(value, trained_state(replaced)[name]), name
     saved = load_checkpoint(tmp_path)
     assert saved["config"]["lr"] == 5e-4
     assert saved["epoch"] == 2
@@ -115,7 +105,7 @@ def test_batched_run_equals_run_alone_in_float64(model, float64_training):
     batched = train(model, ms=[0.0, 2.0, 5.0], seeds=[1], config=config, progress=False)
     alone = train(model, ms=[2.0], seeds=[1], config=config, progress=False)
     other = train(model, ms=[2.0], seeds=[2], config=config, progress=False)
-    batched_state, alone_state, other_state = _state(batched), _state(alone), _state(other)
+    batched_state, alone_state, other_state = trained_state(batched), trained_state(alone), trained_state(other)
     assert alone_state[next(iter(alone_state))].dtype == torch.float64
     for name, value in alone_state.items():
         scale = value[0].norm().clamp_min(1e-300)
