@@ -81,8 +81,9 @@ A result computed at exactly --dps digits is rounded to that many digits in
 binary, then to decimal for printing. The two roundings put the last printed
 digit off by one in 7 of 450 random disconnected and isoperimetry results at
 --dps 30. The library's results are correct to a few units in their last
-digit, so with these guard digits a printed digit can be wrong only for a
-value within a few 1e-5 of a unit in that digit from a rounding boundary.
+digit. With these guard digits, a printed digit can then be wrong only when
+the value lies within a few 1e-5 units of that digit from a rounding
+boundary.
 best_r of tv --optimize is the exception: see the note of that command.
 """
 

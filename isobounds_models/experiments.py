@@ -363,7 +363,7 @@ def reproduce(experiment, profile="quick", out="results", device="auto", resume=
     device : {"auto", "cpu", "cuda"}
     resume : bool
         Continue each training from its checkpoint in ``out/checkpoints``.
-        Without it, a ``out/checkpoints`` folder that contains files of an
+        Without it, an ``out/checkpoints`` folder that contains files of an
         earlier run raises ``ValueError`` before any training, as on the
         command line.
     seed : int, optional

@@ -416,8 +416,8 @@ def test_disconnected_matches_brute_force(seed):
 
 
 @pytest.mark.parametrize("radii", [(1, 1), [0.5, 2.0], np.array([1.0, 1.0])])
-def test_kl_bound_rejects_a_pair_of_radii_by_name(radii):
-    # A pair of radii belongs to the model-free TV bound only; the KL bound should say so.
+def test_kl_bound_rejects_radius_pair(radii):
+    # A pair of radii belongs to the model-free TV bound only, and the message names that bound.
     target = GaussianMixture([0.5, 0.5], [-3.0, 3.0], 1.0)
     with pytest.raises(TypeError, match=r"r must be one radius.*model-free total-variation bound"):
         kl_lower_bound(HalfSpace([1.0], 0.0), radii, 2.0, target=target, model_mass=0.5)

@@ -270,7 +270,7 @@ def test_from_mlp_two_dimensional_latent_points_to_ridge_map():
     assert "inputs" not in str(error.value)
 
 
-def test_from_mlp_names_the_features_a_dense_layer_reads():
+def test_from_mlp_densenet_width_error():
     # With densenet wiring the last layer reads features 1 and 2 (widths 3 and 2), so it needs 5 input columns.
     weights = [np.ones((3, 1)), np.ones((2, 3)), np.ones((1, 4))]
     biases = [np.zeros(3), np.zeros(2), np.zeros(1)]
