@@ -113,11 +113,15 @@ def centered_mixture(target):
     otherwise lose about 12 of the 16 float64 digits to the offset, and
     modes at ``1e40 +- 5`` would collapse to one point. The target is
     returned unchanged, with ``c = 0``, when its means are already centred.
+    Components of weight 0 carry no mass and do not move ``c``, because a
+    far one would pull the modes that matter to where float64 spacings are
+    coarse (thousands at 1e20).
     """
     weights, rows, sigmas = _parameters(target)
+    weighted_rows = [row for w, row in zip(weights, rows) if w > 0] or rows
     # The exact midpoint: rounded to the working precision, it could lie farther from the
     # means than their spread (1e40 at 25 digits is off by up to 1e15).
-    center = [mpmath.ldexp(mpmath.fadd(min(column), max(column), exact=True), -1) for column in zip(*rows)]
+    center = [mpmath.ldexp(mpmath.fadd(min(column), max(column), exact=True), -1) for column in zip(*weighted_rows)]
     if all(c == 0 for c in center):
         return target, center
 
