@@ -194,8 +194,12 @@ def experiment_settings(profile, device="auto", seed=None):
 # ----------------------------------------------------------------------------
 
 
-def evaluate_run(trained, run, evaluation=None, sample_seed=0):
+def evaluate_run(trained, run, evaluation=None, sample_seed=None):
     """Measure run ``run`` of ``trained`` and check it against the bounds.
+
+    ``sample_seed`` fixes the draw of the model's samples. The default
+    ``None`` derives it from the run's seed and ``m``, so that the runs of a
+    sweep have independent sampling errors and their mean averages them out.
 
     Returns
     -------

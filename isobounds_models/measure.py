@@ -49,7 +49,7 @@ import numpy as np
 import scipy.special as sc
 import torch
 
-from isobounds._validation import check_positive, tensor_to_numpy
+from isobounds._validation import check_finite, check_nonnegative, check_positive, tensor_to_numpy
 from isobounds.measures import GaussianMixture
 from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
@@ -123,9 +123,15 @@ def two_mode_target(m, sigma=1.0):
         Half distance between the modes, ``m >= 0`` (``m = 0`` gives ``N(0, sigma^2)``).
     sigma : float
         Standard deviation of both modes, ``sigma > 0``.
+
+    Raises
+    ------
+    TypeError
+        When ``m`` or ``sigma`` is not a real number.
+    ValueError
+        When ``m`` is negative or not finite, or ``sigma`` is not positive and finite.
     """
-    if not (m >= 0 and math.isfinite(m)):
-        raise ValueError(f"m must be a nonnegative finite number, got m={m}")
+    m, sigma = _check_target(m, sigma)
     return GaussianMixture([0.5, 0.5], [-m, m], sigma)
 
 
@@ -178,11 +184,17 @@ def grid_lipschitz(function, low=-10.0, high=10.0, n_points=20_001):
         values = _evaluate_module_float64(function, grid)
     else:
         values = np.asarray(function(grid), dtype=np.float64).reshape(-1)
+    if values.size != grid.size:
+        raise ValueError(f"function must return one value per grid point, got {values.size} values for "
+                         f"n_points={n_points} points")
     return float(np.max(np.abs(np.diff(values)) / np.diff(grid)))
 
 
 def _check_interval(low, high):
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+    """Raise TypeError unless ``low`` and ``high`` are real numbers, ValueError unless finite with ``low < high``."""
+    low_value = float(check_finite("low", low))
+    high_value = float(check_finite("high", high))
+    if not low_value < high_value:
         raise ValueError(f"low and high must be finite with low < high, got low={low}, high={high}")
 
 
@@ -254,8 +266,10 @@ class SampleDistances:
     where ``rho_h`` and ``nu_h`` are the model and the target convolved with
     ``N(0, bandwidth^2)`` (see :func:`sample_distances`). ``mass_between`` is
     the fraction of samples in ``[-m/2, m/2]`` with its binomial standard
-    error ``mass_between_se``. ``tv_floor`` and ``kl_floor`` are what the same
-    estimator returns for ``n_samples`` samples of the target itself
+    error ``mass_between_se`` (``sqrt(max(p (1 - p), 1/n) / n)``, kept above
+    zero when no sample or every sample lies there). ``mass_negative`` is the
+    fraction of samples at or below 0. ``tv_floor`` and ``kl_floor`` are what
+    the same estimator returns for ``n_samples`` samples of the target itself
     (:func:`kde_estimator_floor`), that is the values a perfect sampler would
     get.
     """
@@ -356,8 +370,17 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
         farther out (a sampler that diverged for a few points) are counted
         as escaped instead, see Notes.
 
+    Returns
+    -------
+    SampleDistances
+
     Raises
     ------
+    TypeError
+        For samples that are not real numbers (complex or boolean entries,
+        or entries that do not convert to float64), ``m`` or ``sigma`` not
+        a real number, and ``n_bootstrap``, ``seed`` or ``grid_size`` not an
+        integer.
     ValueError
         For fewer than 10 samples, samples of more than one dimension,
         non-finite samples, invalid ``m``, ``sigma``, ``n_bootstrap`` or
@@ -375,13 +398,9 @@ def sample_distances(samples, m, sigma=1.0, n_bootstrap=30, seed=0, grid_size=40
     ``p_out log(p_out / nu_out)`` to KL. Both are lower bounds on that
     region's share of the smoothed distances (the triangle inequality and the
     log-sum inequality).
-
-    Returns
-    -------
-    SampleDistances
     """
     x = _check_samples(samples)
-    _check_target(m, sigma)
+    m, sigma = _check_target(m, sigma)
     if _check_count("n_bootstrap", n_bootstrap) < 2:
         raise ValueError(f"n_bootstrap must be an integer >= 2 (a standard deviation needs two resamples), "
                          f"got n_bootstrap={n_bootstrap!r}")
@@ -428,7 +447,7 @@ def target_samples(n, m, sigma=1.0, seed=0):
     :func:`numpy.random.default_rng` accepts.
     """
     n = _check_count("n", n)
-    _check_target(m, sigma)
+    m, sigma = _check_target(m, sigma)
     rng = np.random.default_rng(seed)
     modes = np.where(rng.random(n) < 0.5, -m, m)
     return modes + sigma * rng.standard_normal(n)
@@ -484,10 +503,22 @@ def _check_points(name, n_points):
 
 
 def _check_samples(samples):
+    """Return ``samples`` as a flat float64 array, or raise TypeError or ValueError naming ``samples``."""
     if isinstance(samples, torch.Tensor):
         # Detached, on the CPU, and bfloat16 widened to float64, which numpy lacks.
         samples = tensor_to_numpy(samples)
-    x = np.asarray(samples, dtype=np.float64)
+    try:
+        raw = np.asarray(samples)
+    except ValueError as error:
+        raise ValueError(f"samples must be an array of shape (n,) or (n, 1), got {error}") from None
+    # Casting would drop an imaginary part with only a warning and read booleans as 0 and 1.
+    if raw.dtype == np.bool_ or np.issubdtype(raw.dtype, np.complexfloating):
+        raise TypeError(f"samples must be real numbers, got an array of dtype {raw.dtype}")
+    try:
+        x = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"samples must be real numbers, got an array of dtype {raw.dtype} that does not "
+                        f"convert to float64") from None
     if x.ndim > 2 or (x.ndim == 2 and x.shape[1] != 1):
         raise ValueError(f"samples must have shape (n,) or (n, 1) (one-dimensional samples), got shape {x.shape}")
     x = x.reshape(-1)
@@ -499,10 +530,8 @@ def _check_samples(samples):
 
 
 def _check_target(m, sigma):
-    if not (m >= 0 and math.isfinite(m)):
-        raise ValueError(f"m must be a nonnegative finite number, got m={m}")
-    if not (sigma > 0 and math.isfinite(sigma)):
-        raise ValueError(f"sigma must be a positive finite number, got sigma={sigma}")
+    """Return ``(m, sigma)`` as floats after checking that they are finite real numbers with ``m >= 0`` and ``sigma > 0``."""
+    return float(check_nonnegative("m", m)), float(check_positive("sigma", sigma))
 
 
 def _kde_grid(x, m, sigma, grid_size):
@@ -616,6 +645,16 @@ def score_lipschitz_per_level(score_fn, sigmas, low=-15.0, high=15.0, n_points=4
         ``[low, high]``. A score that does not depend on ``x`` gets 0. The
         derivatives are taken with autograd enabled, also when the caller
         runs under ``torch.no_grad()``.
+
+    Raises
+    ------
+    TypeError
+        When ``score_fn`` returns something other than a tensor, or ``low``
+        or ``high`` is not a real number.
+    ValueError
+        When ``score_fn`` returns a tensor whose shape differs from that of
+        ``x`` (one score per point is needed for the per-point derivative),
+        or for invalid ``sigmas``, ``low``, ``high``, ``n_points`` or ``dtype``.
     """
     sigmas = _check_levels(sigmas)
     _check_interval(low, high)
@@ -669,17 +708,34 @@ def _score_and_derivative(score_fn, x, sigma, method):
     """
     if method == "jvp":
         with torch.no_grad():
-            return torch.func.jvp(lambda point: score_fn(point, sigma), (x,), (torch.ones_like(x),))
+            return torch.func.jvp(lambda point: _evaluate_score(score_fn, point, sigma), (x,),
+                                  (torch.ones_like(x),))
     _check_method(method)
     point = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        score = score_fn(point, sigma)
+        score = _evaluate_score(score_fn, point, sigma)
         if not score.requires_grad:
             return score.detach(), torch.zeros_like(x)
         (derivative,) = torch.autograd.grad(score.sum(), point, allow_unused=True)
     if derivative is None:
         derivative = torch.zeros_like(x)
     return score.detach(), derivative
+
+
+def _evaluate_score(score_fn, x, sigma):
+    """Return ``score_fn(x, sigma)`` after checking that it is a tensor of the shape of ``x``.
+
+    The derivative of the summed score is the per-point derivative only for
+    a score of one value per point, and a score of another shape would
+    broadcast in the Langevin update, so other shapes are rejected.
+    """
+    score = score_fn(x, sigma)
+    if not isinstance(score, torch.Tensor):
+        raise TypeError(f"score_fn must return a torch.Tensor, got {type(score).__name__} at sigma={sigma}")
+    if score.shape != x.shape:
+        raise ValueError(f"score_fn must return a tensor of the shape of x, {tuple(x.shape)}, got shape "
+                         f"{tuple(score.shape)} at sigma={sigma}")
+    return score
 
 
 def _check_method(method):
@@ -766,6 +822,18 @@ def langevin_lipschitz(score_fn, sigmas, steps_per_level, step_size, n_trajector
         ``torch.float64``. The inputs are drawn in float32 and converted, so
         both dtypes run the chain from the same inputs.
 
+    Raises
+    ------
+    TypeError
+        When ``score_fn`` returns something other than a tensor, or an
+        argument has the wrong type (a non-integer count or seed, a
+        non-real ``boundary``).
+    ValueError
+        When ``score_fn`` returns a tensor whose shape differs from that of
+        ``x``, or for invalid ``sigmas``, ``steps_per_level``, ``step_size``,
+        ``n_trajectories``, ``seed``, ``init_scale``, ``method``,
+        ``n_candidates``, ``boundary`` or ``dtype``.
+
     Notes
     -----
     Each entry of ``local`` is a lower estimate of the global constant up to
@@ -778,8 +846,7 @@ def langevin_lipschitz(score_fn, sigmas, steps_per_level, step_size, n_trajector
     c = float(check_positive("init_scale", init_scale))
     n_trajectories = _check_count("n_trajectories", n_trajectories)
     seed = _check_seed(seed)
-    if not math.isfinite(boundary):
-        raise ValueError(f"boundary must be a finite number, got boundary={boundary}")
+    boundary = float(check_finite("boundary", boundary))
     _check_method(method)
     dtype = _check_dtype(dtype)
     n_draws = n_trajectories if n_candidates is None else max(_check_count("n_candidates", n_candidates),
@@ -820,7 +887,7 @@ def _run_chain(score_fn, x, noise, levels, steps):
     """Return the final states of the Langevin chain, without derivatives."""
     with torch.no_grad():
         for k, (sigma, a) in enumerate(zip(levels, steps)):
-            x = x + 0.5 * a * score_fn(x, float(sigma)) + math.sqrt(a) * noise[k]
+            x = x + 0.5 * a * _evaluate_score(score_fn, x, float(sigma)) + math.sqrt(a) * noise[k]
     return x.reshape(-1).double().numpy()
 
 

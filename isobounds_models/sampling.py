@@ -91,11 +91,15 @@ def geometric_sigmas(sigma_max=SIGMA_MAX, sigma_min=SIGMA_MIN, n_levels=N_LEVELS
 def check_sigmas(sigmas):
     """Return ``sigmas`` as a float64 tensor after checking that they are noise levels of annealed Langevin dynamics.
 
-    Raises ValueError unless ``sigmas`` is a non-empty one-dimensional
-    sequence of positive finite numbers that never increases (the levels
-    run from the largest to the smallest).
+    Raises TypeError when ``sigmas`` does not convert to a float64 tensor
+    (strings, ``None`` entries, complex numbers), and ValueError unless it is
+    a non-empty one-dimensional sequence of positive finite numbers that
+    never increases (the levels run from the largest to the smallest).
     """
-    levels = torch.as_tensor(sigmas, dtype=torch.float64).cpu()
+    try:
+        levels = torch.as_tensor(sigmas, dtype=torch.float64).detach().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"sigmas must be a one-dimensional sequence of real numbers, got sigmas={sigmas!r}") from None
     if levels.ndim != 1 or levels.numel() == 0:
         raise ValueError(f"sigmas must be a non-empty one-dimensional sequence of noise levels, got shape "
                          f"{tuple(levels.shape)}")
@@ -167,9 +171,11 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
     Raises
     ------
     TypeError
-        When ``x0`` is not a floating-point tensor.
+        When ``x0`` is not a floating-point tensor or ``noise`` is given but
+        not a floating-point tensor.
     ValueError
-        For invalid ``sigmas``, ``steps_per_level`` or ``eps``, or ``noise`` of the wrong shape.
+        For invalid ``sigmas``, ``steps_per_level`` or ``eps``, ``noise`` of
+        the wrong shape, or a score whose shape differs from that of ``x``.
     """
     if not (isinstance(x0, torch.Tensor) and x0.is_floating_point()):
         raise TypeError(f"x0 must be a floating-point torch.Tensor, got x0 of type {type(x0).__name__}"
@@ -178,6 +184,9 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
     steps_per_level = _check_count("steps_per_level", steps_per_level)
     step_sizes = langevin_step_sizes(sigmas, eps)
     n_steps = len(sigmas) * steps_per_level
+    if noise is not None and not (isinstance(noise, torch.Tensor) and noise.is_floating_point()):
+        raise TypeError(f"noise must be a floating-point torch.Tensor or None, got noise of type {type(noise).__name__}"
+                        f"{' and dtype ' + str(noise.dtype) if isinstance(noise, torch.Tensor) else ''}")
     if noise is not None and tuple(noise.shape) != (n_steps, *x0.shape):
         raise ValueError(
             f"noise must have shape {(n_steps, *x0.shape)} (steps, *x0.shape), got noise of shape {tuple(noise.shape)}"
@@ -192,7 +201,7 @@ def annealed_langevin(score, x0, sigmas=None, steps_per_level=STEPS_PER_LEVEL, e
         level_score = score.at_level(sigma) if hasattr(score, "at_level") else _fixed_level(score, sigma)
         for _ in range(steps_per_level):
             z = noise[step] if noise is not None else _standard_normal_like(x, generator)
-            x = x + (0.5 * a) * level_score(x) + math.sqrt(a) * z
+            x = x + (0.5 * a) * _checked_score(level_score(x), x, sigma) + math.sqrt(a) * z
             step += 1
     return x
 
@@ -214,6 +223,14 @@ def sample_pushforward(generator_module, n, latent_dim=1, seed=None, device="cpu
     z = torch.randn(n, latent_dim, generator=as_generator(seed)).to(device=device, dtype=dtype)
     with torch.no_grad():
         return generator_module(z)
+
+
+def _checked_score(value, x, sigma):
+    """Return ``value``, the score at ``x``, after checking that it has the shape of ``x`` (another shape would broadcast)."""
+    if value.shape != x.shape:
+        raise ValueError(f"score must return a tensor of the shape of x, {tuple(x.shape)}, got shape "
+                         f"{tuple(value.shape)} at sigma={sigma}")
+    return value
 
 
 def _fixed_level(score, sigma):

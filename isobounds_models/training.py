@@ -454,6 +454,15 @@ class TrainedModels:
         ``sample_all(n, seed, runs=[run])[0]``. ``seed`` may also be a
         ``torch.Generator``, or ``None`` to draw from torch's global generator
         (``torch.manual_seed`` fixes it).
+
+        Each position in ``runs`` gets its own rows of the draw, so the runs
+        of one call are sampled independently of each other. A run's draw
+        depends on the whole selection, so ``sample_all(n, seed)[r]``
+        generally differs from ``sample(r, n, seed)``. Separate calls with
+        one ``seed`` and one selected run each, as ``sample(run, n, seed)``
+        makes them, give every run the same draw (common random numbers), so
+        estimates from those samples have sampling errors that are correlated
+        across runs.
         """
         n = _check_count("n", n)
         runs = [self._check_run(r) for r in (range(len(self.runs)) if runs is None else runs)]
