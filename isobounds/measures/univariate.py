@@ -1,5 +1,6 @@
 """Univariate targets given by a frozen scipy.stats continuous distribution."""
 
+import math
 import warnings
 
 import mpmath
@@ -19,7 +20,20 @@ _CANCELLATION_RATIO = 1e-3
 _TAIL_RELATIVE_ERROR = 1e-15
 """Relative error assumed for scipy's float64 ``cdf`` and ``sf``, which bounds a difference of two tails."""
 
+_ACCEPTED_RELATIVE_ERROR = 1e-11
+"""Relative error bound of a difference of tails above which the density is integrated instead.
+
+Tails in the float64 range never reach it once the mass exceeds ``_CANCELLATION_RATIO`` times the
+larger tail. Tails taken from their logarithms (below about 1e-308) can reach it.
+"""
+
 _QUAD_RELATIVE_TOLERANCE = 1e-13
+
+_SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
+"""Smallest positive normal float64; a tail below it is taken from its logarithm."""
+
+_DENSITY_FLOOR = 1e-300
+"""Endpoint density below which the density is integrated relative to its value there, through ``logpdf``."""
 
 
 class UnivariateDistribution(Measure):
@@ -32,14 +46,17 @@ class UnivariateDistribution(Measure):
     - An interval above the median gets a difference of upper tails
       (``sf``), one below it a difference of distribution functions
       (``cdf``). So tails keep the relative precision of scipy's ``sf`` and
-      ``cdf`` down to the smallest double (about 1e-13 for
-      ``scipy.stats.norm`` at 30 standard deviations, scipy 1.17).
+      ``cdf`` (about 1e-13 for ``scipy.stats.norm`` at 30 standard
+      deviations, scipy 1.17). Below the normal float64 range (about
+      1e-308) they come from ``logsf`` and ``logcdf``, where scipy has
+      accurate ones: ``scipy.stats.norm`` gives the mass of
+      ``[1000, inf)``, about 1e-217151, to about 1e-10 relative.
     - An interval that contains the median gets one minus the two tails, so
       the mass of its complement keeps their relative precision.
     - When the difference of the two tails would lose more than three
-      digits, the mass is the integral of the density over the interval
-      (``scipy.integrate.quad``) instead, whenever the integral's error
-      estimate is smaller. So a shell far thinner than the spacing of
+      digits, or its error bound exceeds 1e-11 relative, the mass is the
+      integral of the density over the interval (``scipy.integrate.quad``)
+      instead, whenever the integral's error estimate is smaller. So a shell far thinner than the spacing of
       float64 numbers at its position, such as ``[0.5, 0.5 + 1e-17]``, gets
       the mass ``pdf(0.5) * 1e-17`` and not 0.
 
@@ -94,38 +111,91 @@ class UnivariateDistribution(Measure):
         inner = ", ".join(part for part in (args, kwds) if part)
         return f"UnivariateDistribution(scipy.stats.{self._frozen.dist.name}({inner}))"
 
+    def _tail(self, x, upper):
+        """Return ``P(X > x)`` (``upper``) or ``P(X <= x)`` as mpf, and a bound on its relative error.
+
+        A tail below the normal float64 range (about 2.2e-308) is 0 or a
+        subnormal number with few bits, so it is taken from scipy's
+        ``logsf`` or ``logcdf`` where that is finite: ``norm.logsf(40)`` is
+        -804.6, the tail 3.7e-350. The logarithm's rounding error of about
+        ``eps |log|`` becomes the relative error of the tail.
+
+        NOTE: scipy laws whose ``logsf`` or ``logcdf`` is ``log(sf)`` or
+        ``log(cdf)`` (``scipy.stats.t`` or ``gamma`` in scipy 1.17) still
+        give a tail of 0 below about 1e-308.
+        """
+        # Far in a tail some scipy laws overflow on the way to 0 or -inf (gumbel_r's cdf at -1e3).
+        with np.errstate(over="ignore", divide="ignore", under="ignore"):
+            value = float(self._frozen.sf(x) if upper else self._frozen.cdf(x))
+            if value >= _SMALLEST_NORMAL:
+                return mpmath.mpf(value), _TAIL_RELATIVE_ERROR
+            log_value = float(self._frozen.logsf(x) if upper else self._frozen.logcdf(x))
+        if not math.isfinite(log_value):
+            return mpmath.mpf(value), _TAIL_RELATIVE_ERROR
+        return mpmath.exp(log_value), _TAIL_RELATIVE_ERROR * max(1.0, -log_value)
+
     def _tail_difference(self, a, b):
-        """Return the mass of ``[a, b]`` (float endpoints) from float64 tails, and the largest term, as mpf."""
-        if a >= self._median:
-            upper = mpmath.mpf(self._frozen.sf(a))
-            return upper - mpmath.mpf(self._frozen.sf(b)), upper
-        if b <= self._median:
-            upper = mpmath.mpf(self._frozen.cdf(b))
-            return upper - mpmath.mpf(self._frozen.cdf(a)), upper
+        """Return the mass of ``[a, b]`` (float endpoints) from float64 tails, the largest term and the error bound.
+
+        All three are mpf. The error bound is the sum of the tails' errors.
+        """
+        if a >= self._median or b <= self._median:
+            upper = a >= self._median
+            near, far = (a, b) if upper else (b, a)
+            larger, larger_error = self._tail(near, upper)
+            smaller, smaller_error = self._tail(far, upper)
+            return larger - smaller, larger, larger_error * larger + smaller_error * smaller
 
         # One minus both tails, so that the mass of the complement, two small
         # tails, keeps their relative precision.
-        return 1 - mpmath.mpf(self._frozen.cdf(a)) - mpmath.mpf(self._frozen.sf(b)), mpmath.mpf(1)
+        left, left_error = self._tail(a, False)
+        right, right_error = self._tail(b, True)
+        return 1 - left - right, mpmath.mpf(1), _TAIL_RELATIVE_ERROR + left_error * left + right_error * right
+
+    def _density_integral(self, low, high, width):
+        """Integrate the density over ``[low, low + width]``; return the integral and its error estimate as mpf.
+
+        ``high`` is the float64 upper endpoint. Where the density at both
+        endpoints is below 1e-300, the integrand is ``exp(logpdf - L)``
+        with ``L`` the larger endpoint log-density. The integral is then
+        multiplied by ``exp(L)`` in mpmath, because the normal density at
+        40 standard deviations underflows in float64 but its logarithm
+        does not. The logarithm's rounding error of ``eps |L|`` is added to
+        the error estimate there.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
+            if max(float(self._frozen.pdf(low)), float(self._frozen.pdf(high))) >= _DENSITY_FLOOR:
+                integral, error = scipy.integrate.quad(lambda t: self._frozen.pdf(low + t), 0.0, width,
+                                                       epsabs=0.0, epsrel=_QUAD_RELATIVE_TOLERANCE)
+                return mpmath.mpf(integral), mpmath.mpf(error)
+            # A density that exceeds its endpoint values by more than the float64 range inside the
+            # interval gives an infinite integrand. The integral is then infinite or NaN, and the caller discards it.
+            with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
+                log_scale = max(float(self._frozen.logpdf(low)), float(self._frozen.logpdf(high)))
+                if not math.isfinite(log_scale):
+                    return mpmath.mpf(0), mpmath.inf
+                integral, error = scipy.integrate.quad(lambda t: np.exp(self._frozen.logpdf(low + t) - log_scale),
+                                                       0.0, width, epsabs=0.0, epsrel=_QUAD_RELATIVE_TOLERANCE)
+        scale = mpmath.exp(log_scale)
+        error += integral * _TAIL_RELATIVE_ERROR * max(1.0, -log_scale)
+        return mpmath.mpf(integral) * scale, mpmath.mpf(error) * scale
 
     def _interval_mass(self, a, b):
         """Return the mass of ``[a, b]`` (mpf endpoints), integrating the density when the tails cancel."""
         low, high = float(a), float(b)
-        mass, upper = self._tail_difference(low, high)
-        if not (np.isfinite(low) and np.isfinite(high)) or mass >= _CANCELLATION_RATIO * upper:
+        mass, upper, tails_error = self._tail_difference(low, high)
+        accurate = mass >= _CANCELLATION_RATIO * upper and tails_error <= _ACCEPTED_RELATIVE_ERROR * mass
+        if not (np.isfinite(low) and np.isfinite(high)) or accurate:
             return mass
 
         # The width comes from the mpf endpoints, because float(b) - float(a)
         # rounds a width below the float64 spacing at a to 0 or to that spacing.
-        width = float(b - a)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
-            integral, error = scipy.integrate.quad(lambda t: self._frozen.pdf(low + t), 0.0, width,
-                                                   epsabs=0.0, epsrel=_QUAD_RELATIVE_TOLERANCE)
+        integral, error = self._density_integral(low, high, float(b - a))
         # A density that underflows to 0 far in a heavy tail gives the integral 0 with error 0,
         # where the difference of the tails is still positive and accurate.
-        tails_error = _TAIL_RELATIVE_ERROR * upper
-        if integral > 0 and error < tails_error:
-            return mpmath.mpf(integral)
+        if mpmath.isfinite(integral) and integral > 0 and error < tails_error:
+            return integral
         return mass
 
     def _mass_of(self, subset):

@@ -5,16 +5,18 @@ Boundary convention: a half-space and a ball are closed, a slab is
 a ball complement ``{|x - c| > radius}``, so that the shell of a half-space
 is a slab and the shell of a ball an annulus, exactly.
 
-NOTE: outside one dimension the boundaries are not tracked any further:
-the extension and shell of a ball complement, of a slab and of an annulus
-(whose closed r-extensions would need a closed lower level), the outer rim
-of the shell of a slab or annulus complement, and the complement of a
-half-space or a slab, differ from the exact set by a hyperplane or a sphere.
-That changes no mass of a measure with a density, but an
-:class:`~isobounds.measures.EmpiricalMeasure` counts a sample lying exactly
-on such a boundary by the ``contains`` rule of the returned set. In one
-dimension, convert to intervals (:func:`isobounds.sets.as_intervals`) for
-exact endpoints.
+NOTE: beyond that the boundaries are not tracked, in one dimension as in
+more: the extension and shell of a ball complement, of a slab and of an
+annulus (whose closed r-extensions would need a closed lower level), the
+outer rim of the shell of a slab or annulus complement, and the complement
+of a half-space or a slab, differ from the exact set by a hyperplane or a
+sphere (two points in one dimension). That changes no mass of a measure
+with a density, but an :class:`~isobounds.measures.EmpiricalMeasure`
+counts a sample lying exactly on such a boundary by the ``contains`` rule
+of the returned set: in R, ``Slab(1, 0, 1).extension(0.5)`` is
+``(-0.5, 1.5]`` and misses a sample at -0.5. In one dimension, convert to
+intervals first (:func:`isobounds.sets.as_intervals`), whose extension,
+shell and complement are exact.
 """
 
 import mpmath
