@@ -543,8 +543,7 @@ def two_gaussian_shell_mass(distance, sigma, r):
     distance = _nonnegative("distance", distance)
     sigma = _positive("sigma", sigma)
     r = _nonnegative("r", r)
-    upper = sympy.factor((r - distance / 2) / sigma)
-    lower = sympy.factor(-(r + distance / 2) / sigma)
+    upper, lower = _slab_ends(distance, sigma, r)
     return gaussian_mass(lower, upper) / 2
 
 
@@ -562,11 +561,15 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
 
     Theorem 4 applied to the half-space bisecting the means with
     ``r = D / (4 sigma)``. The bracket is clipped at 0, the trivial bound.
-    The slab mass is written as in :func:`two_gaussian_shell_mass`, except
-    where ``sigma < 1/2`` is known (numbers, for instance). There the bound
-    is built as ``[Phi(-u) + Phi(l)] / 2 - Phi(-D / (4 sigma L))`` from the
-    lower tails of :func:`_slab_tails`, because the published form subtracts
-    two values near 1/2 that agree beyond what ``evalf`` resolves.
+    The slab mass is written as in :func:`two_gaussian_shell_mass`. Where
+    :math:`u = D(1 - 2\sigma)/(4\sigma^2) \ge 1` and
+    :math:`c = D/(4\sigma L) \ge 1`, both terms of the published bracket are
+    close to 1/2, so the bracket is written as the equal
+    :math:`[\Phi(-u) + \Phi(l)]/2 - \Phi(-c)` with
+    :math:`l = -D(1 + 2\sigma)/(4\sigma^2)` (:func:`_far_tails_condition`).
+    For numbers the form is chosen when the bound is built. For symbols the
+    bracket is a ``Piecewise`` on the two conditions, so that ``subs`` of
+    numbers selects the form that keeps the digits.
 
     Parameters
     ----------
@@ -589,35 +592,74 @@ def tv_lower_bound_two_gaussians(m1, m2, sigma, lip):
     sigma = _positive("sigma", sigma)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
-    tails = _slab_tails(distance, sigma, radius)
-    if tails is None:
-        return _max(0, tv_bracket(S.Half, shell, radius, lip))
-    # Phi(c) - 1/2 - shell = 1/2 - Phi(-c) - (1/2 - tails), written without the two halves.
+    published = tv_bracket(S.Half, shell, radius, lip)
     lip = _positive("lip", lip)
-    return _max(0, tails - Phi(-radius / lip))
+    upper, lower = _slab_ends(distance, sigma, radius)
+    shift = radius / lip
+    far = _far_tails_condition(upper, shift)
+    # Phi(c) - 1/2 - shell = 1/2 - Phi(-c) - (1/2 - tails), written without the two halves.
+    tails = (Phi(-upper) + Phi(lower)) / 2 - Phi(-shift)
+    return _max(0, _select(far, tails, published))
 
 
-def _slab_tails(distance, sigma, radius):
-    r"""Return :math:`1/2 - \nu(H_r \setminus H)` as a sum of two lower tails where the slab contains nearly 1/2 of the mass, else None.
+def _slab_ends(distance, sigma, radius):
+    r"""Return the ends :math:`u = (r - D/2)/\sigma` and :math:`l = -(r + D/2)/\sigma` of the slab in standard units.
 
-    For :math:`\sigma < 1/2` the slab :math:`H_r \setminus H` with
-    :math:`r = D/(4\sigma)` reaches beyond the far mean, so its mass is
-    :math:`\frac12[1 - \Phi(-u) - \Phi(l)]` with
-    :math:`u = D(1 - 2\sigma)/(4\sigma^2) > 0` and
-    :math:`l = -D(1 + 2\sigma)/(4\sigma^2)`, and
-    :math:`1/2 - \nu(H_r \setminus H) = [\Phi(-u) + \Phi(l)]/2`.
-    Corollaries 6 and 8 compare that slab mass with a model mass near 1/2.
-    Their difference, about :math:`\Phi(-u)/2`, is below :math:`10^{-2000}`
-    already for :math:`D = 50`, :math:`\sigma = 1/4`. Written as a
-    difference of two values near 1/2 it cancels beyond what ``evalf``
-    resolves, and the bounds came out 0. Returns None unless :math:`u > 0`
-    is known, so a symbolic ``sigma`` keeps the published form.
+    The slab :math:`H_r \setminus H` has the mass
+    :math:`\frac12[\Phi(u) - \Phi(l)]`, which equals
+    :math:`\frac12 - \frac12[\Phi(-u) + \Phi(l)]`.
     """
     upper = sympy.factor((radius - distance / 2) / sigma)
-    if not upper.is_extended_positive:
-        return None
     lower = sympy.factor(-(radius + distance / 2) / sigma)
-    return (Phi(-upper) + Phi(lower)) / 2
+    return upper, lower
+
+
+def _far_tails_condition(*points):
+    r"""Return the condition that every point is at least 1, as ``S.true`` or ``S.false`` when the points are numbers.
+
+    Corollaries 6 and 8 compare the slab mass
+    :math:`\frac12 - \frac12[\Phi(-u) + \Phi(l)]` with a model mass
+    :math:`\Phi(x) - \lambda`. For far modes both are within a tiny tail
+    of 1/2 and agree to thousands of digits, beyond what ``evalf`` and
+    sympy's comparisons resolve. Where :math:`u \ge 1` and :math:`x \ge 1`,
+    each tail is below :math:`\Phi(-1) < 0.16`, so the difference
+    :math:`\frac12 - \lambda + \frac12[\Phi(-u) + \Phi(l)] - \Phi(-x)` is
+    formed from the tails. Elsewhere a tail is at least
+    :math:`\Phi(-1)/2 > 0.079`, so the tail form, with a term that large,
+    keeps no more digits than the published difference of masses. Numbers
+    are compared here with up to 2000 more digits, as in :func:`_extremum`.
+    """
+    conditions = []
+    for point in points:
+        if point.is_number:
+            if _real_value(point - 1, _COMPARISON_BITS) < 0:
+                return S.false
+        else:
+            conditions.append(point >= 1)
+    return sympy.And(*conditions)
+
+
+def _select(condition, chosen, other):
+    """Return ``chosen`` where ``condition`` is true and ``other`` elsewhere, as one flat ``Piecewise`` for symbols.
+
+    A ``Piecewise`` argument contributes its branches, each under
+    ``condition`` for ``chosen``. ``Piecewise.subs`` substitutes into a branch
+    only while no earlier condition has become True, so after ``subs`` the
+    branch not selected is never evaluated.
+    """
+    if condition is S.true:
+        return chosen
+    if condition is S.false:
+        return other
+    first = [(expr, sympy.And(condition, cond)) for expr, cond in _branches(chosen)]
+    return sympy.Piecewise(*first, *_branches(other))
+
+
+def _branches(expr):
+    """Return the ``(expression, condition)`` pairs of a ``Piecewise``, or ``[(expr, True)]``."""
+    if isinstance(expr, sympy.Piecewise):
+        return [tuple(pair) for pair in expr.args]
+    return [(expr, S.true)]
 
 
 # ---------------------------------------------------------------------------
@@ -690,9 +732,12 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
     and :math:`d_{KL} \ge \operatorname{kl}(a \,\|\, b)` if :math:`a \ge b`,
     else 0. Correction: the published statement omits the condition
     :math:`a \ge b` (see :func:`kl_bracket`). ``b`` is written as in
-    :func:`two_gaussian_shell_mass`, except where ``sigma < 1/2`` is known
-    and :math:`\lambda = 1/2`: there ``a`` and ``b`` are written as 1/2
-    minus lower tails (:func:`_slab_tails`), so that ``a - b`` does not cancel.
+    :func:`two_gaussian_shell_mass`. Where
+    :math:`u = D(1 - 2\sigma)/(4\sigma^2) \ge 1` and
+    :math:`D/(4\sigma L) + \Phi^{-1}(\lambda) \ge 1`, ``a`` and ``b`` are
+    written as numbers minus lower tails, so that ``a - b`` does not cancel
+    (:func:`_far_tails_condition`). For symbols that choice is a
+    ``Piecewise`` on the two conditions, decided by ``subs``.
 
     Parameters
     ----------
@@ -720,16 +765,23 @@ def kl_lower_bound_two_gaussians(m1, m2, sigma, lip, model_weight):
     weight = _min(weight, 1 - weight)
     radius = distance / (4 * sigma)
     shell = two_gaussian_shell_mass(distance, sigma, radius)
-    tails = _slab_tails(distance, sigma, radius)
-    if tails is None or not (weight - S.Half).is_zero:
-        return kl_bracket(shell, radius, lip, weight)
-    # With lambda = 1/2, a = 1/2 - Phi(-c) and b = 1/2 - tails: both are
-    # written as 1/2 minus a tail, so that sympy forms a - b without the halves.
-    # NOTE: a weight within about 10**-2000 of 1/2 but not equal to it keeps the
-    # published form, whose a - b cancels beyond what evalf resolves: the bound
-    # is then 0 (valid, but below the numeric core's value).
     lip = _positive("lip", lip)
-    return _corrected_kl(S.Half - Phi(-radius / lip), S.Half - tails)
+    upper, lower = _slab_ends(distance, sigma, radius)
+    end = Phi_inv(weight) + radius / lip
+    far = _far_tails_condition(upper, end)
+    if far is S.false:
+        return kl_bracket(shell, radius, lip, weight)
+    # a = Phi(end) - lambda and b = 1/2 - tails, each written as a number minus
+    # lower tails, so that sympy forms a - b = 1/2 - lambda + tails - Phi(-end)
+    # without the two values near 1/2.
+    model_shell = 1 - weight - Phi(-end)
+    target_shell = S.Half - (Phi(-upper) + Phi(lower)) / 2
+    tails = _corrected_kl(model_shell, target_shell)
+    if far is S.true:
+        # The published form is not built: deciding its condition a >= b here
+        # would spend up to 2000 more digits on a difference it cannot resolve.
+        return tails
+    return _select(far, tails, kl_bracket(shell, radius, lip, weight))
 
 
 # ---------------------------------------------------------------------------

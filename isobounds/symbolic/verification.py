@@ -481,6 +481,14 @@ def _bracket_of(clipped):
     return bracket
 
 
+def _tail_and_published_forms(clipped):
+    """Return the two forms of Corollary 6's bracket, the lower-tail one and the published one, from ``Max(0, Piecewise(...))``."""
+    bracket = _bracket_of(clipped)
+    if not isinstance(bracket, sympy.Piecewise) or len(bracket.args) != 2:
+        raise TypeError(f"expected Max(0, Piecewise) with two branches, got {clipped}")
+    return bracket.args[0].expr, bracket.args[1].expr
+
+
 def _corollary_6_and_8_checks(sampler):
     sigma, D, L, lam, c = sympy.symbols("sigma D L lambda c", positive=True)
     u = sympy.Symbol("u", negative=True)
@@ -489,8 +497,12 @@ def _corollary_6_and_8_checks(sampler):
     domains = {sigma: (S(1) / 4, 4), D: (0, 10), L: (S(1) / 10, 10)}
 
     corollary_6 = tv_lower_bound_two_gaussians(0, D, sigma, L)
+    tail_form, published_form = _tail_and_published_forms(corollary_6)
     theorem_4 = sympy.Max(0, tv_bracket(half_space, shell, radius, L))
     published_shell = (Phi(D * (2 * sigma + 1) / (4 * sigma**2)) - Phi(D * (2 * sigma - 1) / (4 * sigma**2))) / 2
+    published_bracket = tv_bracket(S.Half, published_shell, radius, L)
+    # D(1 - 2 sigma)/(4 sigma^2) >= 4 and D/(4 sigma L) >= 1 here, where the bounds use their lower-tail forms.
+    far_modes = {sigma: (S(1) / 8, S(1) / 4), D: (2, 10), L: (S(1) / 10, 2)}
 
     # Theorem 7's corrected bracket written out with erf, erfinv and log, sharing no code with kl_bracket.
     theorem_7_beta = _closed_shell_bound(lam, radius, L)
@@ -501,9 +513,16 @@ def _corollary_6_and_8_checks(sampler):
         _identity_check(
             sampler, "Corollary 6", "the slab mass of the bound equals the published "
             "(1/2)[Phi(D(2 sigma + 1)/(4 sigma^2)) - Phi(D(2 sigma - 1)/(4 sigma^2))]",
-            _bracket_of(corollary_6), tv_bracket(S.Half, published_shell, radius, L),
+            published_form, published_bracket,
             domains, "the slab's gaussian_mass(a, b) rewrites to Phi(b) - Phi(a), "
             "and Phi(b) - Phi(a) = Phi(-a) - Phi(-b) (erf is odd)",
+        ),
+        _identity_check(
+            sampler, "Corollary 6", "the lower-tail form [Phi(-u) + Phi(l)]/2 - Phi(-D/(4 sigma L)), "
+            "u = D(1 - 2 sigma)/(4 sigma^2), l = -D(1 + 2 sigma)/(4 sigma^2), used where u >= 1 and "
+            "D/(4 sigma L) >= 1, equals the published bracket",
+            tail_form, published_bracket, far_modes,
+            "Phi(-x) = 1 - Phi(x) (erf is odd), so the two halves cancel",
         ),
         _identity_check(
             sampler, "Corollary 6", "equals max(0, Theorem 4's bracket) for the bisecting half-space H, "
@@ -519,6 +538,14 @@ def _corollary_6_and_8_checks(sampler):
             "the bracket is kl(beta || v) where beta >= v and 0 elsewhere, with beta = Phi(r/L + Phi_inv(lambda)) "
             "- lambda and v the slab mass from sympy.integrate; D in (0, 40), sigma in (1/4, 4), L in (1/10, 10), "
             "lambda in (0, 1/2)",
+        ),
+        _bound_values_check(
+            sampler, "Corollary 8", "for far modes, where the bound writes a and b as numbers minus lower tails, "
+            "it equals Theorem 7's corrected bracket for H, r = D/(4 sigma), rho(H) = lambda",
+            lambda D_, sigma_, L_, lam_: kl_lower_bound_two_gaussians(0, D_, sigma_, L_, lam_),
+            (D, sigma, L, lam), theorem_7, {**far_modes, L: (S(1) / 10, S.Half), lam: (S(1) / 4, S.Half)},
+            "the same independent bracket; D in (2, 10), sigma in (1/8, 1/4), L in (1/10, 1/2), lambda in (1/4, 1/2), "
+            "where D(1 - 2 sigma)/(4 sigma^2) >= 4 and D/(4 sigma L) + Phi_inv(lambda) > 3",
         ),
         _identity_check(
             sampler, "Corollary 8", "Phi(c + Phi_inv(lambda)) - lambda equals the published integral of phi "
