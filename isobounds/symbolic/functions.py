@@ -62,9 +62,15 @@ def _real_value(expr, prec, strict=False):
     digits = prec_to_dps(prec) + 2
     try:
         value = expr.evalf(digits, maxn=digits + _EXTRA_DIGITS_FOR_CANCELLATION, strict=strict or not expr.is_Number)
-    except PrecisionExhausted:
-        if strict:
+    except (PrecisionExhausted, ValueError) as error:
+        # sympy prints the expression into the PrecisionExhausted message, and for a rational of
+        # more than 4300 digits Python's limit on int-to-str conversion raises ValueError first.
+        if isinstance(error, ValueError) and "integer string conversion" not in str(error):
             raise
+        if strict and isinstance(error, PrecisionExhausted):
+            raise
+        if strict:
+            raise PrecisionExhausted(f"could not separate the value from 0 within {digits} digits") from error
         # NOTE: sympy could not separate the value from 0 within maxn digits, so
         # it is 0 to within 10**-maxn of its terms, as for p - 1/2 with
         # p = Phi(-3)/2 + Phi(3)/2; 0 is returned as that value.

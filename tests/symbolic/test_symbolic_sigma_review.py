@@ -176,3 +176,20 @@ def test_verify_catches_wrong_lower_tail_form(monkeypatch):
     failed = [check.claim for check in checks if not check.passed]
     assert any(claim.startswith("the lower-tail form") for claim in failed), failed
     assert any(claim.startswith("for far modes") for claim in failed), failed
+
+
+def test_unresolved_value_with_huge_rational():
+    # Phi(3)/2 + Phi(-3)/2 - 1/2 is exactly 0, so no precision separates it from 0. With a
+    # rational factor of 5000 digits, sympy's PrecisionExhausted message could not be formed
+    # (Python's limit on int-to-str conversion), and a ValueError escaped.
+    from sympy.core.evalf import PrecisionExhausted
+
+    from isobounds.symbolic import Phi
+    from isobounds.symbolic.functions import _real_value
+
+    q = Rational(10**5000 + 1, 10**5000)
+    zero = q * (Phi(3) / 2 + Phi(-3) / 2) - q / 2
+
+    assert _real_value(zero, 100) == 0
+    with pytest.raises(PrecisionExhausted):
+        _real_value(zero, 100, strict=True)
