@@ -481,12 +481,19 @@ assert abs(needed_fixed[-1] / (linear[-1] / 2) - 1) < 0.01
 #
 # **Solution.** 1. The next cell enumerates the six subsets.
 #
-# 2. When $D_I/L$ is large, the bracket tends to
-# $1 - \lambda_I$, so the most balanced split wins. When $D_I/L$ is small,
-# the bracket is about $I(\lambda_I)\, D_I / (2L)$ (its derivative in
-# $D_I/(2L)$ at 0 is $\varphi(\Phi^{-1}(\lambda_I))$), so the product of
-# the profile and the distance decides: $I(0.5) \cdot 2 \approx 0.80$
-# against $I(0.7) \cdot 10 \approx 3.48$, and the far piece wins.
+# 2. The bracket $\Phi(D_I/(2L) + \Phi^{-1}(\lambda_I)) - \lambda_I$ grows
+# with $D_I/L$ from 0 towards $1 - \lambda_I$. At $L = 1$ the far split,
+# with $D_I/(2L) = 5$, is already at its limit 0.3, while the balanced
+# split, with $D_I/(2L) = 1$, has reached $\Phi(1) - 1/2 \approx 0.341$ on
+# its way to $1/2$: the larger limit wins. As $L$ grows, each bracket
+# shrinks towards its linear part $I(\lambda_I)\, D_I / (2L)$ (its
+# derivative in $D_I/(2L)$ at 0 is $\varphi(\Phi^{-1}(\lambda_I))$), so for
+# large $L$ the product of the profile and the distance decides:
+# $I(0.5) \cdot 2 \approx 0.80$ against $I(0.7) \cdot 10 \approx 3.48$, and
+# the far piece wins. At $L = 5$ the far split's $D_I/(2L) = 1$ is not
+# small, and its linear part, about 0.348, overestimates its bracket,
+# about 0.236. But the linear parts already order the two splits as the
+# brackets do: 0.080 and 0.348 against 0.079 and 0.236.
 
 # %%
 weights = [0.5, 0.2, 0.3]
@@ -527,6 +534,23 @@ for lip, expected in [(1, 0.0), (5, 12.0)]:
 profile_times_distance = [float(isoperimetric_profile(0.5)) * 2, float(isoperimetric_profile(0.7)) * 10]
 print("I(0.5) * 2 =", round(profile_times_distance[0], 2), "  I(0.7) * 10 =", round(profile_times_distance[1], 2))
 assert [round(v, 2) for v in profile_times_distance] == [0.80, 3.48]
+
+
+def bracket_s11(lam, gap, lip):
+    """Corollary S11 bracket Phi(gap / (2 lip) + Phi_inv(lam)) - lam in mpmath at 50 digits."""
+    with mpmath.workdps(50):
+        lam = mpmath.mpf(lam)
+        return mpmath.ncdf(mpmath.mpf(gap) / (2 * lip) + mpmath.sqrt(2) * mpmath.erfinv(2 * lam - 1)) - lam
+
+
+balanced_split, far_split = (0.5, 2), (0.7, 10)
+print("L = 1: brackets", [mpmath.nstr(bracket_s11(*split, 1), 6) for split in (balanced_split, far_split)])
+print("L = 5: brackets", [mpmath.nstr(bracket_s11(*split, 5), 6) for split in (balanced_split, far_split)],
+      " linear parts", [round(v / 10, 3) for v in profile_times_distance])
+assert round(float(bracket_s11(*far_split, 1)), 3) == 0.300
+assert round(float(bracket_s11(*balanced_split, 1)), 3) == 0.341
+assert [round(float(bracket_s11(*split, 5)), 3) for split in (balanced_split, far_split)] == [0.079, 0.236]
+assert [round(v / 10, 3) for v in profile_times_distance] == [0.080, 0.348]
 
 # %% [markdown]
 # ## References

@@ -230,67 +230,79 @@ for name, bound, truth in rows:
 # (targets), `intervals` (sets $A$, half-lines included) and `radii`.
 # The property below is Theorem 4 with the model's exact mass: for every
 # drawn generator, target, set and radius the bound stays below the exact
-# total variation, up to the latter's error estimate. The settings make the
-# run short and reproducible (a fixed seed, no example database on disk); a
-# test suite would use more examples.
+# total variation, up to the latter's error estimate. The check also
+# records whether the case could catch a bug that inflates the bound by 1%:
+# that happens only where the bound is within 1% of the exact total
+# variation. The settings make the run short and reproducible (a fixed
+# seed, no example database on disk); a test suite would use more examples.
 
 # %%
-def check_theorem4(g, target, A, r, inflation=1):
-    """Assert that `inflation` times the Theorem 4 bound is at most the exact total variation."""
+INFLATION = 1.01
+
+
+def check_theorem4(g, target, A, r, inflation=1, near_tight=None):
+    """Assert that `inflation` times the Theorem 4 bound is at most the exact total variation.
+
+    If `near_tight` is a list, append whether `INFLATION` times the bound
+    would exceed the exact total variation plus its error estimate.
+    """
     rho = g.pushforward()
     bound = inflation * tv_lower_bound(A, r, g.lipschitz_constant(), target=target, model_mass=rho.mass(A))
     truth = tv_distance(rho, target)
+    if near_tight is not None:
+        near_tight.append(INFLATION * bound > truth.value + truth.error)
     assert bound <= truth.value + truth.error, f"bound {mpmath.nstr(bound, 6)} > exact TV {truth.value:.6g}"
 
 
-def independent_draws_property(inflation):
+def independent_draws_property(inflation, near_tight=None):
     @settings(max_examples=40, deadline=None, database=None, derandomize=True)
     @given(piecewise_linear_maps(max_pieces=6, max_lip=10), gaussian_mixtures(max_components=2), intervals(), radii())
     def test_theorem4_below_exact_tv(g, target, A, r):
-        check_theorem4(g, target, A, r, inflation)
+        check_theorem4(g, target, A, r, inflation, near_tight)
 
     return test_theorem4_below_exact_tv
 
 
-independent_draws_property(inflation=1)()
-print("Theorem 4: no counterexample in 40 random cases")
+near_tight_independent = []
+independent_draws_property(inflation=1, near_tight=near_tight_independent)()
+print(f"Theorem 4: no counterexample in {len(near_tight_independent)} random cases; "
+      f"the bound is within 1% of the exact TV in {sum(near_tight_independent)} of them")
 
 # %% [markdown]
 # A property test is only as good as the failures it can find. Generators
-# and targets drawn independently are rarely close, so the same test
-# usually still passes when the bound is inflated by 1%, a bug it should
-# catch. Whether 40 independent draws happen to contain a tight case is
-# luck, so the cell below reports the outcome without asserting it.
+# and targets drawn independently are rarely close, so the bound is rarely
+# within 1% of the exact total variation (the count printed above), and
+# whether such draws catch a bound inflated by 1% is luck.
 # `tight_bound_cases` draws a generator, a target built around it, and a
-# set and radius at which the Theorem 4 bound equals the exact total
-# variation up to a fraction of a percent (see its docstring). On these
-# cases the correct bound still passes and the inflated one fails within
-# the same 40 examples. Hypothesis normally shrinks a failing example to the
-# simplest one; `phases=[Phase.generate]` skips that step here, because
-# only the failure itself matters.
+# set and radius at which the Theorem 4 bound can be nearly tight (see its
+# docstring). When the target is not perturbed and has far components of
+# total weight $w > 0$, the bound and the total variation are both about
+# $w$. Not every draw is tight: with $w = 0$ the bound is 0, while the
+# total variation is 0 or, for a perturbed target, up to about
+# `max_perturbation` (default $10^{-3}$). The cell below counts the nearly
+# tight draws among 40 and checks that the correct bound passes on all 40
+# while the inflated one fails. Hypothesis normally shrinks a
+# failing example to the simplest one; `phases=[Phase.generate]` skips that
+# step here, because only the failure itself matters.
 
 # %%
-try:
-    independent_draws_property(inflation=1.01)()
-    print("Theorem 4 inflated by 1%: no counterexample in 40 independent draws")
-except AssertionError as failure:
-    print("Theorem 4 inflated by 1%: 40 independent draws happened to find", str(failure).splitlines()[0])
-
-
-def tight_cases_property(inflation):
+def tight_cases_property(inflation, near_tight=None):
     @settings(max_examples=40, deadline=None, database=None, derandomize=True, phases=[Phase.generate])
     @given(tight_bound_cases())
     def test_theorem4_on_tight_cases(case):
-        check_theorem4(case.map, case.target, case.region, case.radius, inflation)
+        check_theorem4(case.map, case.target, case.region, case.radius, inflation, near_tight)
 
     return test_theorem4_on_tight_cases
 
 
-tight_cases_property(inflation=1)()
-print("Theorem 4: no counterexample in 40 tight cases")
+near_tight_cases = []
+tight_cases_property(inflation=1, near_tight=near_tight_cases)()
+print(f"Theorem 4: no counterexample in {len(near_tight_cases)} draws of tight_bound_cases; "
+      f"the bound is within 1% of the exact TV in {sum(near_tight_cases)} of them")
+assert sum(near_tight_cases) > 2 * sum(near_tight_independent)
 
 try:
-    tight_cases_property(inflation=1.01)()
+    tight_cases_property(inflation=INFLATION)()
     inflated_bound_failed = False
 except AssertionError as failure:
     inflated_bound_failed = True

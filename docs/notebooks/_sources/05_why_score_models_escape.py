@@ -366,8 +366,9 @@ plt.show()
 #
 # 2. Each component $N(\pm m, v)$ puts
 # $\Phi((w - m)/\sqrt v) - \Phi((-w - m)/\sqrt v)$ there, about
-# $2.8 \times 10^{-6}$ in all, so about 0.055 of the 20,000 samples are
-# expected to end there. None does in this run.
+# $2.8 \times 10^{-6}$. The two components have weight 1/2 each, so
+# $\nu_\sigma$ puts the same mass there, and about 0.055 of the 20,000
+# samples are expected to end there. None does in this run.
 #
 # 3. At a mode, like almost every sample: a large gradient norm records
 # the past of a trajectory, the steps it spent near 0 while the noise still
