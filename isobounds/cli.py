@@ -105,7 +105,10 @@ accepted search sweep takes about 12 s.
 """
 
 LENGTH_EXPONENT = 30
-"""Means, --sigma, --lip, --distance, --r and --tv are 0 or of absolute value in [1e-30, 1e30]."""
+"""Nonzero means, --sigma, --lip, --distance, --r and --tv have absolute values in [1e-30, 1e30].
+
+The library rejects the rest: --sigma and --lip must be positive, --distance and --r nonnegative, --tv at most 1.
+"""
 
 PROBABILITY_MIN_EXPONENT = -100
 """--weight, --model-weight and --mass are 0 or at least 1e-100; the library rejects values above 1."""
@@ -135,6 +138,12 @@ def _range_text(option):
     """Return the values that the command line accepts for ``option`` (a destination name such as ``"lip"``)."""
     if option in _PROBABILITY_OPTIONS:
         return f"0 or a value in [1e{PROBABILITY_MIN_EXPONENT}, 1]"
+    if option in ("sigma", "lip"):
+        return f"a value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]"
+    if option in ("distance", "r"):
+        return f"0 or a value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]"
+    if option == "tv":
+        return f"0 or a value in [1e-{LENGTH_EXPONENT}, 1]"
     return f"0 or an absolute value in [1e-{LENGTH_EXPONENT}, 1e{LENGTH_EXPONENT}]"
 
 
@@ -415,8 +424,8 @@ def _run_table(args):
     return rows
 
 
-# NOTE: at m = 0 the two components coincide and the corollaries (which need
-# distinct means) do not apply; the table shows the trivial values 1, 0, 0.
+# NOTE: at m = 0 the two components coincide. Corollary 2 gives sigma exp(0) = 1,
+# and Corollaries 6 and 8 (which need distinct means) are replaced by the trivial bounds 0.
 
 
 def _package_version():
@@ -559,8 +568,10 @@ def build_parser():
         "Compute a lower bound, in nats, on the Kullback-Leibler divergence KL(g#N(0, I) || target) for an "
         "L-Lipschitz generator g and the target (1/2)[N(m1, sigma^2 I) + N(m2, sigma^2 I)] (Corollary 8 of "
         "Salmona et al., 2022). The bound depends on the model mass rho(H1) (--model-weight) of the half-space "
-        "H1 on the m1 side of the hyperplane that bisects the means. The published statement omits the "
-        "condition a >= b of its proof. The bound here adds that condition and is 0 when it fails.",
+        "H1 on the m1 side of the hyperplane that bisects the means. The bound is kl_bin(a || b), where a is "
+        "Theorem 1's lower bound on the model mass of the slab between H1 and its extension at radius "
+        "r = D/(4 sigma), and b is the target mass of that slab. Its proof needs a >= b, a condition that the "
+        "published statement omits. The bound here adds that condition and is 0 when it fails.",
         [
             "isobounds kl --m1 -3 --m2 3 --sigma 1 --lip 10 --model-weight 0.5",
             "isobounds kl --m1 -3 --m2 3 --lip 10 --model-weight 0.5 --sweep model-weight=0.01:0.5:lin50",
@@ -620,8 +631,9 @@ def build_parser():
         "Lipschitz constant needed to fit the target exactly, which does not depend on --lip. tv_bound is "
         "Corollary 6, Theorem 4 on the bisecting half-space at the fixed radius r = D/(4 sigma) = m/2, since "
         "D = 2m and sigma = 1. kl_bound, in nats, is Corollary 8 with the model weight rho(H1) = 1/2 and the "
-        "condition a >= b added. At m = 0 the two components coincide and the corollaries do not apply, so the "
-        "row shows 1, 0 and 0.",
+        "condition a >= b of its proof added (a: the model's lower bound, b: the target mass of the slab; see "
+        "isobounds kl --help). At m = 0 the two components coincide: Corollary 2 gives 1, and the row shows the "
+        "trivial TV and KL bounds 0.",
         [
             "isobounds table --lip 10",
             "isobounds table --lip 100 --m-max 20 --json",

@@ -97,7 +97,7 @@ def test_precision_out_of_range(capsys, argv, message):
         (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--dps", "100", "--optimize", "--sweep", "lip=1:2:lin16"],
          "at most 15 points at --dps 100"),
         (["tv", "--m1", "0", "--m2", "3", "--lip", "1", "--sweep", "lip=1e-31:1:log3"],
-         "--sweep lip=1e-31:1:log3: START=1e-31 is out of range: the command line accepts 0 or an absolute value in "
+         "--sweep lip=1e-31:1:log3: START=1e-31 is out of range: the command line accepts a value in "
          "[1e-30, 1e30] for --lip"),
         (["isoperimetry", "--mass", "0.5", "--r", "1", "--lip", "1", "--sweep", "mass=0:1e-300:lin3"],
          "STOP=1e-300 is out of range: the command line accepts 0 or a value in [1e-100, 1] for --mass"),
