@@ -100,7 +100,7 @@ _ANGLE_ITERATIONS = 30
 # In 3 or more dimensions _refine_direction moves the direction by Nelder-Mead on the sphere,
 # to _ANGLE_TOLERANCE, with at most this many evaluations per dimension of the sphere.
 _DIRECTION_EVALUATIONS = 60
-# _best_offset locates the crossing of the two sides to this tolerance relative to its spacing.
+# _crossing_offset locates a crossing of the two sides to this tolerance relative to its search reach.
 _CROSSING_TOLERANCE = 1e-14
 
 # Refinement starts closer than this angle (radians, 3 steps of the angle grid)
@@ -176,10 +176,9 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     direction with the offset where the two sides cross, follows it from
     the best Nelder-Mead result. Where the two sides cross next to the best
     offset of a fixed direction, Brent's method locates that crossing.
-    Nelder-Mead
-    starts from the best direction and from the best other local maximum
-    within 20 % of it, or the three best others when ``S`` has 3 or more
-    dimensions.
+    Nelder-Mead starts from the best direction and from the best other
+    local maximum within 20 % of it, or the three best others when ``S``
+    has 3 or more dimensions.
     Before the local maxima are taken, every direction within 50 % of the
     best moves its offset by a shrinking stencil from its best grid offset,
     so that a narrow peak between two grid offsets is not lost. The refined

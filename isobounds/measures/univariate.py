@@ -56,9 +56,10 @@ class UnivariateDistribution(Measure):
     - When the difference of the two tails would lose more than three
       digits, or its error bound exceeds 1e-11 relative, the mass is the
       integral of the density over the interval (``scipy.integrate.quad``)
-      instead, whenever the integral's error estimate is smaller. So a shell far thinner than the spacing of
-      float64 numbers at its position, such as ``[0.5, 0.5 + 1e-17]``, gets
-      the mass ``pdf(0.5) * 1e-17`` and not 0.
+      instead, whenever the integral's error estimate is smaller. So a
+      shell far thinner than the spacing of float64 numbers at its
+      position, such as ``[0.5, 0.5 + 1e-17]``, gets the mass
+      ``pdf(0.5) * 1e-17`` and not 0.
 
     NOTE: bounds against this target inherit the float64 rounding of its
     masses. A model whose push-forward equals the target can get a total
