@@ -113,45 +113,50 @@ class UnivariateDistribution(Measure):
         return f"UnivariateDistribution(scipy.stats.{self._frozen.dist.name}({inner}))"
 
     def _tail(self, x, upper):
-        """Return ``P(X > x)`` (``upper``) or ``P(X <= x)`` as mpf, and a bound on its relative error.
+        """Return ``P(X > x)`` (``upper``) or ``P(X <= x)`` as mpf, and a bound on its absolute error.
 
         A tail below the normal float64 range (about 2.2e-308) is 0 or a
         subnormal number with few bits, so it is taken from scipy's
         ``logsf`` or ``logcdf`` where that is finite: ``norm.logsf(40)`` is
         -804.6, the tail 3.7e-350. The logarithm's rounding error of about
-        ``eps |log|`` becomes the relative error of the tail.
+        ``eps |log|`` becomes the relative error of the tail. Where the
+        logarithm is not finite, the tail gets the absolute error 2.2e-308,
+        so that a mass made of two such tails is integrated from the
+        density instead.
 
         NOTE: scipy laws whose ``logsf`` or ``logcdf`` is ``log(sf)`` or
         ``log(cdf)`` (``scipy.stats.t`` or ``gamma`` in scipy 1.17) still
-        give a tail of 0 below about 1e-308.
+        give a tail of 0 below about 1e-308, or a subnormal one with a
+        relative error bound that it does not have.
         """
         # Far in a tail some scipy laws overflow on the way to 0 or -inf (gumbel_r's cdf at -1e3).
         with np.errstate(over="ignore", divide="ignore", under="ignore"):
             value = float(self._frozen.sf(x) if upper else self._frozen.cdf(x))
             if value >= _SMALLEST_NORMAL:
-                return mpmath.mpf(value), _TAIL_RELATIVE_ERROR
+                return mpmath.mpf(value), _TAIL_RELATIVE_ERROR * mpmath.mpf(value)
             log_value = float(self._frozen.logsf(x) if upper else self._frozen.logcdf(x))
         if not math.isfinite(log_value):
-            return mpmath.mpf(value), _TAIL_RELATIVE_ERROR
-        return mpmath.exp(log_value), _TAIL_RELATIVE_ERROR * max(1.0, -log_value)
+            return mpmath.mpf(value), mpmath.mpf(_SMALLEST_NORMAL)
+        tail = mpmath.exp(log_value)
+        return tail, _TAIL_RELATIVE_ERROR * max(1.0, -log_value) * tail
 
     def _tail_difference(self, a, b):
         """Return the mass of ``[a, b]`` (float endpoints) from float64 tails, the largest term and the error bound.
 
-        All three are mpf. The error bound is the sum of the tails' errors.
+        All three are mpf. The error bound is the sum of the tails' absolute errors.
         """
         if a >= self._median or b <= self._median:
             upper = a >= self._median
             near, far = (a, b) if upper else (b, a)
             larger, larger_error = self._tail(near, upper)
             smaller, smaller_error = self._tail(far, upper)
-            return larger - smaller, larger, larger_error * larger + smaller_error * smaller
+            return larger - smaller, larger, larger_error + smaller_error
 
         # One minus both tails, so that the mass of the complement, two small
         # tails, keeps their relative precision.
         left, left_error = self._tail(a, False)
         right, right_error = self._tail(b, True)
-        return 1 - left - right, mpmath.mpf(1), _TAIL_RELATIVE_ERROR + left_error * left + right_error * right
+        return 1 - left - right, mpmath.mpf(1), _TAIL_RELATIVE_ERROR + left_error + right_error
 
     def _density_integral(self, low, high, width):
         """Integrate the density over ``[low, low + width]``; return the integral and its error estimate as mpf.

@@ -69,6 +69,18 @@ def test_univariate_logistic_tail_below_float64():
     assert relative_error(nu.mass(Interval(-INF, -800)), reference) < 1e-12
 
 
+def test_univariate_student_far_interval_without_logsf():
+    # Student t(3) has sf 0 and logsf -inf at 1e105, so both tails of [1e105, 2e105] are 0 and
+    # the mass must come from the density. There f(x) = c (1 + x^2/3)^-2 = 9 c x^-4 (1 + O(x^-2))
+    # with c = 2 / (pi sqrt(3)), so the mass is 3 c (a^-3 - b^-3) to about 1e-210 relative.
+    nu = UnivariateDistribution(scipy.stats.t(3))
+    with mpmath.workdps(40):
+        c = 2 / (mpmath.pi * mpmath.sqrt(3))
+        a, b = mpmath.mpf("1e105"), mpmath.mpf("2e105")
+        reference = 3 * c * (a**-3 - b**-3)
+    assert relative_error(nu.mass(Interval(1e105, 2e105)), reference) < 1e-12
+
+
 def test_univariate_complement_of_far_left_tail():
     # [a, inf) for a far in the left tail: the mass is 1 - Phi(a), its complement Phi(a).
     nu = UnivariateDistribution(scipy.stats.norm())
