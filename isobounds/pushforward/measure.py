@@ -274,7 +274,8 @@ class PushforwardMeasure:
     def _clipped_latent(self, y, below):
         """Float64 latent ends ``(lo, hi)``, shape ``(len(y), n_pieces)``, of ``{g <= y}`` (or ``{g > y}``) on each piece."""
         slopes = self._g.slopes
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # A root beyond the float64 range overflows to +-inf, which the clipping to the piece handles.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             root = self._anchor_t + (y[:, None] - self._anchor_v) / slopes
         increasing = slopes > 0
         lower = np.broadcast_to(self._lower, root.shape)
@@ -293,28 +294,37 @@ class PushforwardMeasure:
         return lo, np.maximum(lo, hi)
 
     def _cdf_array(self, y):
-        lo, hi = self._clipped_latent(y.ravel(), below=True)
-        mass = vectorized.gaussian_mass(lo / self._scale, hi / self._scale).sum(axis=1)
-        return np.clip(mass, 0.0, 1.0).reshape(y.shape)
+        return _map_blocks(lambda block: self._tail_mass(block, below=True), self._g.n_pieces, y)
 
     def _sf_array(self, y):
-        lo, hi = self._clipped_latent(y.ravel(), below=False)
+        return _map_blocks(lambda block: self._tail_mass(block, below=False), self._g.n_pieces, y)
+
+    def _tail_mass(self, y, below):
+        """Return the float64 ``rho((-inf, y])`` (or ``rho((y, inf))``) at the points of the 1-D array ``y``."""
+        lo, hi = self._clipped_latent(y, below=below)
         mass = vectorized.gaussian_mass(lo / self._scale, hi / self._scale).sum(axis=1)
-        return np.clip(mass, 0.0, 1.0).reshape(y.shape)
+        return np.clip(mass, 0.0, 1.0)
 
     def logpdf(self, y):
         """Logarithm of the density of the absolutely continuous part, float64, elementwise."""
         y = check_array("y", y, allow_inf=True)
+        return _map_blocks(self._logpdf_block, self._g.n_pieces, y)
+
+    def _logpdf_block(self, y):
+        """Return the log density at the points of the 1-D array ``y``."""
         slopes = self._g.slopes
         moving = slopes != 0
-        column = y.ravel()[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        if not moving.any():
+            return np.full(y.shape, -np.inf)
+        column = y[:, None]
+        # A preimage or its square beyond the float64 range overflows to inf, whose log term is -inf, as it should be.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             z = self._anchor_t[moving] + (column - self._anchor_v[moving]) / slopes[moving]
             u = z / self._scale
             # A sum of logarithms: the product scale * |slope| can underflow to a subnormal or to 0.
             log_terms = -0.5 * u * u - _LOG_SQRT_2PI - math.log(self._scale) - np.log(np.abs(slopes[moving]))
         log_terms = np.where(self._covers(column)[:, moving], log_terms, -np.inf)
-        return logsumexp(log_terms, axis=1).reshape(y.shape) if log_terms.shape[1] else np.full(y.shape, -np.inf)
+        return logsumexp(log_terms, axis=1)
 
     def _covers(self, y):
         """Return a boolean array of shape ``(len(y), n_pieces)``, true where piece ``k`` has a preimage of ``y`` in ``[t_{k-1}, t_k)``.
@@ -356,13 +366,34 @@ class PushforwardMeasure:
 
 _WIDTH_GUARD_BITS = 20
 
+# Largest number of (point, piece) pairs that cdf, sf and logpdf evaluate at
+# once. Each float64 temporary of a block then takes 512 KiB, and the peak
+# memory no longer grows with the number of points times the number of pieces.
+_BLOCK_ELEMENTS = 2**16
+
+
+def _map_blocks(func, n_pieces, y):
+    """Apply ``func`` (1-D points to 1-D values) to ``y`` in blocks of ``_BLOCK_ELEMENTS // n_pieces`` points.
+
+    Each point's value depends on that point alone, so the blocks change no value.
+    """
+    flat = y.ravel()
+    step = max(1, _BLOCK_ELEMENTS // max(1, n_pieces))
+    if flat.size <= step:
+        return func(flat).reshape(y.shape)
+    parts = [func(flat[start:start + step]) for start in range(0, flat.size, step)]
+    return np.concatenate(parts).reshape(y.shape)
+
 
 def _piece_preimage(lower, upper, t, v, slope, a, b, left_closed, right_closed):
     """Latent interval of piece ``[lower, upper]`` mapped into the interval, or None.
 
     Open ends matter only for a flat piece (an atom); elsewhere the latent
-    closed interval differs from the exact preimage by null sets.
+    closed interval differs from the exact preimage by null sets. An
+    interval of R that starts at ``+inf`` or ends at ``-inf`` is empty.
     """
+    if a == mpmath.inf or b == -mpmath.inf:
+        return None
     if slope == 0:
         above = a <= v if left_closed else a < v
         below = v <= b if right_closed else v < b

@@ -18,6 +18,7 @@ Generative Models Fit Multimodal Distributions?", NeurIPS 2022.
 """
 
 import warnings
+from collections.abc import Mapping
 
 import mpmath
 import numpy as np
@@ -489,7 +490,7 @@ def _check_layers(weights, biases):
             "or pass the layers' weights and biases as arrays (tensor.detach().numpy())"
         )
     for name, layers in (("weights", weights), ("biases", biases)):
-        if isinstance(layers, (str, bytes, np.ndarray)) or not hasattr(layers, "__len__"):
+        if isinstance(layers, (str, bytes, np.ndarray, Mapping)) or not hasattr(layers, "__len__"):
             kind = "2-D arrays" if name == "weights" else "1-D arrays"
             raise TypeError(f"{name} must be a sequence of {kind}, one per layer, got {name} of type {type(layers).__name__}")
     if len(biases) != len(weights):
@@ -531,15 +532,20 @@ def _as_real_array(name, x):
         raise ValueError(f"{name} must contain finite real numbers, got an integer beyond the float64 range in {name}") from None
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be an array of real numbers, got complex entries of dtype {array.dtype}")
+    if array.dtype == object and any(entry is None for entry in array.ravel()):
+        # numpy turns None into NaN in a float64 array, which would be reported as a NaN entry.
+        raise TypeError(f"{name} must be an array of real numbers, got None in {name}={x!r}")
     return array
 
 
 def _check_wiring(layers, inputs, adds):
     widths = [1] + [w.shape[0] for w, _ in layers]
+    for name, wiring in (("inputs", inputs), ("adds", adds)):
+        _check_feature_lists(name, wiring)
     if len(inputs) != len(layers) or len(adds) != len(layers):
         raise ValueError(f"inputs and adds must have one entry per layer ({len(layers)}), got {len(inputs)} and {len(adds)}")
     for k, (w, _) in enumerate(layers, start=1):
-        read, add = list(inputs[k - 1]), list(adds[k - 1])
+        read, add = [int(j) for j in inputs[k - 1]], [int(j) for j in adds[k - 1]]
         if not read:
             raise ValueError(f"inputs[{k - 1}] must list at least one feature, got inputs[{k - 1}]={read}")
         if any(not 0 <= j < k for j in read + add):
@@ -554,6 +560,18 @@ def _check_wiring(layers, inputs, adds):
         for j in add:
             if widths[j] != w.shape[0]:
                 raise ValueError(f"adds[{k - 1}] lists feature {j} of width {widths[j]}, which differs from the layer width {w.shape[0]}")
+
+
+def _check_feature_lists(name, wiring):
+    """Raise TypeError unless ``wiring`` is a sequence of sequences of integer feature indices."""
+    if isinstance(wiring, (str, bytes, Mapping)) or not hasattr(wiring, "__len__"):
+        raise TypeError(f"{name} must be a list with one list of feature indices per layer, got {name}={wiring!r}")
+    for k, entry in enumerate(wiring):
+        if isinstance(entry, (str, bytes, Mapping)) or not hasattr(entry, "__len__"):
+            raise TypeError(f"{name}[{k}] must be a list of integer feature indices, got {name}[{k}]={entry!r}")
+        for j in entry:
+            if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)):
+                raise TypeError(f"{name}[{k}] must contain integer feature indices, got {j!r} in {name}[{k}]={entry!r}")
 
 
 def _propagate(layers, negative_slope, inputs, adds):
