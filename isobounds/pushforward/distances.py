@@ -74,7 +74,7 @@ from scipy.special import ndtr
 
 from .._validation import check_array
 from ..measures.gaussian_mixture import _component_crossings
-from .measure import PushforwardMeasure
+from .measure import PushforwardMeasure, _map_blocks
 
 __all__ = ["DistanceResult", "tv_distance", "kl_divergence"]
 
@@ -94,14 +94,6 @@ _TAIL_GRID_RATIO = 1.7
 _TAIL_FIRST_OFFSET = 1e-2
 
 _HUGE = 1e300
-
-# Largest number of (point, Gaussian term) pairs that one evaluation of the
-# model density handles at once (see _map_blocks). Each float64 temporary of
-# such an evaluation then takes at most 512 KiB, whatever the number of
-# pieces covering one segment. Blocks of this size also ran faster than
-# larger ones: KL of a sawtooth map with 400 pieces over one range took 3.2 s
-# of CPU time against 8.7 s with 2**20 (numpy 2.4, shared x86-64 machine).
-_BLOCK_ELEMENTS = 2**16
 
 # A segment whose extent is at most this many float64 spacings of its position
 # is a lump (see _Segments.lumps). The quadrature nodes in y fall on few
@@ -311,7 +303,7 @@ class _Segments:
     def logpdf(self, y, seg):
         """Model log density at ``y`` for points known to lie in segments ``seg`` (same shape).
 
-        The points are taken in blocks of at most ``_BLOCK_ELEMENTS`` (point,
+        The points are taken in blocks of at most 65,536 (point,
         Gaussian term) pairs (:func:`_map_blocks`), so that the temporaries stay
         bounded when many pieces cover one segment.
         """
@@ -514,25 +506,6 @@ def _piece_images(g, slopes):
     end_lo[0] = v[0] if slopes[0] == 0 else -math.copysign(math.inf, slopes[0])
     end_hi[-1] = v[-1] if slopes[-1] == 0 else math.copysign(math.inf, slopes[-1])
     return np.minimum(end_lo, end_hi), np.maximum(end_lo, end_hi)
-
-
-def _map_blocks(func, width, y, *arrays):
-    """Return ``func(y, *arrays)`` for an elementwise ``func`` whose temporaries have ``width`` entries per point.
-
-    ``arrays`` have the shape of ``y``. When ``y.size * width`` exceeds
-    ``_BLOCK_ELEMENTS``, the flattened points go to ``func`` in consecutive
-    blocks of ``_BLOCK_ELEMENTS // width`` points (at least one) and the
-    results are put back in the shape of ``y``. Each result depends on its
-    own point alone, so the blocks change no value.
-    """
-    step = max(1, _BLOCK_ELEMENTS // max(1, width))
-    if y.size <= step:
-        return func(y, *arrays)
-    flat = [np.ravel(array) for array in (y, *arrays)]
-    result = np.empty(y.size)
-    for start in range(0, y.size, step):
-        result[start:start + step] = func(*(array[start:start + step] for array in flat))
-    return result.reshape(y.shape)
 
 
 def _logsumexp(terms):
