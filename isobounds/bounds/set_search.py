@@ -102,6 +102,8 @@ _ANGLE_ITERATIONS = 30
 _DIRECTION_EVALUATIONS = 60
 # _crossing_offset locates a crossing of the two sides to this tolerance relative to its search reach.
 _CROSSING_TOLERANCE = 1e-14
+# Illinois false-position steps locating each crossing of the two sides on the coarse offset grid.
+_CROSSING_SECANT_STEPS = 6
 
 # Refinement starts closer than this angle (radians, 3 steps of the angle grid)
 # lie in one basin, and only the better one is refined.
@@ -201,11 +203,9 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     NOTE: the search can miss the best half-space when its basin lies
     between the directions tried and neither refinement starts there. In
     three or more dimensions the only direction tilted out of ``S`` is the
-    orthogonal one, although a tilted direction can be better: for weights
-    0.16, 0.729 and 0.111, means 0.029, -0.04 and -0.326 on the first
-    axis, standard deviations 0.565, 1.862 and 0.527 and lip 1.289, the
-    search in three dimensions returns 0.0429364 where the direction at
-    about 20 degrees from the first axis gives 0.0429498. When ``r / lip``
+    orthogonal one. A tilted direction scales the projected means by the
+    cosine of its angle to ``S``, which could give a higher bound, but no
+    case of it is known. When ``r / lip``
     stays below ``1e-10`` over the radius range (a huge ``lip``), float64
     cannot rank the half-spaces, and every difference of means is tried
     with its symmetric offsets at 20 digits, which is slow for many
@@ -630,8 +630,12 @@ def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
     projected means plus three of the largest standard deviations on each
     side, the midpoints of consecutive projected means and their centre.
     A positive bound can be confined to a narrow range of offsets near a
-    midpoint. The crossing of the two sides next to the best offset is
-    scored too.
+    midpoint. Every crossing of the two sides on the grid is located by
+    :func:`_secant_crossings` and scored with refined radii, because the
+    coarse scores can be 1e-3 off and rank the wrong basin. For weights
+    0.16, 0.729 and 0.111, means 0.029, -0.04 and -0.326, standard
+    deviations 0.565, 1.862 and 0.527 and lip 1.289, the crossing near the
+    best grid offset gave 0.0426456 and another one gives 0.0429521.
     """
     projected = directions @ means.T
     low, high = _coarse_offset_range(projected, sigmas)
@@ -649,27 +653,51 @@ def _coarse_direction_scores(mixture, means, sigmas, directions, radii, L):
     best_scores, best_offsets = scores[rows, best], offsets[rows, best]
 
     # The best offset is often the kink where the two sides cross, between two grid
-    # offsets. Linear interpolation of their difference locates it, and it is scored.
+    # offsets. Linear interpolation of their difference locates every crossing on the
+    # grid, and each is scored: the best crossing can lie in another basin than the best
+    # grid offset, with a sharper and higher peak.
     order = np.argsort(offsets, axis=1)
     ordered = np.take_along_axis(offsets, order, axis=1)
     difference = np.take_along_axis(sides[0] - sides[1], order, axis=1)
-    position = np.argmax(order == best[:, None], axis=1)
-    crossings = []
-    for shift in (-1, 1):
-        other = np.clip(position + shift, 0, count - 1)
-        d0, d1 = difference[rows, position], difference[rows, other]
-        t0, t1 = ordered[rows, position], ordered[rows, other]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            crossing = t0 + (t1 - t0) * d0 / (d0 - d1)
-        crossings.append(np.where((d0 * d1 < 0) & np.isfinite(crossing), crossing, t0))
-    crossings = np.stack(crossings, axis=1)
-    crossing_scores = _score_rays(mixture, np.repeat(projected, 2, axis=0), crossings.ravel(), radii, L, refine=False)
-    crossing_scores = crossing_scores.reshape(len(directions), 2)
-    pick = np.argmax(crossing_scores, axis=1)
-    better = crossing_scores[rows, pick] > best_scores
-    best_scores = np.where(better, crossing_scores[rows, pick], best_scores)
-    best_offsets = np.where(better, crossings[rows, pick], best_offsets)
+    d0, d1 = difference[:, :-1], difference[:, 1:]
+    t0, t1 = ordered[:, :-1], ordered[:, 1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossings = t0 + (t1 - t0) * d0 / (d0 - d1)
+    row, column = np.nonzero((d0 * d1 < 0) & np.isfinite(crossings))
+    if row.size:
+        crossings = _secant_crossings(mixture, projected[row], t0[row, column], t1[row, column],
+                                      d0[row, column], d1[row, column], radii, L)
+        crossing_scores = _score_rays(mixture, projected[row], crossings, radii, L)
+        for k in np.argsort(crossing_scores):
+            if crossing_scores[k] > best_scores[row[k]]:
+                best_scores[row[k]], best_offsets[row[k]] = crossing_scores[k], crossings[k]
     return best_scores, best_offsets
+
+
+def _secant_crossings(mixture, projected, t0, t1, d0, d1, radii, L):
+    """Locate the crossings of the two sides in the brackets ``[t0, t1]`` by Illinois false-position steps on coarse scores.
+
+    ``d0`` and ``d1`` are the differences of the sides at the ends, of
+    opposite signs. On a coarse grid the difference is far from linear, so
+    one interpolation can land a few hundredths of a standard deviation off
+    the crossing, where a sharp peak of the score is already much lower.
+    """
+    t0, t1, d0, d1 = (np.array(x, dtype=float) for x in (t0, t1, d0, d1))
+    for _ in range(_CROSSING_SECANT_STEPS):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = t0 + (t1 - t0) * d0 / (d0 - d1)
+        t = np.where(np.isfinite(t), t, 0.5 * (t0 + t1))
+        sides = _score_rays(mixture, projected, t, radii, L, both=True)
+        d = sides[0] - sides[1]
+        same = d * d0 > 0
+        # Illinois: halve the value kept at the end that stays, so that the bracket shrinks from both sides.
+        d1 = np.where(same, 0.5 * d1, d)
+        t1 = np.where(same, t1, t0)
+        d1 = np.where(same, d1, d0)
+        t0, d0 = t, d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = t0 + (t1 - t0) * d0 / (d0 - d1)
+    return np.where(np.isfinite(t), t, t0)
 
 
 def _coarse_offset_range(projected, sigmas):
