@@ -210,7 +210,7 @@ def maximize_tv_over_half_spaces(lip, *, target, radius_range=None, dps=None):
     cannot rank the half-spaces, and every difference of means is tried
     with its symmetric offsets at 20 digits, which is slow for many
     components. The half-space is located in float64, so the value can fall
-    short of the maximum over half-spaces (by at most 6.4e-11 relative on
+    short of the maximum over half-spaces (by at most 6e-13 relative on
     29 random mixtures of 2 to 5 components in 3 to 6 dimensions, against a
     brute-force search), and by more where Nelder-Mead stops at a kink of
     the score away from the ridge. In one dimension, where half-spaces are rays,
@@ -551,10 +551,13 @@ def _half_space_candidates(target, L):
     offsets = np.array([t for _, _, t in candidates])
     scores = _score_rays(mixture, units @ means.T, offsets, radii, L)
     ranked = _shortlist([(float(score), i) for i, score in enumerate(scores)], _FINE_SCORE_TOLERANCE)
+    # Exact directions come first and win ties with a near-duplicate, but a later near-duplicate
+    # that scores higher is kept as well, so that the 20-digit comparison decides between them.
     kept = []
     for _, i in sorted(ranked, key=lambda item: item[1]):
         direction, unit, t = candidates[i]
-        if not any(_same_half_space(unit, t, candidates[j][1], candidates[j][2], sigmas.max()) for j in kept):
+        if not any(_same_half_space(unit, t, candidates[j][1], candidates[j][2], sigmas.max()) and scores[j] >= scores[i]
+                   for j in kept):
             kept.append(i)
     kept = sorted(kept, key=lambda i: scores[i], reverse=True)[:_MAX_PRECISE_CANDIDATES]
     return [(candidates[i][0], mpmath.mpf(float(candidates[i][2]))) for i in kept]

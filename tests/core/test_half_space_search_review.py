@@ -113,3 +113,34 @@ def test_ray_offset_at_side_crossing():
     assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
     again = tv_lower_bound(result.region, result.radius, lip, target=nu, dps=20)
     assert again == result.value
+
+
+# ---------------------------------------------------------------------------
+# Near-duplicate half-spaces: the better of the two goes on to the 20-digit comparison.
+# ---------------------------------------------------------------------------
+
+_DUPLICATE_WEIGHTS = [0.32304230513865023, 0.3235995764498144, 0.22745380558861691, 0.12590431282291864]
+_DUPLICATE_MEANS = [[1.4152977980321855, -0.14205638488476613, 1.3528288975640312],
+                    [2.292172234206644, 1.5431503738079704, 4.697916368163101],
+                    [-0.7629565199040614, -0.27936808850010636, 1.8716053934417405],
+                    [1.3278866187666525, -0.1966671416282657, -0.7956353699305373]]
+_DUPLICATE_SIGMA = 1.4472183277616757
+_DUPLICATE_LIP = 2.3225480869506363
+# Found by the same brute force as _RIDGE_NORMAL.
+_DUPLICATE_NORMAL = [-0.4064885879860033, -0.42002100780612295, -0.8113873186331387]
+_DUPLICATE_OFFSET = -3.3627931211548288
+_DUPLICATE_RADII = (1.6300737420987443, 1.6558507797725512)
+
+
+def test_half_spaces_keep_better_near_duplicate():
+    # Of two nearly equal half-spaces the first listed was kept, though a later one scored
+    # higher: the search fell 6.4e-11 (relative) short of the brute-force bound.
+    sigmas = [_DUPLICATE_SIGMA] * 4
+    expected = _bound_at(_DUPLICATE_WEIGHTS, _DUPLICATE_MEANS, sigmas, _DUPLICATE_LIP, _DUPLICATE_NORMAL,
+                         _DUPLICATE_OFFSET, *_DUPLICATE_RADII)
+    assert expected > mpmath.mpf("0.06344476734")
+    nu = GaussianMixture(_DUPLICATE_WEIGHTS, _DUPLICATE_MEANS, _DUPLICATE_SIGMA)
+    result = maximize_tv_over_half_spaces(_DUPLICATE_LIP, target=nu, dps=20)
+    assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
+    again = tv_lower_bound(result.region, result.radius, _DUPLICATE_LIP, target=nu, dps=20)
+    assert again == result.value
