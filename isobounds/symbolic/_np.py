@@ -22,6 +22,8 @@ __all__ = [
     "normal_interval_mass",
     "binary_kl_divergence",
     "binary_kl_divergence_of_masses",
+    "binary_kl_divergence_of_gap",
+    "exact_sum",
 ]
 
 _WORKING_BITS = 64
@@ -50,3 +52,21 @@ gaussian_isoperimetric_profile = _elementwise(_mp.gaussian_isoperimetric_profile
 normal_interval_mass = _elementwise(_mp.normal_interval_mass, 2)
 binary_kl_divergence = _elementwise(_mp.binary_kl_divergence, 2)
 binary_kl_divergence_of_masses = _elementwise(_mp.binary_kl_divergence_of_masses, 6)
+binary_kl_divergence_of_gap = _elementwise(_mp.binary_kl_divergence_of_gap, 3)
+
+
+def exact_sum(*arrays):
+    """Apply :func:`isobounds.symbolic._mp.exact_sum` element by element to float64 arrays: one rounding per sum.
+
+    The terms are stacked along a new first axis rather than passed to
+    ``numpy.frompyfunc``, whose number of arguments numpy limits
+    (``NPY_MAXARGS``).
+    """
+    terms = [np.asarray(array, dtype=np.float64) for array in arrays]
+    shape = np.broadcast_shapes(*(term.shape for term in terms))
+    stacked = np.stack([np.broadcast_to(term, shape) for term in terms])
+    result = np.empty(shape, dtype=np.float64)
+    with workprec(_WORKING_BITS):
+        for index in np.ndindex(shape):
+            result[index] = float(_mp.exact_sum(*(mpmath.mpf(float(value)) for value in stacked[(slice(None), *index)])))
+    return result[()] if result.ndim == 0 else result

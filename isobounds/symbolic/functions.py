@@ -654,7 +654,9 @@ class kl_bin(_KernelFunction):
     :math:`\log_2(1 / |a - b|)` extra bits, each paired with its complement
     so that the two sum to exactly 1, and the precision is raised until two
     successive values agree: ``kl_bin(1/2, 1/2 + Phi(-20))`` is correct to
-    every requested digit (about 1.5165e-177).
+    every requested digit (about 1.5165e-177). Lambdified code passes
+    ``b``, ``1 - b`` and ``a - b``, each summed exactly from its terms, to
+    :func:`isobounds.symbolic._mp.binary_kl_divergence_of_gap`.
 
     Examples
     --------
@@ -700,8 +702,10 @@ class kl_bin(_KernelFunction):
         # 160 standard deviations apart (1.8e-350) underflows to 0, and
         # kl(a || 0) is infinite. So an argument c * gaussian_mass(x, y) is
         # passed as c, x and y - x, and the kernel forms the mass in mpmath.
-        if module != _NP_MODULE or not any(_mass_factors(argument) for argument in self.args):
-            return super()._print_kernel(printer, module)
+        # Otherwise the kernel receives b, 1 - b and a - b, each an exact sum
+        # of its terms (see _mpmathcode).
+        if not any(_mass_factors(argument) for argument in self.args):
+            return self._print_gap_kernel(printer, module)
         name = printer._module_format(f"{module}.binary_kl_divergence_of_masses")
         parts = []
         for argument in self.args:
@@ -709,6 +713,19 @@ class kl_bin(_KernelFunction):
             if factors is None:
                 factors = (argument, S.NegativeInfinity, S.Infinity)
             parts.extend(printer._print(part) for part in factors)
+        return f"{name}({', '.join(parts)})"
+
+    def _mpmathcode(self, printer):
+        return self._print_gap_kernel(printer, _MP_MODULE)
+
+    def _print_gap_kernel(self, printer, module):
+        # a and b of Corollary 8 for far modes agree to thousands of digits,
+        # so rounded separately they lose a - b. The kernel receives b, 1 - b
+        # and a - b, each an exact sum of its terms, in which sympy has
+        # cancelled the terms common to a and b.
+        first, second = self.args
+        name = printer._module_format(f"{module}.binary_kl_divergence_of_gap")
+        parts = (_print_exact_sum(printer, expr, module) for expr in (second, S.One - second, first - second))
         return f"{name}({', '.join(parts)})"
 
     def _latex(self, printer, exp=None):
@@ -731,6 +748,14 @@ class kl_bin(_KernelFunction):
                 return quadratic
         extra = _GUARD_BITS + (max(0, -mpmath.mag(gap)) if gap else 0)
         return _kl_passes(lambda bits: _kl_at(first, second, bits), prec, extra)
+
+
+def _print_exact_sum(printer, expr, module):
+    """Print ``expr``, a sum as the ``exact_sum`` of ``module`` applied to its terms."""
+    if not expr.is_Add:
+        return printer._print(expr)
+    name = printer._module_format(f"{module}.exact_sum")
+    return f"{name}({', '.join(printer._print(term) for term in expr.args)})"
 
 
 def _kl_near_equal(a_expr, b_expr, prec):
