@@ -29,7 +29,6 @@ from ._common import check_flag, evaluate, golden_section, separation
 from .optimize import _final_radius, _maximize_over_radius
 from .tv import _corollary6_input_bits, _corollary6_shell_bits, _corollary6_target_shell
 from ..measures.gaussian_mixture import _component_crossings
-from ..measures.gaussian_mixture import GaussianMixture
 from ._mixture import _parameters, centered_mixture, is_gaussian_mixture, mixture_from_target, shift_back
 
 __all__ = [
@@ -573,29 +572,25 @@ def _projection(vector, direction):
     return mpmath.fdot(u, vector) / mpmath.sqrt(mpmath.fdot(u, u))
 
 
-def _positive_weight_components(target):
-    """Return the Gaussian mixture ``target`` without its components of weight 0.
+def _check_mixture_weights(target):
+    """Check that the weights of the Gaussian mixture ``target`` are nonnegative and not all 0.
 
-    Such a component carries no mass, so the constant does not depend on
-    it. Returns ``target`` itself when every weight is positive.
+    A :class:`GaussianMixture` checks its weights when it is built, but
+    another object with mixture parameters may not. Components of weight 0
+    are left in place, because neither the centre of
+    :func:`centered_mixture` nor the univariate mixture depends on them.
 
     Raises
     ------
     ValueError
-        When a weight is negative or no weight is positive (possible only for
-        a target that is not a :class:`GaussianMixture`, which checks its weights).
+        When a weight is negative or no weight is positive.
     """
-    weights, rows, sigmas = _parameters(target)
+    weights, _, _ = _parameters(target)
     for i, w in enumerate(weights):
         if w < 0:
             raise ValueError(f"target.weights must be nonnegative, got target.weights[{i}]={mpmath.nstr(w, 17)}")
-    positive = [i for i, w in enumerate(weights) if w > 0]
-    if not positive:
+    if not any(w > 0 for w in weights):
         raise ValueError("target.weights must contain a positive weight, got only zeros")
-    if len(positive) == len(weights):
-        return target
-    return GaussianMixture._from_parameters([weights[i] for i in positive], [rows[i] for i in positive],
-                                            [sigmas[i] for i in positive])
 
 
 def _mixture_ot_constant(mixture):
@@ -896,7 +891,8 @@ def ot_lipschitz_constant(target, *, direction=None, bounds=None, dps=None):
         if is_gaussian_mixture(target):
             # The constant is invariant under translation, and the float64 search needs means
             # near the origin (see centered_mixture). The maximiser moves back by <u, c> / |u|.
-            centered, center = centered_mixture(_positive_weight_components(target))
+            _check_mixture_weights(target)
+            centered, center = centered_mixture(target)
             mixture = mixture_from_target(centered, direction)
             return (*_mixture_ot_constant(mixture), [_projection(center, direction)])
         if direction is not None:
