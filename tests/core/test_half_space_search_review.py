@@ -46,6 +46,14 @@ def _bound_at(weights, means, sigmas, lip, normal, t, r_a, r_b):
         return min(side_a, side_b)
 
 
+def _assert_search_reaches(lip, nu, expected):
+    """Check that the search reaches ``expected`` to 1e-12 and that its half-space and radii reproduce its value."""
+    result = maximize_tv_over_half_spaces(lip, target=nu, dps=20)
+    assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
+    again = tv_lower_bound(result.region, result.radius, lip, target=nu, dps=20)
+    assert again == result.value
+
+
 # ---------------------------------------------------------------------------
 # Three dimensions: Nelder-Mead stalls on the ridge where the two sides are equal.
 # ---------------------------------------------------------------------------
@@ -67,10 +75,7 @@ def test_half_spaces_follow_ridge_in_3d():
     expected = _bound_at(_WEIGHTS, _MEANS, _SIGMAS, _LIP, _RIDGE_NORMAL, _RIDGE_OFFSET, *_RIDGE_RADII)
     assert expected > mpmath.mpf("0.31421642143")
     nu = GaussianMixture(_WEIGHTS, _MEANS, _SIGMAS)
-    result = maximize_tv_over_half_spaces(_LIP, target=nu, dps=20)
-    assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
-    again = tv_lower_bound(result.region, result.radius, _LIP, target=nu, dps=20)
-    assert again == result.value
+    _assert_search_reaches(_LIP, nu, expected)
 
 
 # ---------------------------------------------------------------------------
@@ -109,10 +114,7 @@ def test_ray_offset_at_side_crossing():
     (_, r_a), (_, r_b) = _float_sides(weights, means, sigmas, lip, crossing)
     expected = _bound_at(weights, [[m] for m in means], sigmas, lip, [1.0], crossing, r_a, r_b)
     nu = GaussianMixture(weights, means, 0.8)
-    result = maximize_tv_over_half_spaces(lip, target=nu, dps=20)
-    assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
-    again = tv_lower_bound(result.region, result.radius, lip, target=nu, dps=20)
-    assert again == result.value
+    _assert_search_reaches(lip, nu, expected)
 
 
 # ---------------------------------------------------------------------------
@@ -140,7 +142,4 @@ def test_half_spaces_keep_better_near_duplicate():
                          _DUPLICATE_OFFSET, *_DUPLICATE_RADII)
     assert expected > mpmath.mpf("0.06344476734")
     nu = GaussianMixture(_DUPLICATE_WEIGHTS, _DUPLICATE_MEANS, _DUPLICATE_SIGMA)
-    result = maximize_tv_over_half_spaces(_DUPLICATE_LIP, target=nu, dps=20)
-    assert result.value >= expected * (1 - mpmath.mpf("1e-12"))
-    again = tv_lower_bound(result.region, result.radius, _DUPLICATE_LIP, target=nu, dps=20)
-    assert again == result.value
+    _assert_search_reaches(_DUPLICATE_LIP, nu, expected)
