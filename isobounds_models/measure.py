@@ -55,7 +55,7 @@ from isobounds.pushforward import PiecewiseLinearMap, kl_divergence, tv_distance
 from isobounds.vectorized import gaussian_mass
 
 from .data import _check_count, _check_seed
-from .sampling import check_sigmas
+from .sampling import _checked_score, check_sigmas
 
 __all__ = [
     "piecewise_linear_from_module",
@@ -732,10 +732,7 @@ def _evaluate_score(score_fn, x, sigma):
     score = score_fn(x, sigma)
     if not isinstance(score, torch.Tensor):
         raise TypeError(f"score_fn must return a torch.Tensor, got {type(score).__name__} at sigma={sigma}")
-    if score.shape != x.shape:
-        raise ValueError(f"score_fn must return a tensor of the shape of x, {tuple(x.shape)}, got shape "
-                         f"{tuple(score.shape)} at sigma={sigma}")
-    return score
+    return _checked_score(score, x, sigma, name="score_fn")
 
 
 def _check_method(method):

@@ -225,10 +225,13 @@ def sample_pushforward(generator_module, n, latent_dim=1, seed=None, device="cpu
         return generator_module(z)
 
 
-def _checked_score(value, x, sigma):
-    """Return ``value``, the score at ``x``, after checking that it has the shape of ``x`` (another shape would broadcast)."""
+def _checked_score(value, x, sigma, name="score"):
+    """Return ``value``, the score at ``x``, after checking that it has the shape of ``x`` (another shape would broadcast).
+
+    ``name`` is the argument that computed it, for the message.
+    """
     if value.shape != x.shape:
-        raise ValueError(f"score must return a tensor of the shape of x, {tuple(x.shape)}, got shape "
+        raise ValueError(f"{name} must return a tensor of the shape of x, {tuple(x.shape)}, got shape "
                          f"{tuple(value.shape)} at sigma={sigma}")
     return value
 
