@@ -244,6 +244,9 @@ def check_array(name, x, allow_inf=False):
         raise ValueError(f"{name} must be a rectangular array of real numbers, got ragged {name}={x!r}") from None
     if _contains_booleans(x, raw):
         raise TypeError(f"{name} must be an array of real numbers, got booleans in {name}={x!r}")
+    if raw.dtype == object and any(entry is None for entry in raw.ravel()):
+        # numpy turns None into NaN in a float64 array, which would be reported as a NaN entry.
+        raise TypeError(f"{name} must be an array of real numbers, got None in {name}={x!r}")
     try:
         array = np.asarray(x, dtype=np.float64)
     except OverflowError:

@@ -532,9 +532,6 @@ def _as_real_array(name, x):
         raise ValueError(f"{name} must contain finite real numbers, got an integer beyond the float64 range in {name}") from None
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be an array of real numbers, got complex entries of dtype {array.dtype}")
-    if array.dtype == object and any(entry is None for entry in array.ravel()):
-        # numpy turns None into NaN in a float64 array, which would be reported as a NaN entry.
-        raise TypeError(f"{name} must be an array of real numbers, got None in {name}={x!r}")
     return array
 
 

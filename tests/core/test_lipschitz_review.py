@@ -167,3 +167,9 @@ def test_shell_mass_against_mpmath():
             reference = mpmath.ncdf(x + mpmath.mpf(float(c[i]))) - q
             error = abs(beta[i] / reference - 1)
         assert error < 1e-12, (p[i], c[i])
+
+
+def test_array_none_entry_raises_type_error():
+    # numpy turns None into NaN in a float64 array, which was reported as "x must not contain NaN".
+    with pytest.raises(TypeError, match=r"x must be an array of real numbers, got None in x=\[0, None\]"):
+        vectorized.Phi([0, None])
